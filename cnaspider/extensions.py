@@ -1,0 +1,169 @@
+"""The crawl's lifecycle: the run lock, the run record, the stats file and the feeds.
+
+After a crawl, judge it by its stats (Spidermon's lesson), not by the exit code:
+:func:`judge_crawl` turns the stats into an outcome that the scheduler and the
+run history share.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from cnaspider.atomic import atomic_write_text
+from cnaspider.config import Paths, post_style
+from cnaspider.parsing import DRIFT_REASONS
+from cnaspider.runlock import RunLock
+from cnaspider.store import Store
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+PARTIAL = "partial"
+FAILED = "failed"
+LOCKED = "locked"
+
+# Refusals that are normal content (a 404 related link, an expired story), as
+# opposed to faults: they do not make a run partial.
+_CONTENT_REASONS = {"not_found", "expired", "legacy_layout", "not_article"}
+# Share of article pages that may fail the title/body selectors before the run
+# is called layout drift rather than a few bad pages.
+_DRIFT_SHARE = 0.5
+
+
+def _sum(stats: dict[str, Any], prefix: str) -> int:
+    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
+    """Outcome, counts and a one-line message from a crawl's stats."""
+    new = int(stats.get("cnaspider/articles/new", 0))
+    updated = int(stats.get("cnaspider/articles/updated", 0))
+    unchanged = int(stats.get("cnaspider/articles/unchanged", 0))
+    refused = _sum(stats, "cnaspider/refused/")
+    drift_refused = sum(int(stats.get(f"cnaspider/refused/{r}", 0)) for r in DRIFT_REASONS)
+    fault_refused = refused - sum(int(stats.get(f"cnaspider/refused/{r}", 0)) for r in _CONTENT_REASONS)
+    errors = _sum(stats, "cnaspider/errors/") + int(stats.get("log_count/ERROR", 0))
+    lists_ok = int(stats.get("cnaspider/lists/ok", 0))
+    entries = int(stats.get("cnaspider/lists/entries", 0))
+    parsed = new + updated + unchanged
+    attempted = parsed + drift_refused
+    drift = bool(stats.get("cnaspider/lists/no_markup")) or (
+        drift_refused > 0 and (parsed == 0 or drift_refused / max(attempted, 1) >= _DRIFT_SHARE)
+    )
+    reason = stats.get("finish_reason", "")
+    if stats.get("cnaspider/locked"):
+        outcome, message = LOCKED, "another cnaspider run holds the lock"
+    elif reason != "finished":
+        outcome, message = FAILED, f"crawl ended with finish_reason={reason!r}"
+    elif lists_ok == 0:
+        outcome, message = FAILED, "could not fetch any list page (site unreachable?)"
+    elif drift:
+        outcome, message = FAILED, "layout drift: CNA pages no longer match cnaspider's selectors"
+    elif entries > 0 and parsed == 0 and (refused or errors):
+        outcome, message = FAILED, f"lists had {entries} articles but none could be parsed"
+    elif errors or fault_refused or stats.get("cnaspider/lists/failed"):
+        outcome, message = PARTIAL, "some pages failed; the good ones were saved"
+    else:
+        outcome, message = OK, "crawl completed"
+    return {
+        "outcome": outcome,
+        "message": message,
+        "layout_drift": drift,
+        "new": new,
+        "updated": updated,
+        "refused": refused,
+        "errors": errors,
+    }
+
+
+class CrawlReport:
+    """Take the run lock, record the run, write feeds and ``last-crawl.json`` at the end."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.paths = Paths.from_settings(crawler.settings)
+        self.lock: RunLock | None = None
+        self.run_id = 0
+        if crawler.settings.getbool("CNASPIDER_LOCK", True):
+            self.lock = RunLock(self.paths.lock)
+            if not self.lock.acquire():
+                logger.error(
+                    "another cnaspider run (pid %s) holds %s; not crawling",
+                    self.lock.holder() or "?",
+                    self.paths.lock,
+                )
+                self.lock = None
+                assert crawler.stats is not None
+                crawler.stats.set_value("cnaspider/locked", 1)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.crawler.stats and self.crawler.stats.get_value("cnaspider/locked"):
+            return
+        with Store(self.paths.state_db) as store:
+            self.run_id = store.start_run()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        verdict = judge_crawl(stats)
+        if verdict["layout_drift"]:
+            self.crawler.stats.set_value("cnaspider/layout_drift", 1)
+            stats["cnaspider/layout_drift"] = 1
+        report: dict[str, Any] = {**verdict, "run_id": self.run_id, "stats": stats}
+        try:
+            if verdict["outcome"] != LOCKED:
+                report["feeds"] = self._write_feeds()
+                with Store(self.paths.state_db) as store:
+                    store.finish_run(
+                        self.run_id,
+                        verdict["outcome"],
+                        new=verdict["new"],
+                        updated=verdict["updated"],
+                        refused=verdict["refused"],
+                        errors=verdict["errors"],
+                        detail={"message": verdict["message"], "stats": stats},
+                    )
+            self._write_report(report)
+        finally:
+            if self.lock:
+                self.lock.release()
+        log = logger.info if verdict["outcome"] == OK else logger.warning
+        log("crawl outcome: %s (%s)", verdict["outcome"], verdict["message"])
+
+    def _write_feeds(self) -> dict[str, Any] | None:
+        settings = self.crawler.settings
+        if not settings.getbool("WRITE_FEEDS", True):
+            return None
+        try:
+            from scheduler.feeds import write_feeds
+        except ImportError:
+            logger.debug("scheduler.feeds is not available; feeds not written")
+            return None
+        with Store(self.paths.state_db) as store:
+            return write_feeds(
+                store,
+                self.paths.output_dir,
+                limit=settings.getint("FEED_LIMIT", 50),
+                site_url=settings.get("SITE_URL", ""),
+                style=post_style(settings),
+            )
+
+    def _write_report(self, report: dict[str, Any]) -> None:
+        # A locked crawl must not overwrite the running crawl's report.
+        path: Path = self.paths.last_crawl
+        if report["outcome"] == LOCKED:
+            path = path.with_name("last-locked-crawl.json")
+        atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=2, default=str))

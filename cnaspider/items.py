@@ -1,0 +1,76 @@
+"""The article item: everything parsed from one CNA article page."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Image:
+    """A photo with its caption; ``src`` is the full-size CNA URL, never proxied."""
+
+    src: str
+    caption: str = ""
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One 延伸閱讀 link as the page shows it."""
+
+    url: str
+    title: str
+    auto: bool = False
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An in-body photo placed after paragraph number ``after`` (0 = before the first)."""
+
+    after: int
+    image: Image
+
+
+@dataclass
+class Article:
+    """A parsed CNA article; the store keeps it as JSON and posts and feeds are views of it."""
+
+    id: str
+    url: str
+    section: str
+    title: str
+    published: dt.datetime
+    modified: dt.datetime
+    paragraphs: list[str]
+    image: Image | None = None
+    inline_images: list[InlineImage] = field(default_factory=list)
+    related: list[RelatedLink] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    dateline: str = ""
+    reporters: list[str] = field(default_factory=list)
+    editor: str = ""
+    found_via: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (times as ISO 8601 strings)."""
+        data = dataclasses.asdict(self)
+        data["published"] = self.published.isoformat()
+        data["modified"] = self.modified.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """Rebuild an article from :meth:`to_dict` output."""
+        data = dict(data)
+        data["published"] = dt.datetime.fromisoformat(data["published"])
+        data["modified"] = dt.datetime.fromisoformat(data["modified"])
+        data["image"] = Image(**data["image"]) if data.get("image") else None
+        data["inline_images"] = [
+            InlineImage(after=i["after"], image=Image(**i["image"]))
+            for i in data.get("inline_images", [])
+        ]
+        data["related"] = [RelatedLink(**r) for r in data.get("related", [])]
+        return cls(**data)

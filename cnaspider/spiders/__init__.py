@@ -1,0 +1,1 @@
+"""cnaspider's spiders."""

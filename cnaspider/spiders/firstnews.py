@@ -1,0 +1,212 @@
+"""The ``firstnews`` spider: CNA list pages, their articles and 延伸閱讀 links.
+
+Callbacks are thin: parsing lives in :mod:`cnaspider.parsing`, posts in
+:mod:`cnaspider.post`, the store in :mod:`cnaspider.store`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from cnaspider.config import Paths
+from cnaspider.items import Article
+from cnaspider.parsing import PageRefused, parse_api_list, parse_article, parse_list
+from cnaspider.post import import_existing_posts
+from cnaspider.store import Store
+from cnaspider.urls import SITE_URL, article_id, normalize_article_url, to_fetch_url, to_site_url
+
+logger = logging.getLogger(__name__)
+
+# firstnews (重點新聞) looks retired since 2022 (SITE.md, a guess); headlines
+# (聚焦) is its nearest living successor, so both are read by default.
+DEFAULT_LISTS = ("firstnews", "headlines")
+API_PATH = "/cna2018api/api/WNewsList"
+
+
+class FirstNewsSpider(scrapy.Spider):
+    """Crawl CNA first-news lists and follow 延伸閱讀 links to ``related_depth``.
+
+    Arguments (``-a name=value``): ``lists`` (comma-separated list names),
+    ``related_depth`` (0 turns following off), ``base_url`` (where the whole
+    crawl goes, e.g. a local copy), ``api_pages`` (extra list pages through the
+    WNewsList API; robots.txt is reported to disallow it).
+    """
+
+    name = "firstnews"
+
+    def __init__(
+        self,
+        lists: str | None = None,
+        related_depth: str | int = 1,
+        base_url: str = SITE_URL,
+        api_pages: str | int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.lists = [n.strip() for n in (lists or ",".join(DEFAULT_LISTS)).split(",") if n.strip()]
+        self.related_depth = max(0, int(related_depth))
+        self.base_url = base_url.rstrip("/")
+        self.api_pages = max(0, int(api_pages))
+        self.store: Store | None = None
+        self.known: set[str] = set()
+        self.scheduled: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.store = Store(Paths.from_settings(crawler.settings).state_db)
+        crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def _close_store(self) -> None:
+        if self.store:
+            self.store.close()
+            self.store = None
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Request each list page (and API pages) once the store has been read."""
+        stats = self.crawler.stats
+        if stats is not None and stats.get_value("cnaspider/locked"):
+            raise CloseSpider("locked")
+        if self.store is not None:
+            paths = Paths.from_settings(self.settings)
+            imported = import_existing_posts(self.store, paths.output_dir)
+            if imported:
+                logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
+                self._inc("cnaspider/posts/recognised", imported)
+            self.known = self.store.known_ids()
+        for name in self.lists:
+            yield scrapy.Request(
+                to_fetch_url(f"{SITE_URL}/list/{name}.aspx", self.base_url),
+                callback=self.parse_list_page,
+                errback=self.list_failed,
+                cb_kwargs={"list_name": name},
+                meta={"handle_httpstatus_list": [404, 410]},
+            )
+            for page in range(2, 2 + self.api_pages):
+                yield self._api_request(name, page)
+
+    def _api_request(self, list_name: str, page: int) -> scrapy.Request:
+        body = {"action": "0", "category": list_name, "pagesize": "20", "pageidx": page}
+        return scrapy.Request(
+            self.base_url + API_PATH,
+            method="POST",
+            body=json.dumps(body),
+            # A default Accept header gets a 500 from this API (SITE.md).
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            callback=self.parse_api_page,
+            errback=self.list_failed,
+            cb_kwargs={"list_name": list_name},
+        )
+
+    # --- lists -----------------------------------------------------------------
+
+    def parse_list_page(self, response: Response, list_name: str) -> Iterator[scrapy.Request]:
+        """Schedule each article of a list page that is not already stored."""
+        if response.status >= 400 or not isinstance(response, TextResponse):
+            # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
+            logger.warning("list %s unavailable: HTTP %s at %s", list_name, response.status, response.url)
+            self._inc(f"cnaspider/lists/unavailable/{list_name}")
+            return
+        page = parse_list(response.text, to_site_url(response.url, self.base_url))
+        self._inc("cnaspider/lists/ok")
+        if not page.found_list:
+            logger.warning(
+                "layout drift? list %s at %s has no ul#jsMainList/ul#myMainList",
+                list_name,
+                response.url,
+            )
+            self._inc("cnaspider/lists/no_markup")
+        if not page.entries:
+            logger.warning("list %s yielded no article links", list_name)
+            self._inc(f"cnaspider/lists/empty/{list_name}")
+        self._inc("cnaspider/lists/entries", len(page.entries))
+        for entry in page.entries:
+            yield from self._follow(entry.url, {"list": list_name, "depth": 0})
+
+    def parse_api_page(self, response: Response, list_name: str) -> Iterator[scrapy.Request]:
+        """Schedule the articles of one WNewsList API page."""
+        try:
+            page = parse_api_list(response.body, to_site_url(response.url, self.base_url))
+        except ValueError as exc:
+            logger.warning("list API for %s: %s", list_name, exc)
+            self._inc("cnaspider/lists/api_failed")
+            return
+        for entry in page.entries:
+            yield from self._follow(entry.url, {"list": list_name, "depth": 0, "api": True})
+
+    def list_failed(self, failure: Failure) -> None:
+        """A list page that could not be downloaded: a warning, not a crash."""
+        logger.warning("list request failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        self._inc("cnaspider/lists/failed")
+        self._inc(f"cnaspider/errors/{failure.type.__name__}")
+
+    # --- articles --------------------------------------------------------------
+
+    def _follow(self, url: str, found_via: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """Request ``url`` unless it is off-site, stored, or already requested this run."""
+        canonical = normalize_article_url(url)
+        ident = article_id(canonical) if canonical else None
+        if not canonical or not ident:
+            self._inc("cnaspider/links/not_followed")
+            return
+        if ident in self.scheduled:
+            return
+        self.scheduled.add(ident)
+        if ident in self.known:
+            self._inc("cnaspider/articles/skipped_known")
+            return
+        yield scrapy.Request(
+            to_fetch_url(canonical, self.base_url),
+            callback=self.parse_article_page,
+            errback=self.article_failed,
+            cb_kwargs={"found_via": found_via, "requested_id": ident},
+            meta={"handle_httpstatus_list": [404, 410]},
+        )
+
+    def parse_article_page(
+        self, response: Response, found_via: dict[str, Any], requested_id: str
+    ) -> Iterator[Any]:
+        """Yield the article, then requests for its 延伸閱讀 links within the depth limit."""
+        try:
+            if response.status in (404, 410):
+                raise PageRefused("not_found", f"HTTP {response.status} at {response.url}")
+            if not isinstance(response, TextResponse):
+                raise PageRefused("not_html", f"{response.headers.get('Content-Type')} at {response.url}")
+            article = parse_article(response.text, to_site_url(response.url, self.base_url))
+        except PageRefused as refusal:
+            logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
+            self._inc(f"cnaspider/refused/{refusal.reason}")
+            return
+        if article.id != requested_id:
+            # A redirect to another article: identity is the final page's id.
+            self._inc("cnaspider/articles/redirected")
+            if article.id in self.known or article.id in self.scheduled:
+                self._inc("cnaspider/articles/duplicate")
+                return
+            self.scheduled.add(article.id)
+        self.known.add(article.id)
+        article.found_via = found_via
+        yield article
+        depth = int(found_via.get("depth", 0))
+        if depth < self.related_depth:
+            for link in article.related:
+                yield from self._follow(link.url, {"related_of": article.id, "depth": depth + 1})
+
+    def article_failed(self, failure: Failure) -> None:
+        """Download errors (after retries) are counted by exception type and logged."""
+        logger.warning("article request failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        self._inc(f"cnaspider/errors/{failure.type.__name__}")

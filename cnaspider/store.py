@@ -1,0 +1,278 @@
+"""The SQLite store: one row per CNA article; posts and feeds are views of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnaspider.items import Article
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id           TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    section      TEXT NOT NULL,
+    published    TEXT NOT NULL,   -- ISO 8601 UTC, sorts as text
+    modified     TEXT NOT NULL,   -- ISO 8601 UTC
+    content_hash TEXT NOT NULL,
+    data         TEXT NOT NULL,   -- Article.to_dict() as JSON
+    post_path    TEXT,            -- relative to the output directory
+    first_seen   TEXT NOT NULL,
+    last_seen    TEXT NOT NULL,
+    found_via    TEXT NOT NULL    -- JSON
+);
+CREATE INDEX IF NOT EXISTS articles_by_published ON articles (published DESC, id DESC);
+-- Posts found on disk that this store did not write (an older archive):
+-- their ids are known, so they are never fetched or written again.
+CREATE TABLE IF NOT EXISTS foreign_posts (
+    id        TEXT PRIMARY KEY,
+    post_path TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    started   TEXT NOT NULL,
+    finished  TEXT,
+    outcome   TEXT,
+    new       INTEGER NOT NULL DEFAULT 0,
+    updated   INTEGER NOT NULL DEFAULT 0,
+    refused   INTEGER NOT NULL DEFAULT 0,
+    errors    INTEGER NOT NULL DEFAULT 0,
+    detail    TEXT              -- JSON: stats and messages
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+NEW = "new"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+
+def utc_iso(when: dt.datetime) -> str:
+    """An aware time as a sortable UTC ISO string."""
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def now_iso() -> str:
+    """The current time as a UTC ISO string."""
+    return utc_iso(dt.datetime.now(dt.timezone.utc))
+
+
+def content_hash(article: Article) -> str:
+    """Hash of what a reader sees (title, body, image, links, tags), not of how it was found."""
+    data = article.to_dict()
+    data.pop("found_via", None)
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A row of the store with its parsed article."""
+
+    article: Article
+    post_path: str | None
+    first_seen: str
+    last_seen: str
+    content_hash: str
+
+
+class Store:
+    """An SQLite file holding every article seen, foreign posts and run history.
+
+    Writes are committed per call, so a crash loses at most the call in flight.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- articles -------------------------------------------------------------
+
+    def is_known(self, ident: str) -> bool:
+        """True when ``ident`` is stored or has a foreign post: never fetch it again."""
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE id = ? UNION ALL SELECT 1 FROM foreign_posts WHERE id = ?",
+            (ident, ident),
+        ).fetchone()
+        return row is not None
+
+    def known_ids(self) -> set[str]:
+        """Every id that must not be fetched again."""
+        rows = self.db.execute("SELECT id FROM articles UNION SELECT id FROM foreign_posts")
+        return {r[0] for r in rows}
+
+    def get(self, ident: str) -> StoredArticle | None:
+        """The stored article ``ident``, or None."""
+        row = self.db.execute(
+            "SELECT data, post_path, first_seen, last_seen, content_hash FROM articles WHERE id = ?",
+            (ident,),
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def save(self, article: Article, post_path: str | None) -> str:
+        """Insert or update ``article``; return NEW, UPDATED or UNCHANGED."""
+        digest = content_hash(article)
+        now = now_iso()
+        with self.db:
+            old = self.db.execute(
+                "SELECT content_hash FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+            if old and old[0] == digest:
+                self.db.execute(
+                    "UPDATE articles SET last_seen = ?, post_path = ? WHERE id = ?",
+                    (now, post_path, article.id),
+                )
+                return UNCHANGED
+            values = (
+                article.url,
+                article.title,
+                article.section,
+                utc_iso(article.published),
+                utc_iso(article.modified),
+                digest,
+                json.dumps(article.to_dict(), ensure_ascii=False),
+                post_path,
+                now,
+                json.dumps(article.found_via, ensure_ascii=False),
+            )
+            if old:
+                self.db.execute(
+                    "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
+                    " content_hash=?, data=?, post_path=?, last_seen=?, found_via=? WHERE id=?",
+                    (*values, article.id),
+                )
+                return UPDATED
+            self.db.execute(
+                "INSERT INTO articles (url, title, section, published, modified, content_hash,"
+                " data, post_path, last_seen, found_via, first_seen, id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, now, article.id),
+            )
+            return NEW
+
+    def newest(self, limit: int) -> list[StoredArticle]:
+        """The ``limit`` most recently published articles, newest first (uses the index)."""
+        rows = self.db.execute(
+            "SELECT data, post_path, first_seen, last_seen, content_hash FROM articles"
+            " ORDER BY published DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_stored(r) for r in rows]
+
+    def iter_all(self) -> Iterator[StoredArticle]:
+        """Every stored article, oldest first."""
+        rows = self.db.execute(
+            "SELECT data, post_path, first_seen, last_seen, content_hash FROM articles"
+            " ORDER BY published, id"
+        )
+        for row in rows:
+            yield _stored(row)
+
+    def count(self) -> int:
+        """How many articles are stored."""
+        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def post_paths(self) -> set[str]:
+        """Every post path the store knows, its own and foreign."""
+        rows = self.db.execute(
+            "SELECT post_path FROM articles WHERE post_path IS NOT NULL"
+            " UNION SELECT post_path FROM foreign_posts"
+        )
+        return {r[0] for r in rows}
+
+    def add_foreign_post(self, ident: str, post_path: str) -> bool:
+        """Record a post on disk not written by this store; False if the id was known."""
+        if self.is_known(ident):
+            return False
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO foreign_posts (id, post_path) VALUES (?, ?)",
+                (ident, post_path),
+            )
+        return True
+
+    # --- runs -----------------------------------------------------------------
+
+    def start_run(self) -> int:
+        """Record the start of a run; return its id."""
+        with self.db:
+            cur = self.db.execute("INSERT INTO runs (started) VALUES (?)", (now_iso(),))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        *,
+        new: int = 0,
+        updated: int = 0,
+        refused: int = 0,
+        errors: int = 0,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record how a run ended."""
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET finished=?, outcome=?, new=?, updated=?, refused=?, errors=?,"
+                " detail=? WHERE id=?",
+                (
+                    now_iso(),
+                    outcome,
+                    new,
+                    updated,
+                    refused,
+                    errors,
+                    json.dumps(detail or {}, ensure_ascii=False, default=str),
+                    run_id,
+                ),
+            )
+
+    def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The most recent runs, newest first."""
+        self.db.row_factory = sqlite3.Row
+        try:
+            rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+            return [dict(r) for r in rows]
+        finally:
+            self.db.row_factory = None
+
+
+def _stored(row: tuple[Any, ...]) -> StoredArticle:
+    data, post_path, first_seen, last_seen, digest = row
+    return StoredArticle(
+        article=Article.from_dict(json.loads(data)),
+        post_path=post_path,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        content_hash=digest,
+    )

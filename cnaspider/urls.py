@@ -1,0 +1,62 @@
+"""CNA article URLs: the whitelist, normalisation, ids and the base-URL mapping.
+
+Identity is the 12-digit id; the slug and host are not (SITE.md: URLs).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+SITE_URL = "https://www.cna.com.tw"
+
+# SITE.md's whitelist, anchored at the end as well so that nothing can ride
+# along after ".aspx" except a query or fragment (which are dropped).
+_ARTICLE_RE = re.compile(
+    r"^https?://(?:www\.|m\.)?cna\.com\.tw/news/([a-z]+)/(\d{12})(?:-\d+)?\.aspx(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_ID_RE = re.compile(r"^\d{12}$")
+
+
+def article_id(url: str) -> str | None:
+    """Return the 12-digit id of a CNA article URL, or None if it is not one."""
+    match = _ARTICLE_RE.match(url.strip())
+    return match.group(2) if match else None
+
+
+def normalize_article_url(url: str) -> str | None:
+    """Return the canonical www URL of a CNA article, or None when ``url`` is not one.
+
+    ``m.`` becomes ``www.``, the ``-N`` revision suffix and the query are dropped.
+    """
+    match = _ARTICLE_RE.match(url.strip())
+    if not match:
+        return None
+    slug, ident = match.group(1).lower(), match.group(2)
+    return f"{SITE_URL}/news/{slug}/{ident}.aspx"
+
+
+def is_valid_id(ident: str) -> bool:
+    """True for a 12-digit CNA id."""
+    return bool(_ID_RE.match(ident))
+
+
+def resolve(href: str, page_url: str) -> str:
+    """Resolve ``href`` as the real site would, against the page's canonical URL."""
+    return urljoin(page_url, href.strip())
+
+
+def to_site_url(url: str, base_url: str) -> str:
+    """Map a URL fetched from ``base_url`` back to the same path on www.cna.com.tw."""
+    base = base_url.rstrip("/")
+    if url.startswith(base + "/") or url == base:
+        return SITE_URL + url[len(base) :]
+    return url
+
+
+def to_fetch_url(url: str, base_url: str) -> str:
+    """Map a www.cna.com.tw URL to the same path under ``base_url`` (where the crawl goes)."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return base_url.rstrip("/") + path
