@@ -1,0 +1,42 @@
+# cnaspider: make run | make demo | make test | make bench
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+## Crawl the live CNA site once into output/ (posts, store, feeds).
+run: $(STAMP)
+	$(BIN)/scrapy crawl firstnews
+
+## Offline demo: serve a local copy of CNA on 127.0.0.1 and crawl it into build/demo/.
+demo: $(STAMP)
+	$(BIN)/python -m cnaspider.demo --output build/demo
+
+## Lint and run the whole test suite.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Benchmarks: prints a table and writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

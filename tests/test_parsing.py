@@ -1,0 +1,246 @@
+"""Parsing tests against the real CNA pages saved in cnaspider/localcna/data/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+import cnaspider
+from cnaspider.parsing import (
+    EXPIRED,
+    LEGACY_LAYOUT,
+    MISSING_BODY,
+    MISSING_TITLE,
+    NOT_ARTICLE,
+    NOT_FOUND,
+    TAIPEI,
+    PageRefused,
+    parse_article,
+    parse_list,
+    summary_text,
+)
+
+DATA = Path(cnaspider.__file__).parent / "localcna" / "data"
+
+
+def page(stem: str) -> str:
+    """The saved page whose file name starts with ``stem``."""
+    matches = sorted(DATA.rglob(f"{stem}*"))
+    assert matches, f"no saved page {stem} under {DATA}"
+    return matches[0].read_text(encoding="utf-8", errors="replace")
+
+
+def url_for(slug: str, ident: str) -> str:
+    return f"https://www.cna.com.tw/news/{slug}/{ident}.aspx"
+
+
+def taipei(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TAIPEI)
+
+
+def test_pretty_printed_2023_article_with_image_and_related() -> None:
+    a = parse_article(page("ahel-202308230179"), url_for("ahel", "202308230179"))
+    assert a.id == "202308230179"
+    assert a.url == "https://www.cna.com.tw/news/ahel/202308230179.aspx"
+    assert a.section == "生活"
+    assert a.title == "新北攤商涉用豬肉混充羊肉 最重可罰400萬加坐牢"
+    assert a.published == taipei(2023, 8, 23, 15, 6)
+    assert a.modified == taipei(2023, 8, 23, 15, 31)
+    assert a.published.utcoffset() == dt.timedelta(hours=8)
+    assert len(a.paragraphs) == 7
+    assert a.paragraphs[0].startswith("（中央社記者沈佩瑤台北23日電）媒體報導，位於新北市")
+    assert a.paragraphs[0].endswith("最高可罰400萬元並面臨坐牢。")  # pretty-print whitespace gone
+    assert a.paragraphs[-1].endswith("處1年以下有期徒刑、拘役或3萬元以下罰金。（編輯：李亨山）1120823")
+    assert [(r.url, r.title) for r in a.related] == [
+        ("https://www.cna.com.tw/news/ahel/202301195004.aspx", "巴沙魚究竟是什麼？不肖業者冒充鱈魚多利魚、過期改標牟利"),
+        ("https://www.cna.com.tw/news/asoc/202210130227.aspx", "高檔餐廳鴨肝假冒鵝肝 主廚逆轉判無罪"),
+        ("https://www.cna.com.tw/news/asoc/202210060088.aspx", "越南茶假冒台灣茶參賽獲評比轉售 女茶農遭起訴"),
+    ]
+    assert a.image is not None
+    assert a.image.src == (
+        "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1170x780_wmkn_38442171231_0.jpg"
+    )
+    assert a.image.caption == (
+        "媒體報導，新北市的大台北果菜市場某攤商販售羊肉遠低於市價，涉以豬肉魚目混珠。"
+        "（示意圖／圖取自Unsplash圖庫）"
+    )
+    assert a.tags == ["林金富", "食藥署", "豬肉", "劉芳銘"]
+    assert a.dateline == "中央社記者沈佩瑤台北23日電"
+    assert a.reporters == ["沈佩瑤"]
+    assert a.editor == "編輯：李亨山"
+
+
+def test_pretty_printed_2023_article_without_image_update_or_related() -> None:
+    a = parse_article(page("acn-202308230192"), url_for("acn", "202308230192"))
+    assert a.section == "兩岸"
+    assert a.title == "中國單身人口逾2億 專家說因年輕人太宅"
+    assert a.published == a.modified == taipei(2023, 8, 23, 15, 33)
+    assert a.image is None and a.related == [] and a.inline_images == []
+    assert len(a.paragraphs) == 8
+    assert a.paragraphs[0].startswith("（中央社台北23日電）中國年輕未婚單身人口達2.39億人")
+    assert a.paragraphs[-1].endswith("（編輯：唐佩君/呂佳蓉）1120823")
+    assert a.editor == "編輯：唐佩君/呂佳蓉"
+    assert a.reporters == []
+    assert a.tags == ["中國", "環球時報"]
+
+
+def test_raw_2023_article_lazy_inline_images_inserts_and_duplicate_tag() -> None:
+    a = parse_article(page("aopl-202308230370"), url_for("aopl", "202308230370"))
+    assert a.section == "國際"
+    assert a.title == "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
+    assert a.published == taipei(2023, 8, 23, 21, 55)
+    assert a.modified == taipei(2023, 8, 23, 22, 26)
+    assert len(a.paragraphs) == 8
+    # The a.insert links inside div.media are navigation, not body text.
+    assert not any("地產大亨賽塔當選泰國總理" in p for p in a.paragraphs)
+    assert a.image is not None and "/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg" in a.image.src
+    assert [i.image.src for i in a.inline_images] == [
+        "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1200x799_wmkn_900526078683_202308230230000000.jpg",
+        "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1153x768_wmkn_0_C20230823000230.jpg",
+    ]
+    assert [i.after for i in a.inline_images] == [8, 8]
+    assert a.inline_images[0].image.caption.startswith("泰國為泰黨賽塔22日當選")
+    # Only the 延伸閱讀 block, not the per-keyword .flexhalf lists.
+    assert [r.url for r in a.related] == ["https://www.cna.com.tw/news/aopl/202308220115.aspx"]
+    assert a.tags == ["帕拉育", "政變", "泰國", "戴克辛", "為泰黨"]
+    assert a.dateline == "中央社曼谷23日綜合外電報導"
+    assert a.editor == "譯者：何宏儒/核稿：楊昭彥"
+    assert summary_text(a).startswith("泰國新總理賽塔今天在泰王瓦吉拉隆功認可下就職。")
+
+
+def test_raw_2023_article_newsletter_box_is_not_body() -> None:
+    a = parse_article(page("ait-202308230354"), url_for("ait", "202308230354"))
+    assert a.section == "科技"
+    assert a.title == "數位部：推動數據公益恪遵個資法 確保當事人權益"
+    assert a.published == taipei(2023, 8, 23, 20, 47)
+    assert len(a.paragraphs) == 8
+    assert not any("電子報" in p for p in a.paragraphs)
+    assert a.paragraphs[-1].endswith("（編輯：楊凱翔）1120823")
+    assert a.reporters == ["蘇思云"]
+    assert a.tags == ["台權會", "數位部", "個資法", "歐盟"]
+
+
+def _expired_page_made_whole() -> str:
+    """The 2018-layout capture with the expiry notice replaced by a second paragraph."""
+    html = page("asoc-201603190029")
+    html, count = re.subn(
+        r"<div style='border:solid 1px Red[^>]*>.*?</div>",
+        "<p>消防局表示，起火原因待調查。（編輯：林亨山）1050319</p>",
+        html,
+        flags=re.S,
+    )
+    assert count == 1
+    return html
+
+
+def test_2018_layout_article() -> None:
+    a = parse_article(_expired_page_made_whole(), url_for("asoc", "201603190029"))
+    assert a.title == "平鎮輪胎行惡火  疏散7人1女命喪"
+    assert a.section == "社會"
+    # 2018 pages only have itemprop times as "YYYY/MM/DD HH:MM", Taipei time.
+    assert a.published == taipei(2016, 3, 19, 8, 15)
+    assert a.modified == taipei(2016, 3, 19, 10, 48)
+    assert len(a.paragraphs) == 2
+    assert a.image is not None
+    assert a.image.src == "https://img5.cna.com.tw/www/WebPhotos/1024/20160319/6868754.jpg"
+    assert a.image.caption.startswith("桃園市平鎮區一家輪胎行19日清晨發生大火")
+    assert a.reporters == ["邱俊欽"]
+
+
+def test_2025_figure_lead_image_inside_and_outside_fullpic() -> None:
+    html = page("ahel-202308230179")
+    start = html.index('<div class="fullPic">')
+    end = html.index('<div class="shareSide">')
+    figure = (
+        '<figure class="floatImg center"><img data-src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/'
+        '20250101/a.jpg" alt="說明"><figcaption>圖說文字</figcaption></figure>'
+    )
+    for block in (f'<div class="fullPic">{figure}</div>', figure):
+        a = parse_article(html[:start] + block + html[end:], url_for("ahel", "202308230179"))
+        assert a.image is not None
+        assert a.image.src == "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20250101/a.jpg"
+        assert a.image.caption == "圖說文字"
+
+
+@pytest.mark.parametrize(
+    ("stem", "reason"),
+    [("asoc-201603190029", EXPIRED), ("legacy-2014-aloc-201404040243", LEGACY_LAYOUT)],
+)
+def test_real_pages_refused(stem: str, reason: str) -> None:
+    with pytest.raises(PageRefused) as info:
+        parse_article(page(stem), "https://www.cna.com.tw/news/x/201603190029.aspx")
+    assert info.value.reason == reason
+
+
+def test_404_non_article_and_broken_pages_refused() -> None:
+    base = page("ahel-202308230179")
+    cases = {
+        NOT_FOUND: "<html><head><title>404</title></head><body><h1>404</h1></body></html>",
+        NOT_ARTICLE: page("headlines"),
+        MISSING_TITLE: re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", base, flags=re.S),
+        MISSING_BODY: re.sub(r"<p>.*?</p>", "", base, flags=re.S),
+    }
+    for reason, html in cases.items():
+        with pytest.raises(PageRefused) as info:
+            parse_article(html, url_for("ahel", "202308230179"))
+        assert info.value.reason == reason, reason
+
+
+def test_time_fallbacks_spans_then_id_date() -> None:
+    html = page("acn-202308230192")
+    no_meta = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>', "", html)
+    no_meta = re.sub(r'"date(Published|Modified)":"[^"]*",?', "", no_meta)
+    a = parse_article(no_meta, url_for("acn", "202308230192"))
+    assert a.published == taipei(2023, 8, 23, 15, 33)  # from the visible time span
+    no_spans = re.sub(r'<div class="updatetime">.*?</div>', "", no_meta, flags=re.S)
+    a = parse_article(no_spans, url_for("acn", "202308230192"))
+    assert a.published == taipei(2023, 8, 23)  # from the id
+
+
+def test_update_span_in_january_of_a_december_story() -> None:
+    html = page("aopl-202308230370")
+    html = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>', "", html)
+    html = re.sub(r'"date(Published|Modified)":"[^"]*",?', "", html)
+    html = html.replace("<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>",
+                        "<span>2023/12/31 23:55</span><span>（1/1 00:26 更新）</span>")
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert a.published == taipei(2023, 12, 31, 23, 55)
+    assert a.modified == taipei(2024, 1, 1, 0, 26)
+
+
+def test_list_page_skips_ads_video_and_nav() -> None:
+    listing = parse_list(page("headlines"), "https://www.cna.com.tw/list/headlines.aspx")
+    assert listing.found_list
+    assert [e.id for e in listing.entries] == [
+        "202609230359",
+        "202609230341",
+        "202609230330",
+        "202609230336",
+    ]
+    first = listing.entries[0]
+    assert first.url == "https://www.cna.com.tw/news/ahel/202609230359.aspx"
+    assert first.title == "颱風舒力基生成\u3000最快25日增強中颱、發布警報機會低"
+    assert first.time == taipei(2026, 9, 23, 22, 14)
+    assert listing.skipped == 1  # the YouTube item
+
+
+def test_old_list_markup_absolute_links_and_text_dates() -> None:
+    html = (
+        '<ul id="myMainList"><li><a href="https://www.cna.com.tw/news/firstnews/202101140136-1.aspx?x=1">'
+        '<div class="listInfo"><h2><span>標題\u200b</span></h2><div class="date">2021/01/14 14:58</div>'
+        '</div></a></li><li><a href="javascript:">廣告</a></li>'
+        '<li><a href="/topic/newstopic/4215.aspx"><h2>專題</h2></a></li></ul>'
+    )
+    listing = parse_list(html, "https://www.cna.com.tw/list/firstnews.aspx")
+    assert [(e.url, e.title, e.time) for e in listing.entries] == [
+        ("https://www.cna.com.tw/news/firstnews/202101140136.aspx", "標題", taipei(2021, 1, 14, 14, 58))
+    ]
+    assert listing.skipped == 2
+
+
+def test_list_page_without_list_markup_is_flagged() -> None:
+    listing = parse_list(page("aopl-202308230370"), "https://www.cna.com.tw/list/aall.aspx")
+    assert not listing.found_list and listing.entries == []

@@ -1,0 +1,49 @@
+"""The URL whitelist and normaliser (SITE.md: URLs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnaspider.urls import article_id, normalize_article_url, to_fetch_url, to_site_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.cna.com.tw/news/aipl/202101140143.aspx", "https://www.cna.com.tw/news/aipl/202101140143.aspx"),
+        ("http://m.cna.com.tw/news/AIPL/201404040243-1.aspx", "https://www.cna.com.tw/news/aipl/201404040243.aspx"),
+        ("https://cna.com.tw/news/aopl/202308220341.aspx?topic=4210", "https://www.cna.com.tw/news/aopl/202308220341.aspx"),
+        ("https://www.cna.com.tw/news/firstnews/202009245004-3.aspx#x", "https://www.cna.com.tw/news/firstnews/202009245004.aspx"),
+    ],
+)
+def test_cna_article_urls_are_normalised(url: str, expected: str) -> None:
+    assert normalize_article_url(url) == expected
+    assert article_id(url) == expected[-17:-5]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.cna.com.tw/topic/newstopic/4215.aspx",
+        "https://www.cna.com.tw/project/20230823/index.html",
+        "https://howlife.cna.com.tw/news/ahel/202308230179.aspx",
+        "https://focustaiwan.tw/politics/202609230001",
+        "https://www.youtube.com/watch?v=6AsDmYSJYb0",
+        "javascript:",
+        "https://www.cna.com.tw.evil.example/news/aipl/202101140143.aspx",
+        "https://evil.example/?u=https://www.cna.com.tw/news/aipl/202101140143.aspx",
+        "https://www.cna.com.tw/news/aipl/2021011401.aspx",
+        "https://www.cna.com.tw/news/aipl/202101140143.aspx/../../etc",
+        "https://www.cna.com.tw/news/a1/202101140143.aspx",
+    ],
+)
+def test_non_articles_are_rejected(url: str) -> None:
+    assert normalize_article_url(url) is None
+    assert article_id(url) is None
+
+
+def test_base_url_round_trip() -> None:
+    site = "https://www.cna.com.tw/news/ahel/202308230179.aspx"
+    fetch = to_fetch_url(site, "http://127.0.0.1:8000/")
+    assert fetch == "http://127.0.0.1:8000/news/ahel/202308230179.aspx"
+    assert to_site_url(fetch, "http://127.0.0.1:8000") == site
