@@ -47,7 +47,9 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
     unchanged = int(stats.get("cnaspider/articles/unchanged", 0))
     refused = _sum(stats, "cnaspider/refused/")
     drift_refused = sum(int(stats.get(f"cnaspider/refused/{r}", 0)) for r in DRIFT_REASONS)
-    fault_refused = refused - sum(int(stats.get(f"cnaspider/refused/{r}", 0)) for r in _CONTENT_REASONS)
+    fault_refused = refused - sum(
+        int(stats.get(f"cnaspider/refused/{r}", 0)) for r in _CONTENT_REASONS
+    )
     errors = _sum(stats, "cnaspider/errors/") + int(stats.get("log_count/ERROR", 0))
     lists_ok = int(stats.get("cnaspider/lists/ok", 0))
     entries = int(stats.get("cnaspider/lists/entries", 0))

@@ -51,10 +51,47 @@ _UPDATE_TIME = re.compile(r"(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})")
 # Places that follow a reporter's name in datelines; a name is assumed to be
 # three characters when the place is not one of these.
 _PLACES = (
-    "台北", "新北", "桃園", "新竹", "苗栗", "台中", "彰化", "南投", "雲林", "嘉義", "台南",
-    "高雄", "屏東", "宜蘭", "花蓮", "台東", "基隆", "澎湖", "金門", "馬祖", "連江",
-    "東京", "華盛頓", "紐約", "舊金山", "洛杉磯", "北京", "上海", "香港", "曼谷", "雪梨",
-    "倫敦", "巴黎", "柏林", "布魯塞爾", "莫斯科", "首爾", "新加坡", "雅加達", "河內", "吉隆坡",
+    "台北",
+    "新北",
+    "桃園",
+    "新竹",
+    "苗栗",
+    "台中",
+    "彰化",
+    "南投",
+    "雲林",
+    "嘉義",
+    "台南",
+    "高雄",
+    "屏東",
+    "宜蘭",
+    "花蓮",
+    "台東",
+    "基隆",
+    "澎湖",
+    "金門",
+    "馬祖",
+    "連江",
+    "東京",
+    "華盛頓",
+    "紐約",
+    "舊金山",
+    "洛杉磯",
+    "北京",
+    "上海",
+    "香港",
+    "曼谷",
+    "雪梨",
+    "倫敦",
+    "巴黎",
+    "柏林",
+    "布魯塞爾",
+    "莫斯科",
+    "首爾",
+    "新加坡",
+    "雅加達",
+    "河內",
+    "吉隆坡",
 )
 
 
@@ -210,7 +247,9 @@ def _picture(block: etree._Element, page_url: str) -> Image | None:
     src = _pick_src(img, [str(s) for s in sel.PIC_SOURCES(block)], page_url)
     if not src:
         return None
-    return Image(src=src, caption=clean_text(sel.PIC_CAPTION(block)), alt=clean_text(img.get("alt", "")))
+    return Image(
+        src=src, caption=clean_text(sel.PIC_CAPTION(block)), alt=clean_text(img.get("alt", ""))
+    )
 
 
 def _classes(el: etree._Element) -> set[str]:
@@ -236,9 +275,7 @@ def _inner_html(el: etree._Element) -> str:
     return outer[start:end] if end >= start else ""
 
 
-def _body(
-    body: etree._Element, page_url: str
-) -> tuple[list[str], list[InlineImage]]:
+def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[InlineImage]]:
     paragraphs: list[str] = []
     images: list[InlineImage] = []
     for child in sel.BODY_CHILDREN(body):
@@ -273,7 +310,11 @@ def _dateline(first_paragraph_text: str) -> tuple[str, list[str]]:
 
 
 def _text_of(fragment: str) -> str:
-    return lxml.html.fragment_fromstring(fragment, create_parent="p").text_content() if fragment else ""
+    return (
+        lxml.html.fragment_fromstring(fragment, create_parent="p").text_content()
+        if fragment
+        else ""
+    )
 
 
 def _tags(central: etree._Element, doc: etree._Element) -> list[str]:
@@ -325,7 +366,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
             normalize_article_url(u) or ""
             for u in [
                 *sel.CANONICAL_LINK(doc),
-                *(sel.ARTICLE_CANONICAL(doc)),
+                sel.ARTICLE_CANONICAL(root) if articles else "",
                 *sel.OG_URL(doc),
                 url,
             ]
@@ -345,9 +386,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
         raise PageRefused(MISSING_TITLE, f"h1 in div.centralContent is empty for {ident}")
     paragraphs, inline_images = _body(bodies[0], canonical) if bodies else ([], [])
     if not any(_text_of(p).strip() for p in paragraphs):
-        raise PageRefused(
-            MISSING_BODY, f"no text in the <p> children of div.paragraph for {ident}"
-        )
+        raise PageRefused(MISSING_BODY, f"no text in the <p> children of div.paragraph for {ident}")
 
     published, modified = _times(doc, ld, central, ident)
     section = clean_text(
@@ -356,6 +395,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
         or str(ld.get("articleSection") or "")
     )
     lead = next(iter(sel.LEAD_PIC(central)), None)
+    body = bodies[0]
     dateline, reporters = _dateline(_text_of(paragraphs[0]))
     editor_match = _EDITOR.search(_text_of(paragraphs[-1]).strip())
     return Article(
@@ -368,8 +408,8 @@ def parse_article(html: str | bytes, url: str) -> Article:
         paragraphs=paragraphs,
         image=_picture(lead, canonical) if lead is not None else None,
         inline_images=inline_images,
-        related=_related(central, canonical),
-        tags=_tags(central, doc),
+        related=_related(body, canonical),
+        tags=_tags(body, doc),
         dateline=dateline,
         reporters=reporters,
         editor=editor_match.group(1) if editor_match else "",

@@ -8,6 +8,7 @@ keys and quoting, an ``<!--ms-->`` line, a title link, ``------`` and a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -33,9 +34,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 # Characters that Markdown (kramdown) or Liquid would read as syntax inside the
 # title link; each becomes a numeric character reference, which renders as itself.
-_MARKDOWN_SPECIALS = str.maketrans(
-    {c: f"&#{ord(c)};" for c in "\\`*_[]<>&{}|$!#"}
-)
+_MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]<>&{}|$!#"})
 # Jekyll runs Liquid over the whole file: a brace in article text must not
 # open a {{ }} or {% %} tag. A character reference renders identically.
 _LIQUID_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
@@ -47,6 +46,11 @@ class PostStyle:
 
     source_label: str = DEFAULT_SOURCE_LABEL
     image_proxy: str = DEFAULT_IMAGE_PROXY
+
+    @functools.cached_property
+    def yaml_labels(self) -> tuple[str, str]:
+        """The label as a YAML block scalar and as a flow item (parsed once per style)."""
+        return _yaml_plain(self.source_label, flow=False), _yaml_plain(self.source_label, flow=True)
 
 
 def yaml_double_quoted(text: str) -> str:
@@ -77,7 +81,7 @@ def _yaml_plain(text: str, flow: bool) -> str:
 
 def utc_stamp(when: dt.datetime) -> str:
     """``2021-01-14T06:58:18.000Z``: the golden post's date format."""
-    utc = when.astimezone(dt.timezone.utc)
+    utc = when.astimezone(dt.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -134,7 +138,9 @@ def render_body(article: Article, style: PostStyle) -> str:
         inline.setdefault(item.after, []).append(item.image)
     body: list[str] = []
     for index, paragraph in enumerate(article.paragraphs):
-        body.extend(f'<div class="media">{_image_block(i, style)}</div>' for i in inline.get(index, []))
+        body.extend(
+            f'<div class="media">{_image_block(i, style)}</div>' for i in inline.get(index, [])
+        )
         body.append(f"<p>{paragraph}</p>")
     for index in sorted(k for k in inline if k >= len(article.paragraphs)):
         body.extend(f'<div class="media">{_image_block(i, style)}</div>' for i in inline[index])
@@ -146,7 +152,7 @@ def render_body(article: Article, style: PostStyle) -> str:
 def render_post(article: Article, style: PostStyle | None = None) -> str:
     """The complete post file for ``article``."""
     style = style or PostStyle()
-    label = style.source_label
+    label, label_item = style.yaml_labels
     title_link = article.title.translate(_MARKDOWN_SPECIALS)
     title_link = re.sub(r"\s+", " ", title_link).strip()
     front = "\n".join(
@@ -155,10 +161,10 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
             "layout: post",
             f"title: {yaml_double_quoted(article.title)}",
             f"date: {utc_stamp(article.published)}",
-            f"author: {_yaml_plain(label, flow=False)}",
+            f"author: {label}",
             f"from: {article.url}",
-            f"tags: [ {_yaml_plain(label, flow=True)} ]",
-            f"categories: [ {_yaml_plain(label, flow=True)} ]",
+            f"tags: [ {label_item} ]",
+            f"categories: [ {label_item} ]",
             "---",
         ]
     )
@@ -166,12 +172,13 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
         f"{front}\n"
         f"<!--{epoch_ms(article.published)}-->\n"
         f"[{title_link}]({article.url})\n"
-        "------\n\n"
-        + render_body(article, style).translate(_LIQUID_BRACES)
+        "------\n\n" + render_body(article, style).translate(_LIQUID_BRACES)
     )
 
 
-def write_post(posts_dir: Path, article: Article, style: PostStyle | None = None) -> tuple[Path, bool]:
+def write_post(
+    posts_dir: Path, article: Article, style: PostStyle | None = None
+) -> tuple[Path, bool]:
     """Write the post atomically; return its path and whether the file changed."""
     path = posts_dir / post_filename(article)
     text = render_post(article, style)

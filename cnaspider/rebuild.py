@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle, write_post

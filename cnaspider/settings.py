@@ -35,6 +35,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
+# Before RetryMiddleware (550) in the response chain, so the delay is set before the retry.
+DOWNLOADER_MIDDLEWARES = {"cnaspider.middlewares.RetryAfterMiddleware": 560}
+RETRY_AFTER_MAX = 120.0  # longer Retry-After answers are not waited for
+
 ITEM_PIPELINES = {"cnaspider.pipelines.PostPipeline": 300}
 EXTENSIONS = {"cnaspider.extensions.CrawlReport": 500}
 

@@ -61,12 +61,12 @@ UNCHANGED = "unchanged"
 
 def utc_iso(when: dt.datetime) -> str:
     """An aware time as a sortable UTC ISO string."""
-    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def now_iso() -> str:
     """The current time as a UTC ISO string."""
-    return utc_iso(dt.datetime.now(dt.timezone.utc))
+    return utc_iso(dt.datetime.now(dt.UTC))
 
 
 def content_hash(article: Article) -> str:

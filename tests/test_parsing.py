@@ -53,11 +53,22 @@ def test_pretty_printed_2023_article_with_image_and_related() -> None:
     assert len(a.paragraphs) == 7
     assert a.paragraphs[0].startswith("（中央社記者沈佩瑤台北23日電）媒體報導，位於新北市")
     assert a.paragraphs[0].endswith("最高可罰400萬元並面臨坐牢。")  # pretty-print whitespace gone
-    assert a.paragraphs[-1].endswith("處1年以下有期徒刑、拘役或3萬元以下罰金。（編輯：李亨山）1120823")
+    assert a.paragraphs[-1].endswith(
+        "處1年以下有期徒刑、拘役或3萬元以下罰金。（編輯：李亨山）1120823"
+    )
     assert [(r.url, r.title) for r in a.related] == [
-        ("https://www.cna.com.tw/news/ahel/202301195004.aspx", "巴沙魚究竟是什麼？不肖業者冒充鱈魚多利魚、過期改標牟利"),
-        ("https://www.cna.com.tw/news/asoc/202210130227.aspx", "高檔餐廳鴨肝假冒鵝肝 主廚逆轉判無罪"),
-        ("https://www.cna.com.tw/news/asoc/202210060088.aspx", "越南茶假冒台灣茶參賽獲評比轉售 女茶農遭起訴"),
+        (
+            "https://www.cna.com.tw/news/ahel/202301195004.aspx",
+            "巴沙魚究竟是什麼？不肖業者冒充鱈魚多利魚、過期改標牟利",
+        ),
+        (
+            "https://www.cna.com.tw/news/asoc/202210130227.aspx",
+            "高檔餐廳鴨肝假冒鵝肝 主廚逆轉判無罪",
+        ),
+        (
+            "https://www.cna.com.tw/news/asoc/202210060088.aspx",
+            "越南茶假冒台灣茶參賽獲評比轉售 女茶農遭起訴",
+        ),
     ]
     assert a.image is not None
     assert a.image.src == (
@@ -96,7 +107,9 @@ def test_raw_2023_article_lazy_inline_images_inserts_and_duplicate_tag() -> None
     assert len(a.paragraphs) == 8
     # The a.insert links inside div.media are navigation, not body text.
     assert not any("地產大亨賽塔當選泰國總理" in p for p in a.paragraphs)
-    assert a.image is not None and "/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg" in a.image.src
+    assert (
+        a.image is not None and "/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg" in a.image.src
+    )
     assert [i.image.src for i in a.inline_images] == [
         "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1200x799_wmkn_900526078683_202308230230000000.jpg",
         "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1153x768_wmkn_0_C20230823000230.jpg",
@@ -204,8 +217,10 @@ def test_update_span_in_january_of_a_december_story() -> None:
     html = page("aopl-202308230370")
     html = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>', "", html)
     html = re.sub(r'"date(Published|Modified)":"[^"]*",?', "", html)
-    html = html.replace("<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>",
-                        "<span>2023/12/31 23:55</span><span>（1/1 00:26 更新）</span>")
+    html = html.replace(
+        "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>",
+        "<span>2023/12/31 23:55</span><span>（1/1 00:26 更新）</span>",
+    )
     a = parse_article(html, url_for("aopl", "202308230370"))
     assert a.published == taipei(2023, 12, 31, 23, 55)
     assert a.modified == taipei(2024, 1, 1, 0, 26)
@@ -236,7 +251,11 @@ def test_old_list_markup_absolute_links_and_text_dates() -> None:
     )
     listing = parse_list(html, "https://www.cna.com.tw/list/firstnews.aspx")
     assert [(e.url, e.title, e.time) for e in listing.entries] == [
-        ("https://www.cna.com.tw/news/firstnews/202101140136.aspx", "標題", taipei(2021, 1, 14, 14, 58))
+        (
+            "https://www.cna.com.tw/news/firstnews/202101140136.aspx",
+            "標題",
+            taipei(2021, 1, 14, 14, 58),
+        )
     ]
     assert listing.skipped == 2
 

@@ -20,7 +20,7 @@ from cnaspider.post import (
 )
 from cnaspider.store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def article(title: str = "標題", **changes: object) -> Article:
@@ -108,9 +108,14 @@ def test_source_label_that_needs_quoting_still_round_trips() -> None:
 
 
 def test_image_proxy_and_lazy_images() -> None:
-    image = Image(src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/x.jpg", caption="說明 <b>&", alt="")
+    image = Image(
+        src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/x.jpg", caption="說明 <b>&", alt=""
+    )
     text = render_post(article(image=image))
-    assert '<img src="https://images.weserv.nl/?url=imgcdn.cna.com.tw/www/WebPhotos/1024/x.jpg" alt="說明 &lt;b&gt;&amp;">' in text
+    assert (
+        '<img src="https://images.weserv.nl/?url=imgcdn.cna.com.tw/www/WebPhotos/1024/x.jpg" alt="說明 &lt;b&gt;&amp;">'
+        in text
+    )
     assert '<div class="picinfo">說明 &lt;b&gt;&amp;</div>' in text
     direct = render_post(article(image=image), PostStyle(image_proxy=""))
     assert 'src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/x.jpg"' in direct
@@ -118,8 +123,13 @@ def test_image_proxy_and_lazy_images() -> None:
 
 def test_liquid_and_markdown_syntax_is_neutralised() -> None:
     text = render_post(
-        article("{{ x }} [a](b) *c*", paragraphs=["{% y %} {{ z }} {% endraw %}"],
-                related=[RelatedLink(url="https://www.cna.com.tw/news/a/202101140137.aspx", title="{{ t }}")])
+        article(
+            "{{ x }} [a](b) *c*",
+            paragraphs=["{% y %} {{ z }} {% endraw %}"],
+            related=[
+                RelatedLink(url="https://www.cna.com.tw/news/a/202101140137.aspx", title="{{ t }}")
+            ],
+        )
     )
     body = text.split("---\n", 2)[2]
     assert "{{" not in body and "{%" not in body
@@ -128,7 +138,9 @@ def test_liquid_and_markdown_syntax_is_neutralised() -> None:
 
 
 def test_filename_uses_taipei_date() -> None:
-    late = article(published=dt.datetime(2021, 1, 14, 17, 0, tzinfo=UTC))  # 01:00 on the 15th in Taipei
+    late = article(
+        published=dt.datetime(2021, 1, 14, 17, 0, tzinfo=UTC)
+    )  # 01:00 on the 15th in Taipei
     assert post_filename(late) == "2021-01-15-202101140136.md"
     assert utc_stamp(late.published) == "2021-01-14T17:00:00.000Z"
 
@@ -154,7 +166,7 @@ def test_existing_posts_are_recognised_by_their_from_url(tmp_path: Path) -> None
     posts = tmp_path / "_posts"
     posts.mkdir()
     (posts / "2021-01-14-總統與克拉夫特視訊.md").write_text(
-        "---\nlayout: post\ntitle: \"x\"\nfrom: https://www.cna.com.tw/news/firstnews/202101140136.aspx\n---\nbody\n",
+        '---\nlayout: post\ntitle: "x"\nfrom: https://www.cna.com.tw/news/firstnews/202101140136.aspx\n---\nbody\n',
         encoding="utf-8",
     )
     (posts / "notes.md").write_text("no front matter\n", encoding="utf-8")

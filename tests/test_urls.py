@@ -10,10 +10,22 @@ from cnaspider.urls import article_id, normalize_article_url, to_fetch_url, to_s
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://www.cna.com.tw/news/aipl/202101140143.aspx", "https://www.cna.com.tw/news/aipl/202101140143.aspx"),
-        ("http://m.cna.com.tw/news/AIPL/201404040243-1.aspx", "https://www.cna.com.tw/news/aipl/201404040243.aspx"),
-        ("https://cna.com.tw/news/aopl/202308220341.aspx?topic=4210", "https://www.cna.com.tw/news/aopl/202308220341.aspx"),
-        ("https://www.cna.com.tw/news/firstnews/202009245004-3.aspx#x", "https://www.cna.com.tw/news/firstnews/202009245004.aspx"),
+        (
+            "https://www.cna.com.tw/news/aipl/202101140143.aspx",
+            "https://www.cna.com.tw/news/aipl/202101140143.aspx",
+        ),
+        (
+            "http://m.cna.com.tw/news/AIPL/201404040243-1.aspx",
+            "https://www.cna.com.tw/news/aipl/201404040243.aspx",
+        ),
+        (
+            "https://cna.com.tw/news/aopl/202308220341.aspx?topic=4210",
+            "https://www.cna.com.tw/news/aopl/202308220341.aspx",
+        ),
+        (
+            "https://www.cna.com.tw/news/firstnews/202009245004-3.aspx#x",
+            "https://www.cna.com.tw/news/firstnews/202009245004.aspx",
+        ),
     ],
 )
 def test_cna_article_urls_are_normalised(url: str, expected: str) -> None:

@@ -18,7 +18,6 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from cnaspider.config import Paths
-from cnaspider.items import Article
 from cnaspider.parsing import PageRefused, parse_api_list, parse_article, parse_list
 from cnaspider.post import import_existing_posts
 from cnaspider.store import Store
@@ -118,7 +117,9 @@ class FirstNewsSpider(scrapy.Spider):
         """Schedule each article of a list page that is not already stored."""
         if response.status >= 400 or not isinstance(response, TextResponse):
             # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
-            logger.warning("list %s unavailable: HTTP %s at %s", list_name, response.status, response.url)
+            logger.warning(
+                "list %s unavailable: HTTP %s at %s", list_name, response.status, response.url
+            )
             self._inc(f"cnaspider/lists/unavailable/{list_name}")
             return
         page = parse_list(response.text, to_site_url(response.url, self.base_url))
@@ -150,7 +151,9 @@ class FirstNewsSpider(scrapy.Spider):
 
     def list_failed(self, failure: Failure) -> None:
         """A list page that could not be downloaded: a warning, not a crash."""
-        logger.warning("list request failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        logger.warning(
+            "list request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
+        )
         self._inc("cnaspider/lists/failed")
         self._inc(f"cnaspider/errors/{failure.type.__name__}")
 
@@ -185,7 +188,9 @@ class FirstNewsSpider(scrapy.Spider):
             if response.status in (404, 410):
                 raise PageRefused("not_found", f"HTTP {response.status} at {response.url}")
             if not isinstance(response, TextResponse):
-                raise PageRefused("not_html", f"{response.headers.get('Content-Type')} at {response.url}")
+                raise PageRefused(
+                    "not_html", f"{response.headers.get('Content-Type')} at {response.url}"
+                )
             article = parse_article(response.text, to_site_url(response.url, self.base_url))
         except PageRefused as refusal:
             logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
@@ -208,5 +213,7 @@ class FirstNewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""
-        logger.warning("article request failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        logger.warning(
+            "article request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
+        )
         self._inc(f"cnaspider/errors/{failure.type.__name__}")
