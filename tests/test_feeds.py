@@ -1,0 +1,350 @@
+"""Atom, RSS and JSON Feed from the store: every field, order, limit, reproducibility.
+
+Articles are real CNA pages (cnaspider/localcna/data) parsed by the project's
+parser; ``check_feeds`` is also run on a real crawl in test_scheduler.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from lxml import etree
+
+from cnaspider.items import Article
+from cnaspider.parsing import TAIPEI, PageRefused, parse_article, summary_text
+from cnaspider.post import PostStyle, render_body
+from cnaspider.store import Store
+from scheduler.feeds import (
+    FEED_SUBTITLE,
+    FEED_TITLE,
+    entry_id,
+    post_url,
+    render_feeds,
+    write_feeds,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = REPO / "cnaspider" / "localcna" / "data" / "articles"
+SITE = "https://news.example.org/cna"
+FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
+
+
+def real_articles() -> list[Article]:
+    """Every saved CNA page that parses into an article."""
+    out = []
+    for page in sorted(PAGES.glob("*.html")):
+        try:
+            out.append(parse_article(page.read_bytes(), "https://www.cna.com.tw/news/x/0.aspx"))
+        except PageRefused:
+            continue
+    assert len(out) >= 4, "the saved CNA pages are missing"
+    return out
+
+
+def many_articles(count: int) -> list[Article]:
+    """``count`` distinct articles made from the real ones, one hour apart, in shuffled order."""
+    base = real_articles()
+    start = dt.datetime(2023, 8, 1, 8, 0, tzinfo=TAIPEI)
+    made = []
+    for i in range(count):
+        src = base[i % len(base)]
+        ident = f"202308{1 + i // 24:02d}{1000 + i:04d}"
+        when = start + dt.timedelta(hours=i)
+        made.append(
+            dataclasses.replace(
+                src,
+                id=ident,
+                url=f"https://www.cna.com.tw/news/{src.url.split('/')[4]}/{ident}.aspx",
+                title=f"{src.title}（{i}）",
+                published=when,
+                modified=when + dt.timedelta(minutes=i % 3 * 20),
+            )
+        )
+    return made[::2] + made[1::2]
+
+
+def fill(path: Path, articles: list[Article]) -> Store:
+    store = Store(path)
+    for article in articles:
+        store.save(article, None)
+    return store
+
+
+def read_all(output_dir: Path) -> dict[str, Any]:
+    """The three feeds parsed: feedparser for Atom and RSS, json for JSON Feed."""
+    # No sanitising: the content must come back exactly as the post body.
+    atom = feedparser.parse(
+        (output_dir / "atom.xml").read_bytes(), sanitize_html=False, resolve_relative_uris=False
+    )
+    rss = feedparser.parse(
+        (output_dir / "rss.xml").read_bytes(), sanitize_html=False, resolve_relative_uris=False
+    )
+    for parsed in (atom, rss):
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert atom.version == "atom10" and rss.version == "rss20"
+    # feedparser 6.0 does not read JSON Feed (bozo); the stdlib does.
+    data = json.loads((output_dir / "feed.json").read_text(encoding="utf-8"))
+    return {"atom": atom, "rss": rss, "json": data}
+
+
+def _time(struct: Any) -> dt.datetime:
+    return dt.datetime(*struct[:6], tzinfo=dt.UTC)
+
+
+def check_feeds(
+    output_dir: Path, expected: list[Article], site_url: str, style: PostStyle
+) -> dict[str, Any]:
+    """Assert every field the issue lists, in all three feeds, for ``expected`` (newest first)."""
+    feeds = read_all(output_dir)
+    atom, rss, data = feeds["atom"], feeds["rss"], feeds["json"]
+    newest_update = max(a.modified for a in expected)
+    base = site_url.rstrip("/")
+
+    # Feed level.
+    for parsed in (atom, rss):
+        assert parsed.feed.title == FEED_TITLE
+        assert parsed.feed.subtitle == FEED_SUBTITLE
+        assert parsed.feed.language == "zh-TW"
+        assert parsed.feed.link == (base + "/" if base else "https://www.cna.com.tw/")
+        assert _time(parsed.feed.updated_parsed) == newest_update
+        selfs = [lk.href for lk in parsed.feed.get("links", []) if lk.rel == "self"]
+        assert selfs == ([f"{base}/atom.xml"] if base else [])
+    assert data["version"] == "https://jsonfeed.org/version/1.1"
+    assert data["title"] == FEED_TITLE and data["description"] == FEED_SUBTITLE
+    assert data["language"] == "zh-TW"
+    assert data["home_page_url"] == (base + "/" if base else "https://www.cna.com.tw/")
+    assert data.get("feed_url") == (f"{base}/feed.json" if base else None)
+
+    # Entries: same ids in the same order (newest published first) everywhere.
+    ids = [entry_id(a) for a in expected]
+    assert [e.id for e in atom.entries] == ids
+    assert [e.id for e in rss.entries] == ids
+    assert [i["id"] for i in data["items"]] == ids
+
+    for article, a_entry, r_entry, item in zip(
+        expected, atom.entries, rss.entries, data["items"], strict=True
+    ):
+        assert a_entry.id.startswith("https://www.cna.com.tw/news/") and article.id in a_entry.id
+        body = render_body(article, style)
+        summary = summary_text(article)
+        authors = [style.source_label, *article.reporters]
+        categories = list(dict.fromkeys([article.section, *article.tags]))
+        for entry in (a_entry, r_entry):
+            assert entry.title == article.title
+            assert entry.link == article.url  # the CNA original
+            assert _time(entry.published_parsed) == article.published
+            assert entry.summary == summary
+            assert entry.content[0].value == body.strip()
+            assert [t.term for t in entry.tags] == categories
+            assert [a.get("name") for a in entry.authors] == authors
+        assert _time(a_entry.updated_parsed) == article.modified
+        # Atom: the local post as a second alternate when the site URL is known.
+        alternates = [lk.href for lk in a_entry.links if lk.rel == "alternate"]
+        expect_alt = [post_url(site_url, article)] if site_url else []
+        assert alternates == [*expect_alt, article.url]
+        assert a_entry.content[0].type == "text/html"
+        assert item["url"] == article.url
+        assert item.get("external_url") == (expect_alt[0] if expect_alt else None)
+        assert item["title"] == article.title
+        assert item["content_html"] == body
+        assert item["summary"] == summary
+        assert dt.datetime.fromisoformat(item["date_published"]) == article.published
+        assert dt.datetime.fromisoformat(item["date_modified"]) == article.modified
+        assert [a["name"] for a in item["authors"]] == authors
+        assert item["tags"] == categories
+        if article.image:
+            for entry in (a_entry, r_entry):
+                assert [e.href for e in entry.enclosures] == [item["image"]]
+                assert entry.enclosures[0].type.startswith("image/")
+                assert [m["url"] for m in entry.media_content] == [item["image"]]
+                assert entry.media_content[0]["medium"] == "image"
+            assert item["image"].endswith(article.image.src.split("://", 1)[1])
+            assert item["attachments"][0]["url"] == item["image"]
+        else:
+            assert not a_entry.get("enclosures") and not r_entry.get("enclosures")
+            assert "image" not in item
+    return feeds
+
+
+@pytest.fixture
+def style() -> PostStyle:
+    return PostStyle()
+
+
+def test_every_field_in_all_three_feeds(tmp_path: Path, style: PostStyle) -> None:
+    articles = real_articles()
+    with fill(tmp_path / "db.sqlite3", articles) as store:
+        report = write_feeds(store, tmp_path, site_url=SITE, style=style)
+    expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+    check_feeds(tmp_path, expected, SITE, style)
+    assert report["entries"] == len(articles)
+    assert report["updated"] == max(a.modified for a in articles).astimezone(TAIPEI).isoformat()
+    for name in FEED_NAMES:
+        info = report["files"][name]
+        assert info["path"] == str(tmp_path / name)
+        assert info["bytes"] == (tmp_path / name).stat().st_size
+        assert info["changed"] is True
+    # Reporters from the dateline are authors (ahel-202308230179 has one).
+    assert any(a.reporters for a in articles)
+
+
+def test_without_site_url_links_point_at_cna(tmp_path: Path, style: PostStyle) -> None:
+    articles = real_articles()
+    with fill(tmp_path / "db.sqlite3", articles) as store:
+        write_feeds(store, tmp_path, style=style)
+    expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+    check_feeds(tmp_path, expected, "", style)
+
+
+def test_newest_first_and_limit(tmp_path: Path, style: PostStyle) -> None:
+    articles = many_articles(60)
+    with fill(tmp_path / "db.sqlite3", articles) as store:
+        report = write_feeds(store, tmp_path, limit=50, site_url=SITE, style=style)
+    newest = sorted(articles, key=lambda a: a.published, reverse=True)[:50]
+    feeds = check_feeds(tmp_path, newest, SITE, style)
+    assert report["entries"] == 50 == len(feeds["atom"].entries)
+    published = [_time(e.published_parsed) for e in feeds["rss"].entries]
+    assert published == sorted(published, reverse=True)
+
+
+def test_reads_only_the_newest_rows(tmp_path: Path, style: PostStyle) -> None:
+    """The cost does not grow with the archive: only ``newest(limit)`` is asked for."""
+
+    class Watched(Store):
+        asked: list[int] = []
+
+        def newest(self, limit: int) -> list[Any]:
+            self.asked.append(limit)
+            return super().newest(limit)
+
+        def iter_all(self) -> Any:
+            raise AssertionError("feeds must not read the whole archive")
+
+    store = Watched(tmp_path / "db.sqlite3")
+    for article in many_articles(30):
+        store.save(article, None)
+    write_feeds(store, tmp_path, limit=7, style=style)
+    store.close()
+    assert store.asked == [7]
+
+
+def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) -> None:
+    articles = many_articles(12)
+    one, two = tmp_path / "one", tmp_path / "two"
+    with fill(one / "db.sqlite3", articles) as store:
+        write_feeds(store, one, site_url=SITE, style=style)
+        mtimes = {n: (one / n).stat().st_mtime_ns for n in FEED_NAMES}
+        again = write_feeds(store, one, site_url=SITE, style=style)
+    assert not any(f["changed"] for f in again["files"].values())
+    assert {n: (one / n).stat().st_mtime_ns for n in FEED_NAMES} == mtimes
+    # Another store, filled in the opposite order at another time: same bytes.
+    with fill(two / "db.sqlite3", articles[::-1]) as store:
+        write_feeds(store, two, site_url=SITE, style=style)
+    for name in FEED_NAMES:
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+    assert not list(one.glob(".*.tmp")) and not list(two.glob(".*.tmp"))
+
+
+def test_feed_updated_is_the_newest_entry_not_the_build_time(style: PostStyle) -> None:
+    articles = many_articles(5)
+    first = render_feeds(articles, style=style)
+    atom = feedparser.parse(first["atom.xml"])
+    assert _time(atom.feed.updated_parsed) == max(a.modified for a in articles)
+    assert b"lastBuildDate" in first["rss.xml"]
+    assert render_feeds(articles, style=style) == first
+
+
+def test_entry_id_survives_a_new_section_and_title(tmp_path: Path, style: PostStyle) -> None:
+    article = real_articles()[0]
+    with Store(tmp_path / "db.sqlite3") as store:
+        store.save(article, None)
+        write_feeds(store, tmp_path, style=style)
+        before = feedparser.parse((tmp_path / "atom.xml").read_bytes()).entries[0]
+        refiled = dataclasses.replace(
+            article,
+            url=f"https://www.cna.com.tw/news/firstnews/{article.id}.aspx",
+            section="重點新聞",
+            title=article.title + "（更新）",
+            modified=article.modified + dt.timedelta(hours=1),
+        )
+        store.save(refiled, None)
+        write_feeds(store, tmp_path, style=style)
+    after = feedparser.parse((tmp_path / "atom.xml").read_bytes()).entries[0]
+    assert after.id == before.id == entry_id(article)
+    assert after.title != before.title and after.link == refiled.url
+
+
+def test_xml_forbidden_characters_are_removed(tmp_path: Path, style: PostStyle) -> None:
+    article = dataclasses.replace(
+        real_articles()[0],
+        title="控制\x00字元\x0b測試\x1f <b>&amp; {{ x }}",
+        paragraphs=["（中央社記者王小明台北1日電）第一段\x08文字\ufffe。", "第二段\x1b。"],
+        tags=["標籤\x0c"],
+        reporters=["王小明"],
+    )
+    with fill(tmp_path / "db.sqlite3", [article]) as store:
+        write_feeds(store, tmp_path, style=style)
+    feeds = read_all(tmp_path)
+    for entry in (feeds["atom"].entries[0], feeds["rss"].entries[0]):
+        assert entry.title == "控制字元測試 <b>&amp; {{ x }}"
+        assert entry.summary == "第一段文字。"
+        assert [t.term for t in entry.tags][-1] == "標籤"
+    assert feeds["json"]["items"][0]["title"] == "控制字元測試 <b>&amp; {{ x }}"
+    for name in FEED_NAMES:
+        raw = (tmp_path / name).read_bytes().decode("utf-8")
+        assert not any(c in raw for c in "\x00\x08\x0b\x0c\x1b\x1f\ufffe")
+
+
+def test_atom_is_valid_beyond_well_formed(tmp_path: Path, style: PostStyle) -> None:
+    """No CDATA content type, no duplicate alternates, entry links keep rel and type."""
+    with fill(tmp_path / "db.sqlite3", real_articles()) as store:
+        write_feeds(store, tmp_path, site_url=SITE, style=style)
+    raw = (tmp_path / "atom.xml").read_bytes()
+    assert b"CDATA" not in raw
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = etree.fromstring(raw)
+    for entry in root.iterfind("a:entry", ns):
+        content = entry.find("a:content", ns)
+        assert content is not None and content.get("type") == "html"
+        links = entry.findall("a:link", ns)
+        assert all(lk.get("rel") in ("alternate", "enclosure") for lk in links)
+        keys = [
+            (lk.get("type"), lk.get("hreflang")) for lk in links if lk.get("rel") == "alternate"
+        ]
+        assert len(keys) == len(set(keys)) == 2
+        assert entry.find("a:author/a:name", ns) is not None
+    rss = etree.fromstring((tmp_path / "rss.xml").read_bytes())
+    for item in rss.iterfind("channel/item"):
+        assert len(item.findall("link")) == 1
+        assert item.find("guid").get("isPermaLink") == "false"
+
+
+def test_empty_store_gives_valid_empty_feeds(tmp_path: Path, style: PostStyle) -> None:
+    with Store(tmp_path / "db.sqlite3") as store:
+        report = write_feeds(store, tmp_path, style=style)
+    feeds = read_all(tmp_path)
+    assert report["entries"] == 0 and report["updated"] is None
+    assert feeds["atom"].entries == [] and feeds["json"]["items"] == []
+
+
+def test_style_changes_image_urls_and_author(tmp_path: Path) -> None:
+    style = PostStyle(source_label="中央社", image_proxy="")
+    articles = [a for a in real_articles() if a.image]
+    with fill(tmp_path / "db.sqlite3", articles) as store:
+        write_feeds(store, tmp_path, style=style)
+    expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+    feeds = check_feeds(tmp_path, expected, "", style)
+    assert feeds["json"]["items"][0]["image"] == expected[0].image.src
+
+
+def test_feeds_module_does_not_import_scrapy() -> None:
+    code = "import sys, scheduler.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
