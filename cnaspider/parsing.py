@@ -275,19 +275,22 @@ def _inner_html(el: etree._Element) -> str:
     return outer[start:end] if end >= start else ""
 
 
-def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[InlineImage]]:
+def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[str], list[InlineImage]]:
+    """Paragraph markup, paragraph text and in-body photos of the body div."""
     paragraphs: list[str] = []
+    texts: list[str] = []
     images: list[InlineImage] = []
     for child in sel.BODY_CHILDREN(body):
         if child.tag == "p":
             html = sanitize_inline_html(_inner_html(child))
             if html:
                 paragraphs.append(html)
+                texts.append(child.text_content().strip())
         elif child.tag == "figure" or sel.MEDIA_CLASS in _classes(child):
             image = _picture(child, page_url)
             if image:
                 images.append(InlineImage(after=len(paragraphs), image=image))
-    return paragraphs, images
+    return paragraphs, texts, images
 
 
 def _dateline(first_paragraph_text: str) -> tuple[str, list[str]]:
@@ -384,8 +387,8 @@ def parse_article(html: str | bytes, url: str) -> Article:
     title = clean_text(sel.TITLE(central))
     if not title:
         raise PageRefused(MISSING_TITLE, f"h1 in div.centralContent is empty for {ident}")
-    paragraphs, inline_images = _body(bodies[0], canonical) if bodies else ([], [])
-    if not any(_text_of(p).strip() for p in paragraphs):
+    paragraphs, texts, inline_images = _body(bodies[0], canonical) if bodies else ([], [], [])
+    if not any(texts):
         raise PageRefused(MISSING_BODY, f"no text in the <p> children of div.paragraph for {ident}")
 
     published, modified = _times(doc, ld, central, ident)
@@ -396,8 +399,8 @@ def parse_article(html: str | bytes, url: str) -> Article:
     )
     lead = next(iter(sel.LEAD_PIC(central)), None)
     body = bodies[0]
-    dateline, reporters = _dateline(_text_of(paragraphs[0]))
-    editor_match = _EDITOR.search(_text_of(paragraphs[-1]).strip())
+    dateline, reporters = _dateline(texts[0])
+    editor_match = _EDITOR.search(texts[-1])
     return Article(
         id=ident,
         url=canonical,

@@ -35,9 +35,12 @@ _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"
 # Characters that Markdown (kramdown) or Liquid would read as syntax inside the
 # title link; each becomes a numeric character reference, which renders as itself.
 _MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]<>&{}|$!#"})
-# Jekyll runs Liquid over the whole file: a brace in article text must not
-# open a {{ }} or {% %} tag. A character reference renders identically.
-_LIQUID_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
+def _neutralise_liquid(text: str) -> str:
+    """Jekyll runs Liquid over the whole file: a brace in article text must not
+    open a ``{{ }}`` or ``{% %}`` tag. A character reference renders identically."""
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
         f"{front}\n"
         f"<!--{epoch_ms(article.published)}-->\n"
         f"[{title_link}]({article.url})\n"
-        "------\n\n" + render_body(article, style).translate(_LIQUID_BRACES)
+        "------\n\n" + _neutralise_liquid(render_body(article, style))
     )
 
 

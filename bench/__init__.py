@@ -1,0 +1,1 @@
+"""cnaspider benchmarks: scripts that print numbers (``make bench``), not timed tests."""
