@@ -43,6 +43,8 @@ _SAFE_SCHEMES = {"http", "https"}
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _SPACE_RUN = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\u2028\u2029][\s]*")
 _DATELINE = re.compile(r"^\s*（(中央社[^（）]{0,80}?(?:電|報導))）")
 _REPORTERS = re.compile(r"中央社(?:記者|特派員)([^（）\d]+?)\d+日")
 _EDITOR = re.compile(r"（((?:編輯|譯者|核稿|撰稿)[：:][^（）]*)）\s*\d{0,7}\s*$")
@@ -129,6 +131,11 @@ class ListPage:
 def clean_text(text: str) -> str:
     """Drop zero-width characters and trim (U+3000 inside titles is kept)."""
     return text.translate(_INVISIBLE).strip()
+
+
+def clean_caption(text: str) -> str:
+    """A caption or link title on one line, without control characters."""
+    return one_line(clean_text(text))
 
 
 def _first(values: list[Any]) -> str:
@@ -258,14 +265,24 @@ def _classes(el: etree._Element) -> set[str]:
 
 def sanitize_inline_html(fragment: str) -> str:
     """Allowlist-sanitise paragraph markup (nh3): no scripts, handlers or script URLs."""
-    return nh3.clean(
+    cleaned = nh3.clean(
         fragment,
         tags=_PARAGRAPH_TAGS,
         attributes=_PARAGRAPH_ATTRS,
         url_schemes=_SAFE_SCHEMES,
         link_rel=None,
         strip_comments=True,
-    ).strip()
+    )
+    return one_line(cleaned)
+
+
+def one_line(text: str) -> str:
+    """Drop control characters; fold line breaks into a space (as HTML renders them).
+
+    Keeps each body paragraph on one line, so no line of article text can
+    look like front matter (``---``) or Markdown to Jekyll.
+    """
+    return _LINE_BREAKS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def _inner_html(el: etree._Element) -> str:
@@ -337,7 +354,7 @@ def _related(central: etree._Element, page_url: str) -> list[RelatedLink]:
         if url.split(":", 1)[0].lower() not in _SAFE_SCHEMES:
             continue
         url = normalize_article_url(url) or url
-        title = clean_text(sel.RELATED_TITLE(a)) or clean_text(a.text_content())
+        title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(a.text_content())
         links.append(RelatedLink(url=url, title=title, auto="autoTag" in _classes(a)))
     return links
 
@@ -384,7 +401,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
         raise PageRefused(EXPIRED, f"{ident} shows the 已過查詢時效 notice")
 
     ld = _json_ld_article(doc)
-    title = clean_text(sel.TITLE(central))
+    title = clean_caption(sel.TITLE(central))
     if not title:
         raise PageRefused(MISSING_TITLE, f"h1 in div.centralContent is empty for {ident}")
     paragraphs, texts, inline_images = _body(bodies[0], canonical) if bodies else ([], [], [])

@@ -1,0 +1,159 @@
+"""Hostile content: nothing executable, nothing Liquid, nothing that breaks the front matter.
+
+Unit level (parser + post writer); the Jekyll and feed checks of the same pages
+are in test_jekyll_site.py and test_feeds.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import frontmatter
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnaspider.parsing import parse_article
+from cnaspider.post import post_filename, render_post
+from cnaspider.urls import article_id, normalize_article_url
+from tests.test_parsing import page
+
+URL = "https://www.cna.com.tw/news/acn/202308230192.aspx"
+
+HOSTILE_PARAGRAPHS = [
+    "<script>alert('p')</script>正文一",
+    '<img src="x" onerror="alert(1)">正文二<b onclick="alert(2)">粗</b>',
+    '<a href="javascript:alert(3)">連結</a><a href="data:text/html,<script>alert(4)</script>">資料</a>',
+    '<a href="JaVaScRiPt:alert(5)">大小寫</a><a href=" javascript:alert(6)">空白</a>',
+    "<iframe src='https://evil.example/'></iframe><style>body{display:none}</style>正文三",
+    "{{ site.title }} {% include evil.html %} {% endraw %} {%raw%}",
+    "line one\n---\nlayout: evil\n---\nline two",
+    "\u2028分隔\u2029段落 \u202e反向\u202c \u200f標記 🇹🇼 𠀀 \x01\x08控制",
+    "<svg onload=alert(7)><use href='#x'/></svg>",
+    '<a href="https://www.cna.com.tw/news/aipl/202101140143.aspx" onmouseover="alert(8)">好連結</a>',
+]
+HOSTILE_TITLE = "<script>alert('t')</script> {{ t }} {% t %} \"引號\" ---\n# 標題 [x](javascript:y)"
+
+
+def hostile_page() -> str:
+    html = page("acn-202308230192")
+    body = "".join(f"<p>{p}</p>" for p in HOSTILE_PARAGRAPHS)
+    html = re.sub(
+        r'(<div class="paragraph">).*?(<div class=.articlekeywordGroup)',
+        lambda m: m.group(1) + body + m.group(2),
+        html,
+        count=1,
+        flags=re.S,
+    )
+    title = HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;")
+    html, count = re.subn(
+        r"<h1>.*?</h1>", f"<h1><span>{title}</span></h1>", html, count=1, flags=re.S
+    )
+    assert count == 1
+    return html
+
+
+FORBIDDEN = [
+    re.compile(p, re.I)
+    for p in [
+        r"<script",
+        r"\bon[a-z]+\s*=",
+        r"(href|src)\s*=\s*[\"']?\s*(javascript|data|vbscript):",
+        r"\]\(\s*javascript:",
+        r"<iframe",
+        r"<style",
+        r"<svg",
+        r"\{\{",
+        r"\{%",
+    ]
+]
+
+
+def test_hostile_page_gives_a_safe_post() -> None:
+    article = parse_article(hostile_page(), URL)
+    text = render_post(article)
+    post = frontmatter.loads(text)
+    # The title is data: kept as is, on one line.
+    assert post["title"] == HOSTILE_TITLE.replace("\n", " ")
+    body = text.split("\n---\n", 1)[1]
+    for pattern in FORBIDDEN:
+        assert not pattern.search(body), pattern.pattern
+    assert "正文一" in body and "正文三" in body and "好連結" in body
+    assert 'href="https://www.cna.com.tw/news/aipl/202101140143.aspx"' in body
+    assert "&#123;&#123; site.title &#125;&#125;" in body
+    # No control characters and no line of article text that Jekyll could read as syntax.
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    assert not any(line.strip() == "---" for line in body.splitlines())
+    assert len(text.split("\n---\n", 1)[0].splitlines()) == 8
+
+
+text_strategy = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200
+).filter(lambda t: t.strip())
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=text_strategy, paragraph=text_strategy)
+def test_any_title_and_body_round_trip_and_stay_inert(title: str, paragraph: str) -> None:
+    from cnaspider.parsing import sanitize_inline_html
+    from tests.test_post import article
+
+    html = sanitize_inline_html(paragraph.replace("&", "&amp;").replace("<", "&lt;"))
+    text = render_post(article(title, paragraphs=[html or "x"]))
+    post = frontmatter.loads(text)
+    assert post["title"] == title
+    body = text.split("\n---\n", 1)[1]
+    assert "{{" not in body and "{%" not in body
+    assert "<script" not in body.lower()
+
+
+hosts = st.sampled_from(
+    [
+        "www.cna.com.tw",
+        "m.cna.com.tw",
+        "cna.com.tw",
+        "evil.com",
+        "cna.com.tw.evil.com",
+        "howlife.cna.com.tw",
+        "www.cna.com.tw@evil.com",
+        "wwwXcna.com.tw",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "javascript", "ftp", ""]),
+    host=hosts,
+    slug=st.text(min_size=0, max_size=8),
+    ident=st.text(alphabet="0123456789/.\\%", min_size=0, max_size=14),
+    tail=st.text(max_size=20),
+)
+def test_normaliser_never_accepts_other_hosts_or_escapes_posts(
+    scheme: str, host: str, slug: str, ident: str, tail: str
+) -> None:
+    url = f"{scheme}://{host}/news/{slug}/{ident}.aspx{tail}"
+    normal = normalize_article_url(url)
+    if normal is None:
+        return
+    assert normal.startswith("https://www.cna.com.tw/news/")
+    assert host in ("www.cna.com.tw", "m.cna.com.tw", "cna.com.tw")
+    ident_found = article_id(normal)
+    assert ident_found is not None and re.fullmatch(r"\d{12}", ident_found)
+    from tests.test_post import article
+
+    name = post_filename(article(id=ident_found))
+    posts = Path("/srv/site/_posts")
+    assert (posts / name).resolve().parent == posts
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{12}\.md", name)
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\u2028", "\u2029", "\x85"])
+def test_line_breaks_in_title_never_break_the_front_matter(char: str) -> None:
+    from tests.test_post import article
+
+    text = render_post(article(f"a{char}---{char}b"))
+    assert text.split("\n")[8] == "---"
+    assert frontmatter.loads(text)["title"] == f"a{char}---{char}b"
