@@ -37,6 +37,17 @@ CREATE TABLE IF NOT EXISTS foreign_posts (
     id        TEXT PRIMARY KEY,
     post_path TEXT NOT NULL
 );
+-- Pages refused for good (404, expired, legacy, not an article): never fetched
+-- again. Refusals that a parser fix could cure (missing title/body) are
+-- recorded too, but retried.
+CREATE TABLE IF NOT EXISTS refusals (
+    id         TEXT PRIMARY KEY,
+    url        TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 1
+);
 CREATE TABLE IF NOT EXISTS runs (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     started   TEXT NOT NULL,
@@ -53,6 +64,10 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+
+# Refusal reasons that no later run can cure: the id is not requested again.
+FINAL_REFUSALS = ("not_found", "expired", "legacy_layout", "not_article")
+_FINAL_SQL = ", ".join(f"'{r}'" for r in FINAL_REFUSALS)
 
 NEW = "new"
 UPDATED = "updated"
@@ -121,15 +136,30 @@ class Store:
     def is_known(self, ident: str) -> bool:
         """True when ``ident`` is stored or has a foreign post: never fetch it again."""
         row = self.db.execute(
-            "SELECT 1 FROM articles WHERE id = ? UNION ALL SELECT 1 FROM foreign_posts WHERE id = ?",
-            (ident, ident),
+            "SELECT 1 FROM articles WHERE id = ? UNION ALL SELECT 1 FROM foreign_posts WHERE id = ?"
+            f" UNION ALL SELECT 1 FROM refusals WHERE id = ? AND reason IN ({_FINAL_SQL})",
+            (ident, ident, ident),
         ).fetchone()
         return row is not None
 
     def known_ids(self) -> set[str]:
         """Every id that must not be fetched again."""
-        rows = self.db.execute("SELECT id FROM articles UNION SELECT id FROM foreign_posts")
+        rows = self.db.execute(
+            "SELECT id FROM articles UNION SELECT id FROM foreign_posts"
+            f" UNION SELECT id FROM refusals WHERE reason IN ({_FINAL_SQL})"
+        )
         return {r[0] for r in rows}
+
+    def record_refusal(self, ident: str, url: str, reason: str) -> None:
+        """Remember that ``ident`` was refused (and why)."""
+        now = now_iso()
+        with self.db:
+            self.db.execute(
+                "INSERT INTO refusals (id, url, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, url = excluded.url,"
+                " last_seen = excluded.last_seen, attempts = attempts + 1",
+                (ident, url, reason, now, now),
+            )
 
     def get(self, ident: str) -> StoredArticle | None:
         """The stored article ``ident``, or None."""

@@ -195,6 +195,8 @@ class FirstNewsSpider(scrapy.Spider):
         except PageRefused as refusal:
             logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
             self._inc(f"cnaspider/refused/{refusal.reason}")
+            if self.store is not None:
+                self.store.record_refusal(requested_id, response.url, refusal.reason)
             return
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.

@@ -1,0 +1,200 @@
+"""A real HTTP server on 127.0.0.1 serving a :class:`~cnaspider.localcna.sitemap.Site`.
+
+It logs every request (the tests' proof of what a crawl fetched) and can be
+told to misbehave per path (:meth:`LocalCNA.set_fault`) for fault tests.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from cnaspider.localcna.sitemap import Site, build_site
+
+ARTICLE_PATH = re.compile(r"^/news/[a-z]+/\d{12}(?:-\d+)?\.aspx")
+
+
+@dataclass
+class Fault:
+    """How a path misbehaves; ``times`` faults then normal answers (None = forever)."""
+
+    kind: str
+    times: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the server keeps its own log
+
+    def do_GET(self) -> None:
+        self.server.owner._handle(self)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.server.owner._handle(self)
+
+    do_HEAD = do_GET
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: LocalCNA
+
+
+class LocalCNA:
+    """Serve ``site`` on 127.0.0.1 at a free port; use as a context manager."""
+
+    def __init__(self, site: Site | None = None, port: int = 0) -> None:
+        self.site = site or build_site()
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+        self.faults: dict[str, Fault] = {}
+        self.httpd = _Server(("127.0.0.1", port), _Handler)
+        self.httpd.owner = self
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def start(self) -> LocalCNA:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> LocalCNA:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- log and faults --------------------------------------------------------
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def article_requests(self) -> list[str]:
+        """Paths of article pages requested so far."""
+        with self._lock:
+            return [p for _, p in self.requests if ARTICLE_PATH.match(p)]
+
+    def set_fault(self, path: str, kind: str, times: int | None = None, **params: Any) -> None:
+        """Make ``path`` misbehave: status, 429, slow, reset, truncated, empty,
+        content_type, bytes, redirect or oversize (see :meth:`_fault_response`)."""
+        with self._lock:
+            self.faults[path] = Fault(kind, times, params)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            fault = self.faults.get(path)
+            if fault is None:
+                return None
+            if fault.times is not None:
+                if fault.times <= 0:
+                    return None
+                fault.times -= 1
+            return fault
+
+    # --- serving ---------------------------------------------------------------
+
+    def _handle(self, handler: _Handler) -> None:
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.requests.append((handler.command, handler.path))
+        fault = self._take_fault(path)
+        if fault is not None and self._fault_response(handler, fault):
+            return
+        page = self.site.get(path)
+        self._send(handler, page.status, page.body, page.content_type)
+
+    @staticmethod
+    def _send(
+        handler: _Handler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        if handler.command != "HEAD":
+            handler.wfile.write(body)
+
+    def _fault_response(self, handler: _Handler, fault: Fault) -> bool:
+        """Answer as ``fault`` says; False when the normal page should follow (``slow``)."""
+        p = fault.params
+        kind = fault.kind
+        html = "text/html; charset=utf-8"
+        if kind == "status":
+            self._send(
+                handler, int(p.get("status", 500)), b"<html><title>error</title></html>", html
+            )
+        elif kind == "429":
+            self._send(
+                handler,
+                429,
+                b"slow down",
+                "text/plain",
+                {"Retry-After": str(p.get("retry_after", 1))},
+            )
+        elif kind == "slow":
+            time.sleep(float(p.get("seconds", 5)))
+            return False
+        elif kind == "reset":
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            handler.connection.close()
+            handler.close_connection = True
+        elif kind == "truncated":
+            page = self.site.get(handler.path)
+            handler.send_response(200)
+            handler.send_header("Content-Type", html)
+            handler.send_header("Content-Length", str(len(page.body)))
+            handler.end_headers()
+            handler.wfile.write(page.body[: len(page.body) // 3])
+            handler.wfile.flush()
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            handler.close_connection = True
+        elif kind == "empty":
+            self._send(handler, 200, b"", html)
+        elif kind == "content_type":
+            page = self.site.get(handler.path)
+            self._send(
+                handler, 200, page.body, str(p.get("content_type", "application/octet-stream"))
+            )
+        elif kind == "bytes":
+            self._send(
+                handler,
+                int(p.get("status", 200)),
+                bytes(p.get("body", b"")),
+                str(p.get("content_type", html)),
+            )
+        elif kind == "redirect":
+            self._send(
+                handler, int(p.get("status", 302)), b"", html, {"Location": str(p["location"])}
+            )
+        elif kind == "oversize":
+            size = int(p.get("size", 6 * 1024 * 1024))
+            self._send(handler, 200, b"<html><body>" + b"x" * size + b"</body></html>", html)
+        else:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        return True

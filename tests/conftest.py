@@ -1,0 +1,74 @@
+"""Shared fixtures: the local CNA on 127.0.0.1 and a real crawl of it in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cnaspider.localcna.httpd import LocalCNA
+
+REPO = Path(__file__).resolve().parent.parent
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=0",
+    "-s",
+    "RANDOMIZE_DOWNLOAD_DELAY=0",
+]
+
+
+@pytest.fixture
+def local_cna() -> Iterator[LocalCNA]:
+    """A fresh local CNA server (clean request log) for one test."""
+    with LocalCNA() as server:
+        yield server
+
+
+@dataclass
+class CrawlResult:
+    """What a ``scrapy crawl`` subprocess left behind."""
+
+    returncode: int
+    log: str
+    report: dict[str, Any]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.report.get("stats", {})
+
+
+def run_crawl(base_url: str, output: Path, *args: str, timeout: float = 120) -> CrawlResult:
+    """Run the real ``scrapy crawl firstnews`` against ``base_url`` into ``output``."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "firstnews",
+        "-a",
+        f"base_url={base_url}",
+        "-s",
+        f"OUTPUT_DIR={output}",
+        *FAST,
+        *args,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    report_path = output / ".state" / "last-crawl.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    return CrawlResult(done.returncode, done.stderr + done.stdout, report)
+
+
+@pytest.fixture
+def crawl() -> Any:
+    """The :func:`run_crawl` function."""
+    return run_crawl
