@@ -10,11 +10,13 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from cnaspider.config import Paths
@@ -29,6 +31,20 @@ logger = logging.getLogger(__name__)
 # (聚焦) is its nearest living successor, so both are read by default.
 DEFAULT_LISTS = ("firstnews", "headlines")
 API_PATH = "/cna2018api/api/WNewsList"
+
+
+def error_kind(failure: Failure) -> str:
+    """A stat name for a failed download: the exception, or what an IgnoreRequest meant."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(IgnoreRequest):
+        message = failure.getErrorMessage().lower()
+        if "redirect" in message:
+            return "redirect_loop"
+        if "offsite" in message or "filtered" in message:
+            return "offsite_redirect"
+        return "ignored"
+    return failure.type.__name__ if failure.type else "unknown"
 
 
 class FirstNewsSpider(scrapy.Spider):
@@ -54,6 +70,10 @@ class FirstNewsSpider(scrapy.Spider):
         self.lists = [n.strip() for n in (lists or ",".join(DEFAULT_LISTS)).split(",") if n.strip()]
         self.related_depth = max(0, int(related_depth))
         self.base_url = base_url.rstrip("/")
+        # Scrapy's offsite middleware drops requests (and redirects) to other hosts.
+        self.allowed_domains = sorted(
+            {"cna.com.tw", urlsplit(self.base_url).hostname or "cna.com.tw"}
+        )
         self.api_pages = max(0, int(api_pages))
         self.store: Store | None = None
         self.known: set[str] = set()
@@ -187,10 +207,9 @@ class FirstNewsSpider(scrapy.Spider):
         try:
             if response.status in (404, 410):
                 raise PageRefused("not_found", f"HTTP {response.status} at {response.url}")
-            if not isinstance(response, TextResponse):
-                raise PageRefused(
-                    "not_html", f"{response.headers.get('Content-Type')} at {response.url}"
-                )
+            content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
+            if not isinstance(response, TextResponse) or "html" not in content_type.lower():
+                raise PageRefused("not_html", f"{content_type} at {response.url}")
             article = parse_article(response.text, to_site_url(response.url, self.base_url))
         except PageRefused as refusal:
             logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
