@@ -34,6 +34,12 @@ _CONTENT_REASONS = {"not_found", "expired", "legacy_layout", "not_article"}
 # Share of article pages that may fail the title/body selectors before the run
 # is called layout drift rather than a few bad pages.
 _DRIFT_SHARE = 0.5
+# Which selector in cnaspider/cna_selectors.py each drift symptom points at.
+DRIFT_SELECTORS = {
+    "cnaspider/refused/missing_title": "TITLE (h1 inside div.centralContent)",
+    "cnaspider/refused/missing_body": "BODY (<p> children of the first div.paragraph)",
+    "cnaspider/lists/no_markup": "LIST_LINKS (ul#jsMainList > li > a)",
+}
 
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:
@@ -124,6 +130,13 @@ class CrawlReport:
         if verdict["layout_drift"]:
             self.crawler.stats.set_value("cnaspider/layout_drift", 1)
             stats["cnaspider/layout_drift"] = 1
+            for key, selector in DRIFT_SELECTORS.items():
+                if stats.get(key):
+                    logger.error(
+                        "layout drift: selector %s failed on %s page(s); see cnaspider/cna_selectors.py",
+                        selector,
+                        stats[key],
+                    )
         report: dict[str, Any] = {**verdict, "run_id": self.run_id, "stats": stats}
         try:
             if verdict["outcome"] != LOCKED:
