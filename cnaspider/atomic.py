@@ -42,3 +42,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temporaries(directory: Path) -> int:
+    """Delete temporary files a killed writer left in ``directory``; return how many.
+
+    Only safe while holding the run lock, when no other writer can be mid-write.
+    """
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    for leftover in directory.glob(".*.tmp"):
+        try:
+            leftover.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed

@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from cnaspider.atomic import remove_stale_temporaries
 from cnaspider.config import Paths
 from cnaspider.parsing import PageRefused, parse_api_list, parse_article, parse_list
 from cnaspider.post import import_existing_posts
@@ -102,6 +103,11 @@ class FirstNewsSpider(scrapy.Spider):
             raise CloseSpider("locked")
         if self.store is not None:
             paths = Paths.from_settings(self.settings)
+            stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
+                paths.output_dir
+            )
+            if stale:
+                logger.warning("removed %d temporary files left by an interrupted run", stale)
             imported = import_existing_posts(self.store, paths.output_dir)
             if imported:
                 logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
@@ -191,6 +197,10 @@ class FirstNewsSpider(scrapy.Spider):
         self.scheduled.add(ident)
         if ident in self.known:
             self._inc("cnaspider/articles/skipped_known")
+            # A stored article is not fetched again, but its 延伸閱讀 links still are:
+            # an interrupted run may have stored it before reaching them.
+            if int(found_via.get("depth", 0)) < self.related_depth:
+                yield from self._follow_related(self._stored_related(ident), ident, found_via)
             return
         yield scrapy.Request(
             to_fetch_url(canonical, self.base_url),
@@ -227,10 +237,23 @@ class FirstNewsSpider(scrapy.Spider):
         self.known.add(article.id)
         article.found_via = found_via
         yield article
+        yield from self._follow_related(
+            [link.url for link in article.related], article.id, found_via
+        )
+
+    def _follow_related(
+        self, urls: list[str], ident: str, found_via: dict[str, Any]
+    ) -> Iterator[scrapy.Request]:
         depth = int(found_via.get("depth", 0))
         if depth < self.related_depth:
-            for link in article.related:
-                yield from self._follow(link.url, {"related_of": article.id, "depth": depth + 1})
+            for url in urls:
+                yield from self._follow(url, {"related_of": ident, "depth": depth + 1})
+
+    def _stored_related(self, ident: str) -> list[str]:
+        if self.store is None:
+            return []
+        stored = self.store.get(ident)
+        return [link.url for link in stored.article.related] if stored else []
 
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""

@@ -1,0 +1,117 @@
+"""Kill the crawl with SIGKILL at random moments and check nothing is lost or half-written.
+
+``python -m tests.crashtest --kills 50`` is the full mode; the test suite runs 20.
+After every kill: each post on disk is complete, no feed is partial, the store
+passes ``PRAGMA integrity_check``; a rerun then completes the crawl with exactly
+the expected posts, one per article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import xml.dom.minidom
+from pathlib import Path
+
+import frontmatter
+
+from cnaspider.localcna.httpd import LocalCNA
+from tests.conftest import FAST, REPO, run_crawl
+
+
+def check_output(out: Path) -> list[str]:
+    """Problems with what a (possibly killed) crawl left in ``out``."""
+    problems = []
+    posts = out / "_posts"
+    ids: dict[str, str] = {}
+    for post in sorted(posts.glob("*.md")) if posts.is_dir() else []:
+        text = post.read_text(encoding="utf-8")
+        if not text.endswith("</div>\n"):
+            problems.append(f"partial post {post.name}")
+            continue
+        meta = frontmatter.loads(text)
+        ident = post.stem[-12:]
+        if ident in ids:
+            problems.append(f"two posts for {ident}: {ids[ident]} and {post.name}")
+        ids[ident] = post.name
+        if not meta.get("title"):
+            problems.append(f"post without title {post.name}")
+    for name in ("atom.xml", "rss.xml"):
+        if (out / name).exists():
+            try:
+                xml.dom.minidom.parse(str(out / name))
+            except Exception as exc:
+                problems.append(f"partial feed {name}: {exc}")
+    if (out / "feed.json").exists():
+        try:
+            json.loads((out / "feed.json").read_text(encoding="utf-8"))
+        except ValueError as exc:
+            problems.append(f"partial feed.json: {exc}")
+    db = out / ".state" / "cnaspider.sqlite3"
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if verdict != "ok":
+            problems.append(f"integrity_check: {verdict}")
+    return problems
+
+
+def kill_at_random(base_url: str, out: Path, rng: random.Random) -> float:
+    """Start a crawl and SIGKILL it after a random delay; return the delay."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={base_url}",
+           "-s", f"OUTPUT_DIR={out}", *FAST, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    delay = rng.uniform(0.4, 2.2)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return delay
+
+
+def run(kills: int, seed: int = 0) -> dict[str, object]:
+    """Do ``kills`` kill-check-rerun-check cycles; return a summary (problems empty when fine)."""
+    rng = random.Random(seed)
+    problems: list[str] = []
+    posts_at_kill: list[int] = []
+    with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
+        expected = server.site.reachable(1)
+        for round_ in range(kills):
+            out = Path(tmp) / f"run{round_}"
+            kill_at_random(server.base_url, out, rng)
+            posts_at_kill.append(len(list((out / "_posts").glob("*.md"))))
+            problems += [f"after kill {round_}: {p}" for p in check_output(out)]
+            result = run_crawl(server.base_url, out)
+            problems += [f"after rerun {round_}: {p}" for p in check_output(out)]
+            written = {p.stem[-12:] for p in (out / "_posts").glob("*.md")}
+            if written != expected:
+                problems.append(f"rerun {round_}: posts {sorted(written ^ expected)} differ")
+            if result.report.get("outcome") != "ok":
+                problems.append(f"rerun {round_}: outcome {result.report.get('outcome')}")
+            if list(out.rglob(".*.tmp")):
+                problems.append(f"rerun {round_}: temporary files left")
+    return {"kills": kills, "posts_at_kill": posts_at_kill, "problems": problems}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    summary = run(args.kills, args.seed)
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 1 if summary["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
