@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
     reason = stats.get("finish_reason", "")
     if stats.get("cnaspider/locked"):
         outcome, message = LOCKED, "another cnaspider run holds the lock"
+    elif stats.get("cnaspider/output_not_writable") or reason == "output_not_writable":
+        outcome, message = FAILED, "the output directory is not writable (read-only or full)"
     elif reason != "finished":
         outcome, message = FAILED, f"crawl ended with finish_reason={reason!r}"
     elif lists_ok == 0:
@@ -100,7 +103,15 @@ class CrawlReport:
         self.run_id = 0
         if crawler.settings.getbool("CNASPIDER_LOCK", True):
             self.lock = RunLock(self.paths.lock)
-            if not self.lock.acquire():
+            try:
+                acquired = self.lock.acquire()
+            except OSError as exc:
+                logger.error("output directory %s is not writable: %s", self.paths.output_dir, exc)
+                assert crawler.stats is not None
+                crawler.stats.set_value("cnaspider/output_not_writable", 1)
+                self.lock = None
+                acquired = True
+            if not acquired:
                 logger.error(
                     "another cnaspider run (pid %s) holds %s; not crawling",
                     self.lock.holder() or "?",
@@ -117,10 +128,16 @@ class CrawlReport:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.crawler.stats and self.crawler.stats.get_value("cnaspider/locked"):
+        stats = self.crawler.stats
+        if stats and (
+            stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable")
+        ):
             return
-        with Store(self.paths.state_db) as store:
-            self.run_id = store.start_run()
+        try:
+            with Store(self.paths.state_db) as store:
+                self.run_id = store.start_run()
+        except (OSError, sqlite3.Error) as exc:
+            logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None
@@ -140,7 +157,12 @@ class CrawlReport:
         report: dict[str, Any] = {**verdict, "run_id": self.run_id, "stats": stats}
         try:
             if verdict["outcome"] != LOCKED:
-                report["feeds"] = self._write_feeds()
+                try:
+                    report["feeds"] = self._write_feeds()
+                except OSError as exc:
+                    logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
+                    verdict["outcome"] = report["outcome"] = FAILED
+                    verdict["message"] = report["message"] = f"feeds not written: {exc}"
                 with Store(self.paths.state_db) as store:
                     store.finish_run(
                         self.run_id,
@@ -152,6 +174,8 @@ class CrawlReport:
                         detail={"message": verdict["message"], "stats": stats},
                     )
             self._write_report(report)
+        except (OSError, sqlite3.Error) as exc:
+            logger.error("cannot record the run in %s: %s", self.paths.state_dir, exc)
         finally:
             if self.lock:
                 self.lock.release()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from cnaspider.config import Paths, post_style
 from cnaspider.items import Article
@@ -28,13 +31,18 @@ class PostPipeline:
         self.paths = Paths.from_settings(crawler.settings)
         self.style: PostStyle = post_style(crawler.settings)
         self.store: Store | None = None
+        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.store = Store(self.paths.state_db)
+        try:
+            self.store = Store(self.paths.state_db)
+        except (OSError, sqlite3.Error) as exc:
+            # The spider closes itself for the same reason before any item arrives.
+            logger.error("cannot open the store %s: %s", self.paths.state_db, exc)
 
     def close_spider(self) -> None:
         if self.store:
@@ -44,13 +52,31 @@ class PostPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        assert self.store is not None
+        if self.store is None:
+            raise DropItem("the store could not be opened")
         stats = self.crawler.stats
         assert stats is not None
         old = self.store.get(item.id)
-        path, changed = write_post(self.paths.posts_dir, item, self.style)
-        relative = str(path.relative_to(self.paths.output_dir))
-        status = self.store.save(item, relative)
+        try:
+            path, changed = write_post(self.paths.posts_dir, item, self.style)
+            relative = str(path.relative_to(self.paths.output_dir))
+            status = self.store.save(item, relative)
+        except (OSError, sqlite3.Error) as exc:
+            # A full disk or a read-only directory fails every later write too:
+            # stop the crawl; the old post (if any) is untouched by the atomic write.
+            logger.error(
+                "cannot write %s into %s: %s; stopping the crawl",
+                item.id,
+                self.paths.output_dir,
+                exc,
+            )
+            stats.inc_value("cnaspider/errors/output_not_writable")
+            if self.crawler.engine is not None and not self.closing:
+                self.closing = True
+                deferred_from_coro(
+                    self.crawler.engine.close_spider_async(reason="output_not_writable")
+                )
+            raise DropItem(f"output not writable: {exc}") from exc
         # The published day can move when CNA corrects a time; never keep two posts.
         if old and old.post_path and old.post_path != relative:
             (self.paths.output_dir / old.post_path).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,13 +78,24 @@ class FirstNewsSpider(scrapy.Spider):
         )
         self.api_pages = max(0, int(api_pages))
         self.store: Store | None = None
+        self.store_error = ""
         self.known: set[str] = set()
-        self.scheduled: set[str] = set()
+        # Each id seen this run, with the smallest depth it was reached at: an id
+        # first reached through a long chain and then from a list must still
+        # have its own 延伸閱讀 links followed from the list's depth.
+        self.depths: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.store = Store(Paths.from_settings(crawler.settings).state_db)
+        state_db = Paths.from_settings(crawler.settings).state_db
+        try:
+            spider.store = Store(state_db)
+        except (OSError, sqlite3.Error) as exc:
+            logger.error(
+                "cannot open the store %s: %s; output directory not writable", state_db, exc
+            )
+            spider.store_error = str(exc)
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -99,8 +111,11 @@ class FirstNewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         """Request each list page (and API pages) once the store has been read."""
         stats = self.crawler.stats
-        if stats is not None and stats.get_value("cnaspider/locked"):
-            raise CloseSpider("locked")
+        if self.store_error and stats is not None:
+            stats.set_value("cnaspider/output_not_writable", 1)
+        for blocker in ("locked", "output_not_writable"):
+            if stats is not None and stats.get_value(f"cnaspider/{blocker}"):
+                raise CloseSpider(blocker)
         if self.store is not None:
             paths = Paths.from_settings(self.settings)
             stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
@@ -192,16 +207,21 @@ class FirstNewsSpider(scrapy.Spider):
         if not canonical or not ident:
             self._inc("cnaspider/links/not_followed")
             return
-        if ident in self.scheduled:
+        depth = int(found_via.get("depth", 0))
+        previous = self.depths.get(ident)
+        if previous is not None and previous <= depth:
             return
-        self.scheduled.add(ident)
+        self.depths[ident] = depth
         if ident in self.known:
-            self._inc("cnaspider/articles/skipped_known")
+            if previous is None:
+                self._inc("cnaspider/articles/skipped_known")
             # A stored article is not fetched again, but its 延伸閱讀 links still are:
             # an interrupted run may have stored it before reaching them.
-            if int(found_via.get("depth", 0)) < self.related_depth:
-                yield from self._follow_related(self._stored_related(ident), ident, found_via)
+            if depth < self.related_depth:
+                yield from self._follow_related(self._stored_related(ident), ident, depth)
             return
+        if previous is not None:
+            return  # already requested; its links are followed from self.depths[ident]
         yield scrapy.Request(
             to_fetch_url(canonical, self.base_url),
             callback=self.parse_article_page,
@@ -230,21 +250,17 @@ class FirstNewsSpider(scrapy.Spider):
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
             self._inc("cnaspider/articles/redirected")
-            if article.id in self.known or article.id in self.scheduled:
+            if article.id in self.known or article.id in self.depths:
                 self._inc("cnaspider/articles/duplicate")
                 return
-            self.scheduled.add(article.id)
+            self.depths[article.id] = int(found_via.get("depth", 0))
         self.known.add(article.id)
         article.found_via = found_via
         yield article
-        yield from self._follow_related(
-            [link.url for link in article.related], article.id, found_via
-        )
+        depth = self.depths.get(article.id, int(found_via.get("depth", 0)))
+        yield from self._follow_related([link.url for link in article.related], article.id, depth)
 
-    def _follow_related(
-        self, urls: list[str], ident: str, found_via: dict[str, Any]
-    ) -> Iterator[scrapy.Request]:
-        depth = int(found_via.get("depth", 0))
+    def _follow_related(self, urls: list[str], ident: str, depth: int) -> Iterator[scrapy.Request]:
         if depth < self.related_depth:
             for url in urls:
                 yield from self._follow(url, {"related_of": ident, "depth": depth + 1})
