@@ -41,6 +41,8 @@ def error_kind(failure: Failure) -> str:
         return f"http_{failure.value.response.status}"
     if failure.check(IgnoreRequest):
         message = failure.getErrorMessage().lower()
+        if "robots.txt" in message:
+            return "robots_forbidden"
         if "redirect" in message:
             return "redirect_loop"
         if "offsite" in message or "filtered" in message:
@@ -192,11 +194,17 @@ class FirstNewsSpider(scrapy.Spider):
 
     def list_failed(self, failure: Failure) -> None:
         """A list page that could not be downloaded: a warning, not a crash."""
+        kind = error_kind(failure)
+        if kind == "robots_forbidden":
+            # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
+            logger.info("robots.txt forbids %s", failure.request.url)
+            self._inc("cnaspider/lists/robots_forbidden")
+            return
         logger.warning(
             "list request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
         )
         self._inc("cnaspider/lists/failed")
-        self._inc(f"cnaspider/errors/{failure.type.__name__}")
+        self._inc(f"cnaspider/errors/{kind}")
 
     # --- articles --------------------------------------------------------------
 
