@@ -150,6 +150,11 @@ class Store:
         )
         return {r[0] for r in rows}
 
+    def ids_published_since(self, since: dt.datetime) -> set[str]:
+        """Ids of stored articles published at or after ``since`` (uses the index)."""
+        rows = self.db.execute("SELECT id FROM articles WHERE published >= ?", (utc_iso(since),))
+        return {r[0] for r in rows}
+
     def record_refusal(self, ident: str, url: str, reason: str) -> None:
         """Remember that ``ident`` was refused (and why)."""
         now = now_iso()
@@ -196,10 +201,11 @@ class Store:
                 json.dumps(article.found_via, ensure_ascii=False),
             )
             if old:
+                # found_via keeps how the article was first found.
                 self.db.execute(
                     "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
-                    " content_hash=?, data=?, post_path=?, last_seen=?, found_via=? WHERE id=?",
-                    (*values, article.id),
+                    " content_hash=?, data=?, post_path=?, last_seen=? WHERE id=?",
+                    (*values[:-1], article.id),
                 )
                 return UPDATED
             self.db.execute(

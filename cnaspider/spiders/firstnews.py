@@ -6,6 +6,7 @@ Callbacks are thin: parsing lives in :mod:`cnaspider.parsing`, posts in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sqlite3
@@ -57,7 +58,9 @@ class FirstNewsSpider(scrapy.Spider):
     Arguments (``-a name=value``): ``lists`` (comma-separated list names),
     ``related_depth`` (0 turns following off), ``base_url`` (where the whole
     crawl goes, e.g. a local copy), ``api_pages`` (extra list pages through the
-    WNewsList API; robots.txt is reported to disallow it).
+    WNewsList API; robots.txt is reported to disallow it), ``refresh_hours``
+    (fetch stored articles again when a list shows them and they were published
+    less than this many hours ago; 0, the default, never fetches one twice).
     """
 
     name = "firstnews"
@@ -68,6 +71,7 @@ class FirstNewsSpider(scrapy.Spider):
         related_depth: str | int = 1,
         base_url: str = SITE_URL,
         api_pages: str | int = 0,
+        refresh_hours: str | float = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -79,6 +83,10 @@ class FirstNewsSpider(scrapy.Spider):
             {"cna.com.tw", urlsplit(self.base_url).hostname or "cna.com.tw"}
         )
         self.api_pages = max(0, int(api_pages))
+        self.refresh_hours = max(0.0, float(refresh_hours))
+        # Stored articles young enough to be fetched again when a list shows them
+        # (CNA edits headlines and bodies in the first hours).
+        self.refreshable: set[str] = set()
         self.store: Store | None = None
         self.store_error = ""
         self.known: set[str] = set()
@@ -130,6 +138,9 @@ class FirstNewsSpider(scrapy.Spider):
                 logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
                 self._inc("cnaspider/posts/recognised", imported)
             self.known = self.store.known_ids()
+            if self.refresh_hours:
+                cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=self.refresh_hours)
+                self.refreshable = self.store.ids_published_since(cutoff)
         for name in self.lists:
             yield scrapy.Request(
                 to_fetch_url(f"{SITE_URL}/list/{name}.aspx", self.base_url),
@@ -222,7 +233,8 @@ class FirstNewsSpider(scrapy.Spider):
         if previous is not None and previous <= depth:
             return
         self.depths[ident] = depth
-        if ident in self.known:
+        refresh = depth == 0 and ident in self.refreshable
+        if ident in self.known and not refresh:
             if previous is None:
                 self._inc("cnaspider/articles/skipped_known")
             # A stored article is not fetched again, but its 延伸閱讀 links still are:
@@ -238,6 +250,7 @@ class FirstNewsSpider(scrapy.Spider):
             errback=self.article_failed,
             cb_kwargs={"found_via": found_via, "requested_id": ident},
             meta={"handle_httpstatus_list": [404, 410]},
+            dont_filter=refresh,
         )
 
     def parse_article_page(
