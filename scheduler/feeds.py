@@ -8,6 +8,7 @@ crawl's close hook and ``python -m scheduler feed`` both call it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import mimetypes
@@ -31,7 +32,6 @@ from cnaspider.urls import SITE_URL as CNA_URL
 
 DEFAULT_LIMIT = 50
 ATOM_NAME = "atom.xml"
-ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 RSS_NAME = "rss.xml"
 JSON_NAME = "feed.json"
 FEED_TITLE = "中央社新聞"
@@ -47,7 +47,7 @@ ENTRY_ID = CNA_URL + "/news/firstnews/{id}.aspx"
 # Without a site URL the feed still needs a stable id: derived, not random.
 _ANON_FEED_ID = uuid.uuid5(uuid.NAMESPACE_URL, CNA_URL + "/#cnaspider").urn
 # A feed with no entries still needs an ``updated``; a fixed time keeps it reproducible.
-_EMPTY_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EMPTY_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # XML 1.0 forbids C0 controls except tab/LF/CR, lone surrogates and U+FFFE/U+FFFF;
 # lxml refuses them, and a JSON reader gets the same text as the XML one.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -101,8 +101,10 @@ class _Entry:
         self.updated = _taipei(article.modified)
         self.authors = _authors(article, style)
         self.categories = _categories(article)
-        self.summary = xml_safe(summary_text(article))
-        self.content = xml_safe(render_body(article, style))
+        # The parser's text helpers (lxml) refuse these characters too.
+        text = dataclasses.replace(article, paragraphs=[xml_safe(p) for p in article.paragraphs])
+        self.summary = xml_safe(summary_text(text))
+        self.content = xml_safe(render_body(text, style))
         # The same (proxied) address as the <img> in the content, so a reader
         # that cannot reach CNA's image host can show the enclosure too.
         self.image = _image_url(article.image.src, style.image_proxy) if article.image else ""
@@ -121,15 +123,19 @@ class _EntryLinks(BaseEntryExtension):
         self.entry: _Entry | None = None
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
+        # feedgen's Atom elements carry no namespace (it sets xmlns as an
+        # attribute of <feed>), so plain tag names are the Atom ones.
         e = self.entry
         if e is None:
             return entry
         if e.post_url:
             # A second alternate must differ in type or hreflang (RFC 4287 4.1.1).
-            _sub(entry, ATOM_LINK, href=e.post_url, rel="alternate", type="text/html", hreflang=LANGUAGE)
-        _sub(entry, ATOM_LINK, href=e.url, rel="alternate", type="text/html")
+            _sub(
+                entry, "link", href=e.post_url, rel="alternate", type="text/html", hreflang=LANGUAGE
+            )
+        _sub(entry, "link", href=e.url, rel="alternate", type="text/html")
         if e.image:
-            _sub(entry, ATOM_LINK, href=e.image, rel="enclosure", type=e.image_type, length="0")
+            _sub(entry, "link", href=e.image, rel="enclosure", type=e.image_type, length="0")
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
@@ -279,11 +285,17 @@ def write_feeds(
     """
     out = Path(output_dir)
     articles = [s.article for s in store.newest(max(0, int(limit)))]
-    rendered = render_feeds(articles, site_url=site_url or "", style=style, title=title, subtitle=subtitle)
+    rendered = render_feeds(
+        articles, site_url=site_url or "", style=style, title=title, subtitle=subtitle
+    )
     files = {}
     for name, data in rendered.items():
         path = out / name
-        files[name] = {"path": str(path), "bytes": len(data), "changed": _write_if_changed(path, data)}
+        files[name] = {
+            "path": str(path),
+            "bytes": len(data),
+            "changed": _write_if_changed(path, data),
+        }
     newest = max((_taipei(a.modified) for a in articles), default=None)
     return {
         "entries": len(articles),

@@ -218,22 +218,21 @@ def test_newest_first_and_limit(tmp_path: Path, style: PostStyle) -> None:
 def test_reads_only_the_newest_rows(tmp_path: Path, style: PostStyle) -> None:
     """The cost does not grow with the archive: only ``newest(limit)`` is asked for."""
 
-    class Watched(Store):
-        asked: list[int] = []
+    asked: list[int] = []
 
+    class Watched(Store):
         def newest(self, limit: int) -> list[Any]:
-            self.asked.append(limit)
+            asked.append(limit)
             return super().newest(limit)
 
         def iter_all(self) -> Any:
             raise AssertionError("feeds must not read the whole archive")
 
-    store = Watched(tmp_path / "db.sqlite3")
-    for article in many_articles(30):
-        store.save(article, None)
-    write_feeds(store, tmp_path, limit=7, style=style)
-    store.close()
-    assert store.asked == [7]
+    with Watched(tmp_path / "db.sqlite3") as store:
+        for article in many_articles(30):
+            store.save(article, None)
+        write_feeds(store, tmp_path, limit=7, style=style)
+    assert asked == [7]
 
 
 def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) -> None:

@@ -1,0 +1,339 @@
+"""``python -m scheduler {run,once,status,feed}``: the command line and the daemon loop."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import re
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from cnaspider.config import DEFAULT_OUTPUT_DIR
+from cnaspider.parsing import TAIPEI
+from cnaspider.runlock import RunLock
+from scheduler.runner import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunConfig,
+    Runner,
+    RunResult,
+    status_text,
+)
+
+log = logging.getLogger("scheduler")
+
+DEFAULT_EVERY = "10m"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``2h`` or ``1d`` in seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 10m, 90s, 1h)")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _cron_days(field: str) -> str:
+    """A crontab day-of-week field in APScheduler 3 terms.
+
+    APScheduler 3 numbers weekdays from Monday = 0 while cron uses Sunday = 0
+    (and 7), so numbers are spelled out as day names, which both read alike.
+    """
+    if field == "*" or not re.search(r"\d", field):
+        return field
+    days: list[int] = []
+    for part in field.split(","):
+        match = re.fullmatch(r"(\*|\d+)(?:-(\d+))?(?:/(\d+))?", part)
+        if not match:
+            raise ValueError(f"day-of-week {part!r} mixes names and numbers")
+        first, last, step = match.groups()
+        lo, hi = (0, 6) if first == "*" else (int(first), int(last or first))
+        if step and not last and first != "*":
+            hi = 6
+        if not (0 <= lo <= hi <= 7):
+            raise ValueError(f"day-of-week range {part!r} out of 0-7")
+        days.extend(d % 7 for d in range(lo, hi + 1, int(step or 1)))
+    return ",".join(_CRON_DAYS[d] for d in sorted(set(days)))
+
+
+def make_trigger(every: float | None, cron: str | None) -> BaseTrigger:
+    """An APScheduler trigger in Asia/Taipei: an interval or a crontab expression."""
+    if cron:
+        fields = cron.split()
+        if len(fields) != 5:
+            raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {cron!r}")
+        minute, hour, day, month, dow = fields
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_cron_days(dow),
+            timezone=TAIPEI,
+        )
+    return IntervalTrigger(seconds=every or parse_duration(DEFAULT_EVERY), timezone=TAIPEI)
+
+
+def _settings_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f"-s wants KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every command takes the common options)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--output",
+        type=Path,
+        default=Path(DEFAULT_OUTPUT_DIR),
+        help="the Jekyll site the spider writes to (default: %(default)s)",
+    )
+    common.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Scrapy setting for the crawl and the feeds (repeatable), e.g. -s SITE_URL=https://…",
+    )
+    common.add_argument(
+        "--site-url", help="public URL of the site (url + baseurl); same as -s SITE_URL="
+    )
+    common.add_argument("--limit", type=int, help="entries per feed; same as -s FEED_LIMIT=")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    crawl = argparse.ArgumentParser(add_help=False)
+    crawl.add_argument(
+        "--base-url", default="", help="crawl this host instead of www.cna.com.tw (tests, mirrors)"
+    )
+    crawl.add_argument(
+        "--timeout",
+        type=parse_duration,
+        default=parse_duration("15m"),
+        help="time limit for one crawl (default 15m); then it is stopped",
+    )
+    crawl.add_argument(
+        "--grace",
+        type=parse_duration,
+        default=30.0,
+        help="after a stop request or the time limit, wait this long before killing the crawl (default 30s)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler", description="Rerun the CNA crawl and publish its feeds."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run", parents=[common, crawl], help="crawl now and then on a schedule (daemon)"
+    )
+    when = run.add_mutually_exclusive_group()
+    when.add_argument(
+        "--every", type=parse_duration, help=f"interval, e.g. 15m (default {DEFAULT_EVERY})"
+    )
+    when.add_argument("--cron", help='crontab expression in Asia/Taipei, e.g. "*/10 * * * *"')
+    run.add_argument(
+        "--misfire-grace",
+        type=parse_duration,
+        help="a run that could not start on time still starts if at most this late"
+        " (default: half the interval, at most 5m)",
+    )
+    run.add_argument(
+        "--max-runs", type=int, default=0, help="stop after this many runs (for tests)"
+    )
+    sub.add_parser("once", parents=[common, crawl], help="one crawl and the feeds (cron, systemd)")
+    status = sub.add_parser(
+        "status", parents=[common], help="print the last runs and the newest feed items"
+    )
+    status.add_argument("--runs", type=int, default=10)
+    status.add_argument("--items", type=int, default=10)
+    sub.add_parser(
+        "feed", parents=[common], help="regenerate atom.xml, rss.xml and feed.json from the store"
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """A :class:`RunConfig` from parsed arguments (paths made absolute: the crawl runs elsewhere)."""
+    overrides = _settings_pairs(args.settings)
+    if args.site_url is not None:
+        overrides["SITE_URL"] = args.site_url
+    if args.limit is not None:
+        overrides["FEED_LIMIT"] = str(args.limit)
+    return RunConfig(
+        output_dir=args.output.resolve(),
+        overrides=overrides,
+        base_url=getattr(args, "base_url", ""),
+        timeout=getattr(args, "timeout", 900.0),
+        grace=getattr(args, "grace", 30.0),
+    )
+
+
+def _on_signals(handler: Callable[[int], None]) -> None:
+    def wrapped(signum: int, frame: FrameType | None) -> None:
+        handler(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, wrapped)
+
+
+def _report(result: RunResult) -> None:
+    level = logging.INFO if result.outcome == "ok" else logging.WARNING
+    log.log(level, "%s", result.summary())
+
+
+def cmd_once(config: RunConfig) -> int:
+    """One locked crawl and the feeds; the exit code tells how it went."""
+    runner = Runner(config)
+    _on_signals(runner.stop)
+    result = runner.run_once()
+    _report(result)
+    if result.exit_code and result.outcome not in ("interrupted",):
+        print(f"scheduler: {result.outcome}: {result.message}", file=sys.stderr)
+    return result.exit_code
+
+
+def misfire_grace(every: float | None) -> float:
+    """Default ``misfire_grace_time``: half the interval, at most 5 minutes.
+
+    Deliberate: after a suspend or an overlong run, a late start still happens
+    within half an interval (coalesced into one run); later than that, the
+    next slot is near, and two crawls back to back would only load CNA twice.
+    """
+    return min(300.0, (every or 600.0) / 2)
+
+
+def build_scheduler(
+    runner: Runner, trigger: BaseTrigger, grace: float, max_runs: int = 0
+) -> tuple[BlockingScheduler, dict[str, int]]:
+    """A BlockingScheduler (Asia/Taipei) with the crawl job due now; returns it and its run counter."""
+    scheduler = BlockingScheduler(
+        timezone=TAIPEI,
+        # One worker: runs never overlap inside the daemon (the lock covers the rest).
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+    )
+    done = {"runs": 0}
+
+    def job() -> None:
+        if runner.stopping:
+            return
+        try:
+            result = runner.run_once()
+        except Exception:  # keep the daemon alive; the next run may succeed
+            log.exception("run failed unexpectedly")
+        else:
+            _report(result)
+        done["runs"] += 1
+        if max_runs and done["runs"] >= max_runs and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    # One run at start-up, then on the trigger.
+    scheduler.add_job(
+        job,
+        trigger,
+        id="crawl",
+        name="crawl and feeds",
+        next_run_time=dt.datetime.now(TAIPEI),
+        coalesce=True,  # a backlog of missed runs is one run
+        max_instances=1,
+        misfire_grace_time=max(1, int(grace)),
+    )
+    return scheduler, done
+
+
+def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
+    """The daemon: crawl at start-up and then on the schedule, until SIGTERM/SIGINT."""
+    every = args.every or (None if args.cron else parse_duration(DEFAULT_EVERY))
+    try:
+        trigger = make_trigger(every, args.cron)
+    except ValueError as exc:
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    runner = Runner(config)
+    scheduler, done = build_scheduler(
+        runner, trigger, args.misfire_grace or misfire_grace(every), args.max_runs
+    )
+
+    def stop(signum: int) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        runner.stop(signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    _on_signals(stop)
+    log.info("scheduler started: %s (Asia/Taipei), output %s", trigger, config.output_dir)
+    scheduler.start()
+    # shutdown(wait=False) returns at once; let a run in progress end (its
+    # child has been signalled) so the lock is released before we exit.
+    runner.idle.wait(timeout=config.grace * 2 + 10)
+    log.info("scheduler stopped after %d run(s)", done["runs"])
+    return EXIT_OK
+
+
+def cmd_feed(config: RunConfig) -> int:
+    """Regenerate the feeds now, unless a run is in progress (it will write them)."""
+    lock = RunLock(config.paths.lock)
+    if not lock.acquire():
+        print(
+            f"scheduler: a run holds {config.paths.lock} (pid {lock.holder() or '?'});"
+            " it writes the feeds when it ends",
+            file=sys.stderr,
+        )
+        return EXIT_LOCKED
+    try:
+        if not config.paths.state_db.exists():
+            print(
+                f"scheduler: no store at {config.paths.state_db}; run a crawl first",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        report = Runner(config).write_feeds()
+    finally:
+        lock.release()
+    for name, info in report["files"].items():
+        state = "written" if info["changed"] else "unchanged"
+        print(f"{name}: {info['bytes']} bytes, {report['entries']} entries, {state}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        # APScheduler logs every job start and end at INFO; our summary line says it all.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        config = config_from_args(args)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    if args.command == "once":
+        return cmd_once(config)
+    if args.command == "run":
+        return cmd_run(config, args)
+    if args.command == "feed":
+        return cmd_feed(config)
+    print(status_text(config.output_dir, args.runs, args.items, config.overrides.get("STATE_DB")))
+    return EXIT_OK

@@ -1,0 +1,445 @@
+"""Run the crawl as a subprocess, judge it by its stats, write the feeds, keep the history.
+
+A Twisted reactor cannot be restarted, so every crawl is a fresh
+``scrapy crawl firstnews`` process; the scheduler holds the run lock for the
+whole run and tells the child not to take it (``CNASPIDER_LOCK=0``). A run is
+judged by the ``last-crawl.json`` the crawl writes when it closes, never by
+its exit code (Scrapy exits 0 after most failures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import importlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnaspider.config import Paths, post_style
+from cnaspider.parsing import TAIPEI
+from cnaspider.runlock import RunLock
+from cnaspider.store import Store
+from scheduler.feeds import DEFAULT_LIMIT, write_feeds
+
+log = logging.getLogger("scheduler")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPIDER = "firstnews"
+SETTINGS_MODULE = "cnaspider.settings"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock, try again later
+
+OK = "ok"
+PARTIAL = "partial"
+FAILED = "failed"
+LOCKED = "locked"
+INTERRUPTED = "interrupted"
+_EXIT_CODES = {OK: EXIT_OK, PARTIAL: EXIT_PARTIAL, FAILED: EXIT_FAILED, LOCKED: EXIT_LOCKED}
+
+
+def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
+    """The project's settings module as a dict, with ``-s`` overrides on top.
+
+    The crawl's close hook writes the feeds from the same values, so reading
+    them here keeps both writers byte-identical.
+    """
+    values: dict[str, Any] = {}
+    try:
+        module = importlib.import_module(SETTINGS_MODULE)
+    except ImportError:
+        module = None
+    if module is not None:
+        values.update({k: getattr(module, k) for k in dir(module) if k.isupper()})
+    values.update(overrides)
+    return values
+
+
+def feed_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """``write_feeds`` keyword arguments from settings, as the crawl's hook computes them."""
+    return {
+        "limit": int(settings.get("FEED_LIMIT", DEFAULT_LIMIT)),
+        "site_url": str(settings.get("SITE_URL") or ""),
+        "style": post_style(settings),
+    }
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run needs: where, which settings, how long it may take."""
+
+    output_dir: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+    base_url: str = ""
+    timeout: float = 900.0
+    grace: float = 30.0
+
+    @property
+    def paths(self) -> Paths:
+        return Paths.for_output(self.output_dir, self.overrides.get("STATE_DB") or None)
+
+    @property
+    def log_path(self) -> Path:
+        """Where the child crawl's own output goes (overwritten each run)."""
+        return self.paths.state_dir / "last-crawl.log"
+
+    def settings(self) -> dict[str, Any]:
+        return load_settings({**self.overrides, "OUTPUT_DIR": str(self.output_dir)})
+
+    def crawl_command(self) -> list[str]:
+        """The child command line (run from REPO_ROOT, where scrapy.cfg is)."""
+        settings = {
+            # Scrapy's own limit closes the spider cleanly (stats written) before ours kills it.
+            "CLOSESPIDER_TIMEOUT": str(int(self.timeout)),
+            **self.overrides,
+            "OUTPUT_DIR": str(self.output_dir),
+            "CNASPIDER_LOCK": "0",
+        }
+        cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={value}"]
+        if self.base_url:
+            cmd += ["-a", f"base_url={self.base_url}"]
+        return cmd
+
+
+@dataclass
+class RunResult:
+    """How one run ended."""
+
+    outcome: str
+    message: str
+    exit_code: int
+    run_id: int | None = None
+    new: int = 0
+    updated: int = 0
+    refused: int = 0
+    errors: int = 0
+    duration: float = 0.0
+    feeds: dict[str, Any] | None = None
+    crawl_feeds: dict[str, Any] | None = None
+
+    def summary(self) -> str:
+        """The one log line a run leaves."""
+        run = f"run #{self.run_id}" if self.run_id else "run"
+        if self.outcome == LOCKED:
+            return f"{run} {self.outcome}: {self.message}"
+        line = (
+            f"{run} {self.outcome} in {self.duration:.1f}s: new={self.new} updated={self.updated}"
+            f" refused={self.refused} errors={self.errors}"
+        )
+        if self.feeds:
+            files = self.feeds["files"]
+            # The crawl's close hook writes them first; this run's second pass then finds them current.
+            written = [*files.values(), *((self.crawl_feeds or {}).get("files") or {}).values()]
+            changed = "written" if any(f.get("changed") for f in written) else "unchanged"
+            sizes = ", ".join(f"{name} {f['bytes']} B" for name, f in files.items())
+            line += f"; feeds {changed}: {self.feeds['entries']} entries ({sizes})"
+        if self.message:
+            line += f" - {self.message}"
+        return line
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    try:
+        return int(data.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def judge(report: dict[str, Any]) -> tuple[str, str]:
+    """Outcome and message from a crawl's ``last-crawl.json``.
+
+    The crawl judges itself from its stats when it closes
+    (``cnaspider.extensions.judge_crawl``: unreachable site, lists with
+    articles but none parsed, layout drift); an outcome this scheduler does
+    not know counts as a failure.
+    """
+    outcome = str(report.get("outcome") or "")
+    message = str(report.get("message") or "")
+    if outcome in _EXIT_CODES:
+        return outcome, message
+    return FAILED, f"unknown crawl outcome {outcome!r}" + (f": {message}" if message else "")
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _remove_partial_files(paths: Paths) -> None:
+    """Drop temporary files a killed child left (atomic writes start with a dot, end in .tmp)."""
+    for folder in (paths.output_dir, paths.posts_dir, paths.state_dir):
+        for tmp in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+class Runner:
+    """Runs one crawl at a time; :meth:`stop` may be called from a signal handler."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self._child: subprocess.Popen[bytes] | None = None
+        self._stop_signal = 0
+        self._forwarded = 0  # signals passed to the current child
+        self.idle = threading.Event()
+        self.idle.set()
+
+    @property
+    def stopping(self) -> bool:
+        return bool(self._stop_signal)
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop the current crawl and start no other (safe in a signal handler).
+
+        Scrapy closes cleanly on the first SIGTERM/SIGINT (stats, run record,
+        feeds) and stops at once on a second, so each signal is passed on.
+        """
+        self._stop_signal = self._stop_signal or signum
+        self._signal_child(signum)
+
+    def _signal_child(self, signum: int) -> None:
+        child = self._child
+        if child is not None:
+            self._forwarded += 1
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+    def run_once(self) -> RunResult:
+        """Lock, crawl, judge, write the feeds, record; never raises for a failed crawl."""
+        started = time.monotonic()
+        paths = self.config.paths
+        lock = RunLock(paths.lock)
+        if not lock.acquire():
+            holder = lock.holder()
+            return RunResult(
+                LOCKED,
+                f"another run holds {paths.lock}"
+                + (f" (pid {holder})" if holder else "")
+                + "; not crawling",
+                EXIT_LOCKED,
+            )
+        self.idle.clear()
+        try:
+            if self.stopping:
+                return self._interrupted(started)
+            result = self._crawl(paths)
+            if result.outcome != INTERRUPTED:
+                # Also after a failed crawl: the store may hold what it saved before failing.
+                result.feeds = self.write_feeds()
+            result.duration = time.monotonic() - started
+            return result
+        finally:
+            lock.release()
+            self.idle.set()
+
+    def write_feeds(self) -> dict[str, Any]:
+        """Regenerate the feeds from the store with the crawl's settings."""
+        with Store(self.config.paths.state_db) as store:
+            return write_feeds(
+                store, self.config.output_dir, **feed_options(self.config.settings())
+            )
+
+    # --- internals ------------------------------------------------------------
+
+    def _interrupted(self, started: float) -> RunResult:
+        sig = self._stop_signal
+        return RunResult(
+            INTERRUPTED,
+            f"stopped by {signal.Signals(sig).name}",
+            128 + sig,
+            duration=time.monotonic() - started,
+        )
+
+    def _crawl(self, paths: Paths) -> RunResult:
+        cfg = self.config
+        started = time.monotonic()
+        # A stale report must not stand for this run if the child dies before writing one.
+        with contextlib.suppress(FileNotFoundError):
+            paths.last_crawl.unlink()
+        before = self._last_run_id(paths)
+        cfg.log_path.parent.mkdir(parents=True, exist_ok=True)
+        timed_out = killed = False
+        with cfg.log_path.open("wb") as crawl_log:
+            # Own session: a Ctrl-C in the terminal reaches only us, and we
+            # decide what the child gets (a second signal would force Scrapy
+            # into an unclean shutdown).
+            self._forwarded = 0
+            self._child = child = subprocess.Popen(
+                cfg.crawl_command(),
+                cwd=REPO_ROOT if (REPO_ROOT / "scrapy.cfg").exists() else None,
+                # Scrapy finds the project by scrapy.cfg in the cwd, or by this
+                # (needed when the package is installed rather than run from a checkout).
+                env={"SCRAPY_SETTINGS_MODULE": SETTINGS_MODULE, **os.environ},
+                stdin=subprocess.DEVNULL,
+                stdout=crawl_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.info("crawl started (pid %d), log in %s", child.pid, cfg.log_path)
+            if self.stopping and not self._forwarded:  # it came while the child was starting
+                self._signal_child(self._stop_signal)
+            # Past the timeout Scrapy's CLOSESPIDER_TIMEOUT should already have
+            # closed the spider; give it the grace period, then SIGTERM, then SIGKILL.
+            deadline = started + cfg.timeout + cfg.grace
+            stop_seen: float | None = None
+            try:
+                while child.poll() is None:
+                    now = time.monotonic()
+                    if self.stopping and stop_seen is None:
+                        stop_seen = now
+                    if not timed_out and now > deadline:
+                        timed_out, stop_seen = True, now
+                        log.warning("crawl exceeded %.0fs; sending SIGTERM", cfg.timeout)
+                        child.terminate()
+                    if stop_seen is not None and now > stop_seen + cfg.grace:
+                        log.warning("crawl did not stop within %.0fs; killing it", cfg.grace)
+                        child.kill()
+                        killed = True
+                        child.wait()
+                        break
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        child.wait(timeout=0.2)
+            finally:
+                if child.poll() is None:  # an exception in this thread: leave no orphan
+                    child.kill()
+                    child.wait()
+                self._child = None
+        if killed:
+            _remove_partial_files(paths)
+        report = _read_report(paths.last_crawl)
+        result = self._result(report, child.returncode, timed_out)
+        if self.stopping:
+            sig = self._stop_signal
+            result = dataclasses.replace(
+                result,
+                outcome=INTERRUPTED,
+                message=f"stopped by {signal.Signals(sig).name}",
+                exit_code=128 + sig,
+            )
+        self._record(paths, before, result, report)
+        return result
+
+    def _result(self, report: dict[str, Any] | None, returncode: int, timed_out: bool) -> RunResult:
+        if report is None:
+            why = f"the crawl wrote no {self.config.paths.last_crawl.name} (exit code {returncode})"
+            if timed_out:
+                why = f"the crawl timed out after {self.config.timeout:.0f}s; " + why
+            return RunResult(FAILED, f"{why}; see {self.config.log_path}", EXIT_FAILED)
+        outcome, message = judge(report)
+        if timed_out and outcome == OK:
+            outcome, message = PARTIAL, f"the crawl timed out after {self.config.timeout:.0f}s"
+        run_id = report.get("run_id")
+        return RunResult(
+            outcome,
+            message,
+            _EXIT_CODES.get(outcome, EXIT_FAILED),
+            run_id=int(run_id) if isinstance(run_id, int) else None,
+            new=_count(report, "new"),
+            updated=_count(report, "updated"),
+            refused=_count(report, "refused"),
+            errors=_count(report, "errors"),
+            crawl_feeds=report.get("feeds") if isinstance(report.get("feeds"), dict) else None,
+        )
+
+    @staticmethod
+    def _last_run_id(paths: Paths) -> int:
+        with Store(paths.state_db) as store:
+            runs = store.last_runs(1)
+        return int(runs[0]["id"]) if runs else 0
+
+    def _record(
+        self, paths: Paths, before: int, result: RunResult, report: dict[str, Any] | None
+    ) -> None:
+        """Make the run history tell what happened when the crawl could not (or judged milder)."""
+        with Store(paths.state_db) as store:
+            runs = {r["id"]: r for r in store.last_runs(20) if r["id"] > before}
+            row = runs.get(result.run_id) if result.run_id else None
+            if row is None:
+                # The child died before recording its end, or before starting a run.
+                open_runs = [r for r in runs.values() if not r["finished"]]
+                result.run_id = open_runs[0]["id"] if open_runs else store.start_run()
+            elif row["outcome"] == result.outcome:
+                return
+            detail = {"message": result.message, "judged_by": "scheduler"}
+            if report:
+                detail["stats"] = report.get("stats") or {}
+            store.finish_run(
+                result.run_id,
+                result.outcome,
+                new=result.new,
+                updated=result.updated,
+                refused=result.refused,
+                errors=result.errors,
+                detail=detail,
+            )
+
+
+# --- status -------------------------------------------------------------------
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return "-"
+    return dt.datetime.fromisoformat(iso).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def status_text(
+    output_dir: Path, runs: int = 10, items: int = 10, state_db: str | None = None
+) -> str:
+    """The last runs and the newest feed items, for ``python -m scheduler status``."""
+    paths = Paths.for_output(output_dir, state_db)
+    lines = [f"output: {paths.output_dir.resolve()}"]
+    if not paths.state_db.exists():
+        return "\n".join([*lines, f"no store at {paths.state_db}: nothing has run yet"])
+    with Store(paths.state_db) as store:
+        history = store.last_runs(runs)
+        newest = store.newest(items)
+        total = store.count()
+    lines.append(f"articles stored: {total}")
+    lines.append("last runs (Asia/Taipei, newest first):")
+    for r in history:
+        took = ""
+        if r["finished"]:
+            secs = (
+                dt.datetime.fromisoformat(r["finished"]) - dt.datetime.fromisoformat(r["started"])
+            ).total_seconds()
+            took = f" ({secs:.0f}s)"
+        message = ""
+        with contextlib.suppress(ValueError, TypeError):
+            message = str(json.loads(r["detail"] or "{}").get("message") or "")
+        lines.append(
+            f"  #{r['id']:<5} {_local_time(r['started'])}{took:<7} {r['outcome'] or 'running?':<11}"
+            f" new={r['new']} updated={r['updated']} refused={r['refused']} errors={r['errors']}"
+            + (f"  {message}" if message else "")
+        )
+    if not history:
+        lines.append("  (none)")
+    lines.append("newest feed items:")
+    for s in newest:
+        a = s.article
+        lines.append(f"  {_local_time(a.published.isoformat())}  {a.id}  {a.title}")
+    if not newest:
+        lines.append("  (none)")
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        path = paths.output_dir / name
+        size = f"{path.stat().st_size} B" if path.exists() else "missing"
+        lines.append(f"feed {name}: {size}")
+    return "\n".join(lines)

@@ -1,0 +1,181 @@
+"""output/ is a Jekyll site: a crawl of the local CNA built with the real ``jekyll`` binary.
+
+CI installs Debian's jekyll package (.ci/run); without the binary these tests
+are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import lxml.html
+import pytest
+
+from cnaspider.config import Paths
+from cnaspider.items import Article
+from cnaspider.parsing import TAIPEI
+from cnaspider.post import write_post
+from cnaspider.store import Store
+from scheduler.feeds import POST_PERMALINK, write_feeds
+
+REPO = Path(__file__).resolve().parent.parent
+SKELETON = REPO / "output"
+SITE_URL = "https://news.example.org/cna"
+JEKYLL = shutil.which("jekyll")
+pytestmark = pytest.mark.skipif(
+    JEKYLL is None, reason="the jekyll binary is not installed (apt-get install jekyll; CI has it)"
+)
+LIQUID_TITLE = "測試 {{ x }} 與 {% y %} 標題"
+LIQUID_TEXT = "內文寫著 {{ site.title }}、{% include nothing.html %} 與 {{ x }} {% y %}，照樣顯示。"
+
+
+def _copy_skeleton(dest: Path) -> None:
+    """The committed site skeleton: what a fresh clone's output/ holds, without generated files."""
+    generated = {"_site", ".state", ".jekyll-cache", "atom.xml", "rss.xml", "feed.json"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in generated or n.endswith(".tmp")}
+        if Path(folder).name == "_posts":
+            skip |= {n for n in names if n.endswith(".md")}
+        return skip
+
+    shutil.copytree(SKELETON, dest, ignore=ignore)
+
+
+def _text(fragment: str) -> str:
+    """Visible text with whitespace collapsed, for comparing a source with a built page."""
+    if not fragment.strip():
+        return ""
+    doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    return re.sub(r"\s+", " ", doc.text_content()).strip()
+
+
+@pytest.fixture
+def built(tmp_path: Path, local_cna: Any) -> dict[str, Any]:
+    """Crawl the local CNA into a copy of the skeleton, add a Liquid-looking article, build it."""
+    src, dest = tmp_path / "src", tmp_path / "site"
+    _copy_skeleton(src)
+    crawl = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scheduler",
+            "once",
+            "--output",
+            str(src),
+            "--base-url",
+            str(local_cna.base_url),
+            "--site-url",
+            SITE_URL,
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert crawl.returncode == 0, crawl.stderr
+    paths = Paths.for_output(src)
+    with Store(paths.state_db) as store:
+        crawled = [s.article for s in store.iter_all()]
+        assert crawled, "the crawl stored nothing"
+        # Article text that looks like Liquid, written by the post writer the crawl uses.
+        liquid = dataclasses.replace(
+            crawled[0],
+            id="202308239999",
+            url="https://www.cna.com.tw/news/ahel/202308239999.aspx",
+            title=LIQUID_TITLE,
+            paragraphs=[*crawled[0].paragraphs[:1], html.escape(LIQUID_TEXT, quote=False)],
+        )
+        post, _ = write_post(paths.posts_dir, liquid)
+        store.save(liquid, str(post.relative_to(src)))
+        write_feeds(store, src, site_url=SITE_URL)
+    build = subprocess.run(
+        [JEKYLL, "build", "--source", str(src), "--destination", str(dest), "--baseurl", "/cna"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return {
+        "src": src,
+        "dest": dest,
+        "articles": [*crawled, liquid],
+        "log": build.stdout + build.stderr,
+    }
+
+
+def _page(dest: Path, article: Article) -> Path:
+    return dest / POST_PERMALINK.format(id=article.id).strip("/") / "index.html"
+
+
+def test_every_post_becomes_a_page_with_its_text(built: dict[str, Any]) -> None:
+    dest = built["dest"]
+    assert "Liquid" not in built["log"] and "Error" not in built["log"], built["log"]
+    posts = sorted((built["src"] / "_posts").glob("*.md"))
+    assert len(posts) == len(built["articles"])
+    for article in built["articles"]:
+        page = _page(dest, article)
+        assert page.exists(), f"no page for {article.id} at {page}"
+        doc = lxml.html.fromstring(page.read_bytes().decode("utf-8"))
+        text = re.sub(r"\s+", " ", doc.text_content())
+        for paragraph in article.paragraphs:
+            assert _text(paragraph) in text, (article.id, _text(paragraph)[:60])
+        assert doc.xpath("//h1")[0].text_content().strip() == article.title
+        # The CNA original is linked, from the post's front matter (page.from).
+        assert article.url in doc.xpath("//a/@href")
+        assert doc.xpath("//html/@lang") == ["zh-Hant-TW"]
+
+
+def test_feeds_are_copied_and_advertised(built: dict[str, Any]) -> None:
+    src, dest = built["src"], built["dest"]
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        assert (dest / name).read_bytes() == (src / name).read_bytes()
+    index = lxml.html.fromstring((dest / "index.html").read_bytes().decode("utf-8"))
+    alternates = {
+        link.get("type"): link.get("href") for link in index.xpath("//head/link[@rel='alternate']")
+    }
+    assert alternates == {
+        "application/atom+xml": "/cna/atom.xml",
+        "application/rss+xml": "/cna/rss.xml",
+        "application/feed+json": "/cna/feed.json",
+    }
+    body_links = index.xpath("//body//a/@href")
+    assert {"/cna/atom.xml", "/cna/rss.xml", "/cna/feed.json"} <= set(body_links)
+    # Every post listed, newest first, under its Taipei day.
+    listed = index.xpath("//section[@class='day']//li/a/@href")
+    newest_first = sorted(built["articles"], key=lambda a: (a.published, a.id), reverse=True)
+    assert listed == [f"/cna{POST_PERMALINK.format(id=a.id)}" for a in newest_first]
+    days = index.xpath("//section[@class='day']/h2/time/@datetime")
+    assert days == sorted(set(days), reverse=True)
+    assert days[0] == newest_first[0].published.astimezone(TAIPEI).strftime("%Y-%m-%d")
+    # The feed's links to local posts land on built pages (POST_PERMALINK matches _config.yml).
+    feed = (dest / "feed.json").read_text(encoding="utf-8")
+    for local in re.findall(r'"external_url": "([^"]+)"', feed):
+        assert local.startswith(SITE_URL + "/posts/")
+        assert (dest / local[len(SITE_URL) + 1 :] / "index.html").exists()
+
+
+def test_liquid_in_article_text_shows_literally(built: dict[str, Any]) -> None:
+    liquid = built["articles"][-1]
+    page = _page(built["dest"], liquid).read_bytes().decode("utf-8")
+    text = re.sub(r"\s+", " ", lxml.html.fromstring(page).text_content())
+    assert LIQUID_TITLE in text
+    assert LIQUID_TEXT in text
+    index = (built["dest"] / "index.html").read_bytes().decode("utf-8")
+    assert LIQUID_TITLE in lxml.html.fromstring(index).text_content()
+    assert (
+        frontmatter.load(next((built["src"] / "_posts").glob("*202308239999.md"))).get("title")
+        == LIQUID_TITLE
+    )
