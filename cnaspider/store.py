@@ -84,9 +84,9 @@ def now_iso() -> str:
     return utc_iso(dt.datetime.now(dt.UTC))
 
 
-def content_hash(article: Article) -> str:
+def content_hash(article: Article | dict[str, Any]) -> str:
     """Hash of what a reader sees (title, body, image, links, tags), not of how it was found."""
-    data = article.to_dict()
+    data = dict(article if isinstance(article, dict) else article.to_dict())
     data.pop("found_via", None)
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -176,7 +176,8 @@ class Store:
 
     def save(self, article: Article, post_path: str | None) -> str:
         """Insert or update ``article``; return NEW, UPDATED or UNCHANGED."""
-        digest = content_hash(article)
+        data = article.to_dict()
+        digest = content_hash(data)
         now = now_iso()
         with self.db:
             old = self.db.execute(
@@ -195,7 +196,7 @@ class Store:
                 utc_iso(article.published),
                 utc_iso(article.modified),
                 digest,
-                json.dumps(article.to_dict(), ensure_ascii=False),
+                json.dumps(data, ensure_ascii=False),
                 post_path,
                 now,
                 json.dumps(article.found_via, ensure_ascii=False),

@@ -1,0 +1,28 @@
+"""A tiny run of every benchmark so that they never rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results["parse_render"]["ratio_to_floor"] > 0
+    crawl = results["crawl"]
+    assert crawl["written"] == crawl["articles"] == 60 and crawl["outcome"] == "ok"
+    assert crawl["rerun_article_requests"] == 0
+    assert crawl["rerun_requests"] == crawl["rerun_list_pages"] + 1  # + robots.txt
+    assert results["memory"]["articles_80"] == 80 and results["memory"]["maxrss_mb_80"] > 0
+    assert set(results["feeds"]) >= {"feeds_s_100", "feeds_s_1000", "ratio_largest_to_smallest"}
+    assert "parse_render" in done.stdout and "written to" in done.stdout
