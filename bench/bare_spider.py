@@ -20,7 +20,11 @@ class BareSpider(scrapy.Spider):
     """Request every URL in the file; ignore every response."""
 
     name = "bare"
-    custom_settings: ClassVar[dict[str, Any]] = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "DOWNLOADER_MIDDLEWARES": {}}
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "ITEM_PIPELINES": {},
+        "EXTENSIONS": {},
+        "DOWNLOADER_MIDDLEWARES": {},
+    }
 
     def __init__(self, urls: str = "", stats_out: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
