@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,21 @@ import pytest
 from cnaspider.localcna.httpd import LocalCNA
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def needs_program(name: str) -> pytest.MarkDecorator:
+    """Skip when ``name`` is not installed, unless CNASPIDER_REQUIRE lists it.
+
+    CI sets CNASPIDER_REQUIRE=jekyll after installing it, so a broken install fails the run
+    instead of silently skipping the site tests.
+    """
+    required = name in os.environ.get("CNASPIDER_REQUIRE", "").split(",")
+    return pytest.mark.skipif(
+        shutil.which(name) is None and not required,
+        reason=f"{name} is not installed (CI installs it and sets CNASPIDER_REQUIRE={name})",
+    )
+
+
 FAST = [
     "-s",
     "DOWNLOAD_DELAY=0",

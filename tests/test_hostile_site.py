@@ -17,7 +17,6 @@ from pathlib import Path
 import feedparser
 import frontmatter
 import lxml.html
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,13 +26,12 @@ from cnaspider.parsing import parse_article
 from cnaspider.post import write_post
 from cnaspider.store import Store
 from scheduler.feeds import POST_PERMALINK, write_feeds
+from tests.conftest import needs_program
 from tests.test_hostile import HOSTILE_PARAGRAPHS, URL, hostile_page
 from tests.test_jekyll_site import _copy_skeleton
 
-JEKYLL = shutil.which("jekyll")
-pytestmark = pytest.mark.skipif(
-    JEKYLL is None, reason="the jekyll binary is not installed (apt-get install jekyll)"
-)
+JEKYLL = shutil.which("jekyll") or "jekyll"
+pytestmark = needs_program("jekyll")
 
 HOSTILE_TITLES = [
     'key: value # "quoted" \\ back',

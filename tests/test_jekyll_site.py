@@ -25,14 +25,13 @@ from cnaspider.parsing import TAIPEI
 from cnaspider.post import write_post
 from cnaspider.store import Store
 from scheduler.feeds import POST_PERMALINK, write_feeds
+from tests.conftest import needs_program
 
 REPO = Path(__file__).resolve().parent.parent
 SKELETON = REPO / "output"
 SITE_URL = "https://news.example.org/cna"
-JEKYLL = shutil.which("jekyll")
-pytestmark = pytest.mark.skipif(
-    JEKYLL is None, reason="the jekyll binary is not installed (apt-get install jekyll; CI has it)"
-)
+JEKYLL = shutil.which("jekyll") or "jekyll"
+pytestmark = needs_program("jekyll")
 LIQUID_TITLE = "測試 {{ x }} 與 {% y %} 標題"
 LIQUID_TEXT = "內文寫著 {{ site.title }}、{% include nothing.html %} 與 {{ x }} {% y %}，照樣顯示。"
 

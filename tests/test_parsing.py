@@ -163,6 +163,24 @@ def test_2018_layout_article() -> None:
     assert a.reporters == ["邱俊欽"]
 
 
+@pytest.mark.parametrize("stem", ["acn-2023", "ahel-2023", "ait-2023", "aopl-2023"])
+def test_page_bytes_parse_like_page_text(stem: str) -> None:
+    # The spider hands UTF-8 bodies over as bytes; the article must not depend on that.
+    raw = next(DATA.rglob(f"{stem}*")).read_bytes()
+    url = url_for(stem.split("-")[0], "202308230000")
+    assert parse_article(raw, url) == parse_article(raw.decode("utf-8"), url)
+
+
+def test_invalid_utf8_bytes_become_replacement_characters_not_mojibake() -> None:
+    raw = next(DATA.rglob("aopl-2023*")).read_bytes()
+    broken = raw.replace("就職。".encode(), "就職".encode() + b"\xff\xfe")
+    url = url_for("aopl", "202308230370")
+    from_bytes = parse_article(broken, url)
+    assert from_bytes == parse_article(broken.decode("utf-8", errors="replace"), url)
+    assert "\ufffd" in "".join(from_bytes.paragraphs)
+    assert from_bytes.paragraphs[-1] == parse_article(raw, url).paragraphs[-1]
+
+
 def test_2025_figure_lead_image_inside_and_outside_fullpic() -> None:
     html = page("ahel-202308230179")
     start = html.index('<div class="fullPic">')

@@ -6,6 +6,7 @@ Callbacks are thin: parsing lives in :mod:`cnaspider.parsing`, posts in
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import logging
@@ -174,7 +175,7 @@ class FirstNewsSpider(scrapy.Spider):
             )
             self._inc(f"cnaspider/lists/unavailable/{list_name}")
             return
-        page = parse_list(response.text, to_site_url(response.url, self.base_url))
+        page = parse_list(_page_source(response), to_site_url(response.url, self.base_url))
         self._inc("cnaspider/lists/ok")
         if not page.found_list:
             logger.warning(
@@ -263,7 +264,9 @@ class FirstNewsSpider(scrapy.Spider):
             content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
             if not isinstance(response, TextResponse) or "html" not in content_type.lower():
                 raise PageRefused("not_html", f"{content_type} at {response.url}")
-            article = parse_article(response.text, to_site_url(response.url, self.base_url))
+            article = parse_article(
+                _page_source(response), to_site_url(response.url, self.base_url)
+            )
         except PageRefused as refusal:
             logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
             self._inc(f"cnaspider/refused/{refusal.reason}")
@@ -300,3 +303,10 @@ class FirstNewsSpider(scrapy.Spider):
             "article request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
         )
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
+
+
+def _page_source(response: TextResponse) -> str | bytes:
+    """The body as UTF-8 bytes when it is UTF-8 (parsed without a decode), else as text."""
+    if codecs.lookup(response.encoding).name == "utf-8":
+        return response.body
+    return response.text
