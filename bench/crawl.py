@@ -22,7 +22,7 @@ from cnaspider.localcna.synthetic import SyntheticSite
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = [
-    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RANDOMIZE_DOWNLOAD_DELAY=0",
+    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY_JITTER=0",
     "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
     "-s", "LOG_LEVEL=WARNING", "-s", "TELNETCONSOLE_ENABLED=0",
 ]  # fmt: skip

@@ -8,7 +8,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from cnaspider.config import Paths, post_style
 from cnaspider.items import Article
@@ -19,11 +21,16 @@ logger = logging.getLogger(__name__)
 
 
 class PostPipeline:
-    """Write the post first and record it second.
+    """Write the post first and record it second, in one writer thread.
 
     A crash between the two leaves a post without a row, which the next run
     fetches again and rewrites to the same path; the reverse order could leave
     a row without its post, which would never be fetched again.
+
+    Saving waits on the disk (open, fsync, rename, fsync of the directory, the
+    SQLite commit), so it runs in a thread of its own while the reactor goes on
+    downloading. One thread: saves happen in item order and the store's
+    connection is only ever used by it.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -31,6 +38,7 @@ class PostPipeline:
         self.paths = Paths.from_settings(crawler.settings)
         self.style: PostStyle = post_style(crawler.settings)
         self.store: Store | None = None
+        self.writer: ThreadPool | None = None
         self.closing = False
 
     @classmethod
@@ -39,28 +47,36 @@ class PostPipeline:
 
     def open_spider(self) -> None:
         try:
-            self.store = Store(self.paths.state_db)
+            self.store = Store(self.paths.state_db, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             # The spider closes itself for the same reason before any item arrives.
             logger.error("cannot open the store %s: %s", self.paths.state_db, exc)
+            return
+        self.writer = ThreadPool(minthreads=1, maxthreads=1, name="cnaspider-writer")
+        self.writer.start()
 
     def close_spider(self) -> None:
+        if self.writer:
+            self.writer.stop()  # waits for the save in flight
+            self.writer = None
         if self.store:
             self.store.close()
             self.store = None
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        if self.store is None:
+        if self.store is None or self.writer is None:
             raise DropItem("the store could not be opened")
+        # Imported here: importing the reactor at module level would install one.
+        from twisted.internet import reactor
+
         stats = self.crawler.stats
         assert stats is not None
-        old = self.store.get(item.id)
         try:
-            path, changed = write_post(self.paths.posts_dir, item, self.style)
-            relative = str(path.relative_to(self.paths.output_dir))
-            status = self.store.save(item, relative)
+            status, changed, relative = await maybe_deferred_to_future(
+                deferToThreadPool(reactor, self.writer, self._save, self.store, item)
+            )
         except (OSError, sqlite3.Error) as exc:
             # A full disk or a read-only directory fails every later write too:
             # stop the crawl; the old post (if any) is untouched by the atomic write.
@@ -77,11 +93,19 @@ class PostPipeline:
                     self.crawler.engine.close_spider_async(reason="output_not_writable")
                 )
             raise DropItem(f"output not writable: {exc}") from exc
-        # The published day can move when CNA corrects a time; never keep two posts.
-        if old and old.post_path and old.post_path != relative:
-            (self.paths.output_dir / old.post_path).unlink(missing_ok=True)
         stats.inc_value(f"cnaspider/articles/{status}")
         if changed:
             stats.inc_value("cnaspider/posts/written")
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)
         return item
+
+    def _save(self, store: Store, item: Article) -> tuple[str, bool, str]:
+        """Post, then row (in the writer thread); return (status, post changed, post path)."""
+        old = store.get(item.id)
+        path, changed = write_post(self.paths.posts_dir, item, self.style)
+        relative = str(path.relative_to(self.paths.output_dir))
+        status = store.save(item, relative)
+        # The published day can move when CNA corrects a time; never keep two posts.
+        if old and old.post_path and old.post_path != relative:
+            (self.paths.output_dir / old.post_path).unlink(missing_ok=True)
+        return status, changed, relative

@@ -109,10 +109,17 @@ class Store:
     Writes are committed per call, so a crash loses at most the call in flight.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, check_same_thread: bool = True) -> None:
+        """Open (creating if needed) the store at ``path``.
+
+        ``check_same_thread=False`` lets one other thread own the connection after it is
+        opened here; the caller must make sure only one thread uses it at a time.
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=check_same_thread
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)

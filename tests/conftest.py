@@ -38,7 +38,7 @@ FAST = [
     "-s",
     "AUTOTHROTTLE_ENABLED=0",
     "-s",
-    "RANDOMIZE_DOWNLOAD_DELAY=0",
+    "DOWNLOAD_DELAY_JITTER=0",
 ]
 
 
