@@ -64,15 +64,30 @@ def check_output(out: Path) -> list[str]:
     return problems
 
 
-def kill_at_random(base_url: str, out: Path, rng: random.Random) -> float:
-    """Start a crawl and SIGKILL it after a random delay; return the delay."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={base_url}",
-           "-s", f"OUTPUT_DIR={out}", *FAST, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
+def _crawl_cmd(base_url: str, out: Path) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={base_url}",
+            "-s", f"OUTPUT_DIR={out}", *FAST, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
+
+
+def _start(base_url: str, out: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    delay = rng.uniform(0.4, 2.2)
+    return subprocess.Popen(
+        _crawl_cmd(base_url, out), cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def crawl_seconds(base_url: str, out: Path) -> float:
+    """Wall time of one uncut crawl, so kills can be spread over a whole run on this machine."""
+    started = time.monotonic()
+    _start(base_url, out).wait(timeout=120)
+    return time.monotonic() - started
+
+
+def kill_at_random(base_url: str, out: Path, rng: random.Random, window: float) -> float:
+    """Start a crawl and SIGKILL it after a random delay within ``window`` seconds."""
+    proc = _start(base_url, out)
+    delay = rng.uniform(0.2, window)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -86,9 +101,10 @@ def run(kills: int, seed: int = 0) -> dict[str, object]:
     posts_at_kill: list[int] = []
     with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
         expected = server.site.reachable(1)
+        window = crawl_seconds(server.base_url, Path(tmp) / "calibration")
         for round_ in range(kills):
             out = Path(tmp) / f"run{round_}"
-            kill_at_random(server.base_url, out, rng)
+            kill_at_random(server.base_url, out, rng, window)
             posts_at_kill.append(len(list((out / "_posts").glob("*.md"))))
             problems += [f"after kill {round_}: {p}" for p in check_output(out)]
             result = run_crawl(server.base_url, out)
@@ -100,7 +116,14 @@ def run(kills: int, seed: int = 0) -> dict[str, object]:
                 problems.append(f"rerun {round_}: outcome {result.report.get('outcome')}")
             if list(out.rglob(".*.tmp")):
                 problems.append(f"rerun {round_}: temporary files left")
-    return {"kills": kills, "posts_at_kill": posts_at_kill, "problems": problems}
+    mid = sum(0 < n < len(expected) for n in posts_at_kill)
+    return {
+        "kills": kills,
+        "window_seconds": round(window, 2),
+        "kills_mid_write": mid,
+        "posts_at_kill": posts_at_kill,
+        "problems": problems,
+    }
 
 
 def main() -> int:
