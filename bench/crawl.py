@@ -142,6 +142,9 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
         results["rerun_article_requests"] = len(server.article_requests())
         results["rerun_list_pages"] = len(site.lists)
         results["rerun_wall_s"] = rerun["wall_s"]
+        # The floor for a rerun: Scrapy fetching the same list pages and doing nothing else.
+        lists = [p for method, p in server.requests if method == "GET" and p != "/robots.txt"]
+        results["rerun_bare_wall_s"] = crawl_bare(server, lists, tmp)["wall_s"]
         results["scrapy_version_wall_s"] = run_measured(
             [sys.executable, "-m", "scrapy", "version"]
         )["wall_s"]

@@ -23,6 +23,7 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     assert crawl["written"] == crawl["articles"] == 60 and crawl["outcome"] == "ok"
     assert crawl["rerun_article_requests"] == 0
     assert crawl["rerun_requests"] == crawl["rerun_list_pages"] + 1  # + robots.txt
+    assert crawl["rerun_bare_wall_s"] > 0
     assert results["memory"]["articles_80"] == 80 and results["memory"]["maxrss_mb_80"] > 0
     assert set(results["feeds"]) >= {"feeds_s_100", "feeds_s_1000", "ratio_largest_to_smallest"}
     assert "parse_render" in done.stdout and "written to" in done.stdout
