@@ -38,6 +38,7 @@ from scheduler.runner import (
     RunResult,
     judge,
 )
+from tests.conftest import run_crawl
 from tests.test_feeds import FEED_NAMES, check_feeds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -195,26 +196,9 @@ def test_sigterm_during_a_crawl_and_lock_contention(tmp_path: Path, base_url: st
         feed = run_scheduler("feed", out)
         assert feed.returncode == EXIT_LOCKED and "holds" in feed.stderr
         # A manual crawl too: it finds the lock taken and stops at once.
-        manual = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "scrapy",
-                "crawl",
-                "firstnews",
-                "-a",
-                f"base_url={base_url}",
-                "-s",
-                f"OUTPUT_DIR={out}",
-                *FAST,
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        manual = run_crawl(base_url, out, timeout=60)
         locked = json.loads((out / ".state" / "last-locked-crawl.json").read_text())
-        assert locked["outcome"] == "locked", manual.stderr
+        assert locked["outcome"] == "locked", manual.log
 
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
