@@ -38,7 +38,7 @@ def run_all(quick: bool) -> dict[str, Any]:
         "parse_render": parse_render.run(rounds=sizes["parse"]),
         "crawl": crawl.run(sizes["crawl"], rounds=sizes["rounds"]),
         "memory": crawl.memory(sizes["memory"]),
-        "feeds": feeds.run(sizes["feeds"], repeats=3 if quick else 5),
+        "feeds": feeds.run(sizes["feeds"], rounds=3 if quick else 15),
     }
 
 

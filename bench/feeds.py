@@ -6,6 +6,7 @@ times, one transaction), then ``write_feeds`` runs several times per size.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -43,21 +44,29 @@ def fill(store: Store, count: int) -> None:
         )
 
 
-def run(sizes: tuple[int, ...] = (1000, 10000, 100000), repeats: int = 5) -> dict[str, Any]:
-    """Median seconds of ``write_feeds`` (50 entries) for each store size."""
+def run(sizes: tuple[int, ...] = (1000, 10000, 100000), rounds: int = 15) -> dict[str, Any]:
+    """Median seconds of ``write_feeds`` (50 entries) for each store size.
+
+    All stores are filled first, then timed round-robin, so that machine noise (and the
+    page cache) hits every size alike instead of whichever size ran during a hiccup.
+    """
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        stores: dict[int, tuple[Store, Path]] = {}
         for size in sizes:
             out = Path(tmp) / f"s{size}"
-            with Store(out / ".state" / "cnaspider.sqlite3") as store:
-                fill(store, size)
-                assert store.count() == size
-                samples = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    write_feeds(store, out, limit=50, site_url="https://example.org/cna")
-                    samples.append(time.perf_counter() - start)
-            results[f"feeds_s_{size}"] = statistics.median(samples)
+            store = stack.enter_context(Store(out / ".state" / "cnaspider.sqlite3"))
+            fill(store, size)
+            assert store.count() == size
+            stores[size] = (store, out)
+        samples: dict[int, list[float]] = {size: [] for size in sizes}
+        for _ in range(rounds):
+            for size, (store, out) in stores.items():
+                start = time.perf_counter()
+                write_feeds(store, out, limit=50, site_url="https://example.org/cna")
+                samples[size].append(time.perf_counter() - start)
+        for size in sizes:
+            results[f"feeds_s_{size}"] = statistics.median(samples[size])
     smallest, largest = min(sizes), max(sizes)
     results["ratio_largest_to_smallest"] = (
         results[f"feeds_s_{largest}"] / results[f"feeds_s_{smallest}"]
