@@ -76,6 +76,11 @@ def server_alone(server: LocalCNA, paths: list[str], threads: int = 8) -> float:
     return float(done.stdout.strip())
 
 
+def fetched_pages(server: LocalCNA) -> list[str]:
+    """The paths cnaspider fetched since the log was cleared, robots.txt aside."""
+    return [p for method, p in server.requests if method == "GET" and p != "/robots.txt"]
+
+
 def crawl_cnaspider(server: LocalCNA, site: SyntheticSite, out: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={server.base_url}",
            "-a", f"lists={','.join(site.lists)}", "-a", "related_depth=1",
@@ -115,8 +120,7 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
             out = tmp / f"out{round_}"
             server.clear_log()
             ours.append(crawl_cnaspider(server, site, out))
-            fetched = [p for method, p in server.requests if method == "GET" and p != "/robots.txt"]
-            bare.append(crawl_bare(server, fetched, tmp))
+            bare.append(crawl_bare(server, fetched_pages(server), tmp))
         # Crawl time from Scrapy's own stats (start to finish of the crawl, without
         # interpreter start-up), median of the rounds.
         ours.sort(key=lambda r: r["elapsed_s"])
@@ -143,8 +147,7 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
         results["rerun_list_pages"] = len(site.lists)
         results["rerun_wall_s"] = rerun["wall_s"]
         # The floor for a rerun: Scrapy fetching the same list pages and doing nothing else.
-        lists = [p for method, p in server.requests if method == "GET" and p != "/robots.txt"]
-        results["rerun_bare_wall_s"] = crawl_bare(server, lists, tmp)["wall_s"]
+        results["rerun_bare_wall_s"] = crawl_bare(server, fetched_pages(server), tmp)["wall_s"]
         results["scrapy_version_wall_s"] = run_measured(
             [sys.executable, "-m", "scrapy", "version"]
         )["wall_s"]

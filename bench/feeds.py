@@ -1,7 +1,7 @@
 """Benchmark 4: feed regeneration with 1,000, 10,000 and 100,000 stored articles.
 
 The store is filled directly (copies of a real parsed article with new ids and
-times, one transaction), then ``write_feeds`` runs several times per size.
+times, one transaction), then ``write_feeds`` is timed round-robin over the sizes.
 """
 
 from __future__ import annotations

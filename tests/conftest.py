@@ -62,22 +62,21 @@ class CrawlResult:
         return self.report.get("stats", {})
 
 
+def crawl_command(base_url: str, output: Path, *args: str) -> list[str]:
+    """The real ``scrapy crawl firstnews`` against ``base_url`` into ``output``, politeness off."""
+    return [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={base_url}",
+            "-s", f"OUTPUT_DIR={output}", *FAST, *args]  # fmt: skip
+
+
+def crawl_env() -> dict[str, str]:
+    """The environment for a crawl subprocess: this checkout's packages first."""
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
 def run_crawl(base_url: str, output: Path, *args: str, timeout: float = 120) -> CrawlResult:
     """Run the real ``scrapy crawl firstnews`` against ``base_url`` into ``output``."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "firstnews",
-        "-a",
-        f"base_url={base_url}",
-        "-s",
-        f"OUTPUT_DIR={output}",
-        *FAST,
-        *args,
-    ]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = crawl_command(base_url, output, *args)
+    env = crawl_env()
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     report_path = output / ".state" / "last-crawl.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -24,7 +23,7 @@ from pathlib import Path
 import frontmatter
 
 from cnaspider.localcna.httpd import LocalCNA
-from tests.conftest import FAST, REPO, run_crawl
+from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 
 
 def check_output(out: Path) -> list[str]:
@@ -64,17 +63,11 @@ def check_output(out: Path) -> list[str]:
     return problems
 
 
-def _crawl_cmd(base_url: str, out: Path) -> list[str]:
-    return [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", f"base_url={base_url}",
-            "-s", f"OUTPUT_DIR={out}", *FAST, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR"]  # fmt: skip
-
-
 def _start(base_url: str, out: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = crawl_command(base_url, out, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR")
     return subprocess.Popen(
-        _crawl_cmd(base_url, out), cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cmd, cwd=REPO, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def crawl_seconds(base_url: str, out: Path) -> float:
