@@ -20,15 +20,17 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m cnaspider.demo --output build/demo
 
-## Lint and run the whole test suite.
+## Lint, type-check and run the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

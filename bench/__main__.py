@@ -20,7 +20,13 @@ RESULTS = Path(__file__).parent / "results.json"
 
 def run_all(quick: bool) -> dict[str, Any]:
     """Every benchmark; ``quick`` shrinks the sizes so the whole run takes seconds."""
-    sizes = {"crawl": 60, "memory": (40, 80), "feeds": (100, 1000), "rounds": 1, "parse": 3}
+    sizes: dict[str, Any] = {
+        "crawl": 60,
+        "memory": (40, 80),
+        "feeds": (100, 1000),
+        "rounds": 1,
+        "parse": 3,
+    }
     if not quick:
         sizes = {
             "crawl": 2000,

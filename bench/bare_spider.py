@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -20,7 +20,7 @@ class BareSpider(scrapy.Spider):
     """Request every URL in the file; ignore every response."""
 
     name = "bare"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: dict[str, Any] = {  # noqa: RUF012 (Scrapy reads it from the class)
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {},
         "DOWNLOADER_MIDDLEWARES": {},

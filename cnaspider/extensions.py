@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 
 from cnaspider.atomic import atomic_write_text
 from cnaspider.config import Paths, post_style
+from cnaspider.feeds import write_feeds
 from cnaspider.parsing import DRIFT_REASONS
 from cnaspider.runlock import RunLock
 from cnaspider.store import Store
@@ -114,7 +115,7 @@ class CrawlReport:
             if not acquired:
                 logger.error(
                     "another cnaspider run (pid %s) holds %s; not crawling",
-                    self.lock.holder() or "?",
+                    (self.lock.holder() if self.lock else None) or "?",
                     self.paths.lock,
                 )
                 self.lock = None
@@ -185,11 +186,6 @@ class CrawlReport:
     def _write_feeds(self) -> dict[str, Any] | None:
         settings = self.crawler.settings
         if not settings.getbool("WRITE_FEEDS", True):
-            return None
-        try:
-            from scheduler.feeds import write_feeds
-        except ImportError:
-            logger.debug("scheduler.feeds is not available; feeds not written")
             return None
         with Store(self.paths.state_db) as store:
             return write_feeds(

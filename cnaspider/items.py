@@ -53,6 +53,10 @@ class Article:
     reporters: list[str] = field(default_factory=list)
     editor: str = ""
     found_via: dict[str, Any] = field(default_factory=dict)
+    # How each field was found: field name -> the name of the way that matched
+    # (e.g. ``{"related": "heading-text"}``); a field that was not found has no key.
+    # Not part of what a reader sees (see store.content_hash).
+    ways: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (times as ISO 8601 strings)."""

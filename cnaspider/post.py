@@ -136,7 +136,7 @@ def render_body(article: Article, style: PostStyle) -> str:
     parts: list[str] = []
     if article.image:
         parts.append(f'<div class="fullPic">{_image_block(article.image, style)}</div>')
-    inline = {}
+    inline: dict[int, list[Image]] = {}
     for item in article.inline_images:
         inline.setdefault(item.after, []).append(item.image)
     body: list[str] = []

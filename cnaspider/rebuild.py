@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
+from cnaspider.feeds import write_feeds
 from cnaspider.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle, write_post
 from cnaspider.store import Store
 
@@ -45,10 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
     checked, changed = rebuild(paths, style)
     print(f"{checked} posts checked, {changed} rewritten in {paths.posts_dir}")
-    try:
-        from scheduler.feeds import write_feeds
-    except ImportError:
-        return 0
     with Store(paths.state_db) as store:
         write_feeds(store, paths.output_dir, style=style)
     return 0

@@ -1,5 +1,6 @@
-"""Rerun the CNA crawl on a schedule and publish Atom, RSS and JSON Feed of its articles.
+"""Rerun the CNA crawl on a schedule; the command line is ``python -m scheduler``.
 
-``scheduler.feeds.write_feeds`` is also called by the crawl itself when it
-closes; ``python -m scheduler`` is the command line (see :mod:`scheduler.cli`).
+The scheduler only schedules: the feeds belong to the crawler
+(:mod:`cnaspider.feeds`), which writes them when a crawl closes; ``python -m
+scheduler feed`` calls the same writer.
 """

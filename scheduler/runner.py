@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from cnaspider.config import Paths, post_style
+from cnaspider.feeds import DEFAULT_LIMIT, write_feeds
 from cnaspider.parsing import TAIPEI
 from cnaspider.runlock import RunLock
 from cnaspider.store import Store
-from scheduler.feeds import DEFAULT_LIMIT, write_feeds
 
 log = logging.getLogger("scheduler")
 
@@ -378,11 +378,11 @@ class Runner:
                 result.run_id = open_runs[0]["id"] if open_runs else store.start_run()
             elif row["outcome"] == result.outcome:
                 return
-            detail = {"message": result.message, "judged_by": "scheduler"}
+            detail: dict[str, Any] = {"message": result.message, "judged_by": "scheduler"}
             if report:
                 detail["stats"] = report.get("stats") or {}
             store.finish_run(
-                result.run_id,
+                int(result.run_id or 0),
                 result.outcome,
                 new=result.new,
                 updated=result.updated,

@@ -19,6 +19,7 @@ import tempfile
 import time
 import xml.dom.minidom
 from pathlib import Path
+from typing import Any
 
 import frontmatter
 
@@ -87,7 +88,7 @@ def kill_at_random(base_url: str, out: Path, rng: random.Random, window: float) 
     return delay
 
 
-def run(kills: int, seed: int = 0) -> dict[str, object]:
+def run(kills: int, seed: int = 0) -> dict[str, Any]:
     """Do ``kills`` kill-check-rerun-check cycles; return a summary (problems empty when fine)."""
     rng = random.Random(seed)
     problems: list[str] = []

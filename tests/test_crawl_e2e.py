@@ -59,7 +59,9 @@ def test_crawl_writes_exactly_the_reachable_articles_then_reruns_for_free(
         chain = store.get("202609220101")
         assert chain is not None
         assert chain.article.found_via == {"related_of": "202609230359", "depth": 1}
-        assert store.get("202609230359").article.found_via == {"list": "headlines", "depth": 0}
+        listed = store.get("202609230359")
+        assert listed is not None
+        assert listed.article.found_via == {"list": "headlines", "depth": 0}
         runs = store.last_runs(1)
         assert runs[0]["outcome"] == "ok" and runs[0]["new"] == len(expected)
 

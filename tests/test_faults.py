@@ -6,6 +6,7 @@ One crawl of a list whose articles each misbehave in one way (issue: hardening).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def clone(site, source_path: str, new_id: str, edit=lambda b: b) -> str:
 
 
 @pytest.fixture
-def faulty() -> tuple[LocalCNA, dict[str, str]]:
+def faulty() -> Iterator[tuple[LocalCNA, dict[str, str]]]:
     site = build_site()
     acn = site.pages[ACN].body
     paths = {

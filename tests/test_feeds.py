@@ -18,11 +18,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from cnaspider.items import Article
-from cnaspider.parsing import TAIPEI, PageRefused, parse_article, summary_text
-from cnaspider.post import PostStyle, render_body
-from cnaspider.store import Store
-from scheduler.feeds import (
+from cnaspider.feeds import (
     FEED_SUBTITLE,
     FEED_TITLE,
     entry_id,
@@ -30,6 +26,10 @@ from scheduler.feeds import (
     render_feeds,
     write_feeds,
 )
+from cnaspider.items import Article
+from cnaspider.parsing import TAIPEI, PageRefused, parse_article, summary_text
+from cnaspider.post import PostStyle, render_body
+from cnaspider.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = REPO / "cnaspider" / "localcna" / "data" / "articles"
@@ -96,7 +96,7 @@ def read_all(output_dir: Path) -> dict[str, Any]:
 
 
 def _time(struct: Any) -> dt.datetime:
-    return dt.datetime(*struct[:6], tzinfo=dt.UTC)
+    return dt.datetime(*struct[:6]).replace(tzinfo=dt.UTC)
 
 
 def check_feeds(
@@ -341,9 +341,10 @@ def test_style_changes_image_urls_and_author(tmp_path: Path) -> None:
         write_feeds(store, tmp_path, style=style)
     expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
     feeds = check_feeds(tmp_path, expected, "", style)
+    assert expected[0].image is not None
     assert feeds["json"]["items"][0]["image"] == expected[0].image.src
 
 
 def test_feeds_module_does_not_import_scrapy() -> None:
-    code = "import sys, scheduler.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+    code = "import sys, cnaspider.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -89,7 +89,7 @@ def test_hostile_page_gives_a_safe_post() -> None:
 
 
 text_strategy = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200
+    alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200
 ).filter(lambda t: t.strip())
 
 

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cnaspider.config import Paths
+from cnaspider.feeds import POST_PERMALINK, write_feeds
 from cnaspider.items import Article
 from cnaspider.parsing import parse_article
 from cnaspider.post import write_post
 from cnaspider.store import Store
-from scheduler.feeds import POST_PERMALINK, write_feeds
 from tests.conftest import needs_program
 from tests.test_hostile import HOSTILE_PARAGRAPHS, URL, hostile_page
 from tests.test_jekyll_site import _copy_skeleton
@@ -146,9 +146,9 @@ def test_hostile_titles_and_bodies_build_literally_and_inertly(tmp_path: Path) -
     check_feeds(dest, articles)
 
 
-texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80
-).filter(lambda t: visible(t))
+texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=80).filter(
+    lambda t: visible(t)
+)
 
 
 @settings(

@@ -20,11 +20,11 @@ import lxml.html
 import pytest
 
 from cnaspider.config import Paths
+from cnaspider.feeds import POST_PERMALINK, write_feeds
 from cnaspider.items import Article
 from cnaspider.parsing import TAIPEI
 from cnaspider.post import write_post
 from cnaspider.store import Store
-from scheduler.feeds import POST_PERMALINK, write_feeds
 from tests.conftest import needs_program
 
 REPO = Path(__file__).resolve().parent.parent

@@ -37,8 +37,8 @@ def url_for(slug: str, ident: str) -> str:
     return f"https://www.cna.com.tw/news/{slug}/{ident}.aspx"
 
 
-def taipei(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=TAIPEI)
+def taipei(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=TAIPEI)
 
 
 def test_pretty_printed_2023_article_with_image_and_related() -> None:

@@ -124,7 +124,7 @@ def test_once_crawls_writes_posts_feeds_and_history(tmp_path: Path, base_url: st
     posts = sorted((out / "_posts").glob("*.md"))
     assert len(posts) == new
     for post in posts:
-        assert frontmatter.load(post)["from"].startswith("https://www.cna.com.tw/news/")
+        assert str(frontmatter.load(post)["from"]).startswith("https://www.cna.com.tw/news/")
     # The feeds, every field, on the crawled data (the crawl's settings: SITE_URL too).
     newest = stored_newest(out)
     assert len(newest) == new

@@ -120,8 +120,8 @@ def _related_ids(html: str) -> list[str]:
 def _post_meta(text: str) -> tuple[str, dt.datetime, str]:
     title = json.loads(re.search(r'^title: (".*")$', text, re.M).group(1))  # type: ignore[union-attr]
     when = dt.datetime.fromisoformat(
-        re.search(r"^date: (\S+)$", text, re.M).group(1).replace("Z", "+00:00")
-    )  # type: ignore[union-attr]
+        re.search(r"^date: (\S+)$", text, re.M).group(1).replace("Z", "+00:00")  # type: ignore[union-attr]
+    )
     url = re.search(r"^from: (\S+)$", text, re.M).group(1)  # type: ignore[union-attr]
     return title, when, url
 

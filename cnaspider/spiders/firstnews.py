@@ -211,11 +211,11 @@ class FirstNewsSpider(scrapy.Spider):
         kind = error_kind(failure)
         if kind == "robots_forbidden":
             # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
-            logger.info("robots.txt forbids %s", failure.request.url)
+            logger.info("robots.txt forbids %s", _failed_url(failure))
             self._inc("cnaspider/lists/robots_forbidden")
             return
         logger.warning(
-            "list request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
+            "list request failed: %s (%s)", _failed_url(failure), failure.getErrorMessage()
         )
         self._inc("cnaspider/lists/failed")
         self._inc(f"cnaspider/errors/{kind}")
@@ -300,9 +300,15 @@ class FirstNewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""
         logger.warning(
-            "article request failed: %s (%s)", failure.request.url, failure.getErrorMessage()
+            "article request failed: %s (%s)", _failed_url(failure), failure.getErrorMessage()
         )
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
+
+
+def _failed_url(failure: Failure) -> str:
+    """The URL of the request behind an errback's failure (Scrapy sets ``failure.request``)."""
+    request = getattr(failure, "request", None)
+    return str(request.url) if request is not None else "?"
 
 
 def _page_source(response: TextResponse) -> str | bytes:
