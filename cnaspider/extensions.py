@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from cnaspider.atomic import atomic_write_text
 from cnaspider.config import Paths, post_style
 from cnaspider.feeds import write_feeds
+from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
 from cnaspider.parsing import DRIFT_REASONS
 from cnaspider.runlock import RunLock
 from cnaspider.store import Store
@@ -202,3 +203,51 @@ class CrawlReport:
         if report["outcome"] == LOCKED:
             path = path.with_name("last-locked-crawl.json")
         atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+def record_refused_start(settings: Any, message: str) -> None:
+    """Leave an honest ``last-crawl.json`` for a crawl refused before it started.
+
+    Written only where a report already lives (a previous run's ``ok`` must not stand
+    for this one) and only when no other run holds the lock (its report is its own).
+    The store is not touched: nothing ran.
+    """
+    try:
+        output = PATH.convert(settings.get("OUTPUT_DIR") or "output")
+        state_db = PATH_OR_EMPTY.convert(settings.get("STATE_DB") or "")
+    except ValueError:
+        return  # an unusable OUTPUT_DIR or STATE_DB names no report to correct
+    try:
+        use_lock = BOOLEAN.convert(settings.get("CNASPIDER_LOCK", True))
+    except (ValueError, TypeError):
+        use_lock = True  # an unreadable CNASPIDER_LOCK: the safe reading
+    record_refused_start_at(Paths.for_output(output, state_db or None), message, use_lock)
+
+
+def record_refused_start_at(paths: Paths, message: str, use_lock: bool) -> None:
+    """:func:`record_refused_start` for known paths."""
+    if not paths.state_dir.is_dir():
+        return
+    report = {
+        "outcome": FAILED,
+        "message": message,
+        "layout_drift": False,
+        "new": 0,
+        "updated": 0,
+        "refused": 0,
+        "errors": 0,
+        "run_id": 0,
+        "stats": {"finish_reason": "refused_at_start"},
+    }
+    lock = RunLock(paths.lock) if use_lock else None
+    try:
+        if lock is not None and not lock.acquire():
+            return
+        atomic_write_text(
+            paths.last_crawl, json.dumps(report, ensure_ascii=False, indent=2, default=str)
+        )
+    except OSError as exc:
+        logger.error("cannot write %s: %s", paths.last_crawl, exc)
+    finally:
+        if lock is not None:
+            lock.release()

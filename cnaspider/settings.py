@@ -7,6 +7,8 @@ from cnaspider import __version__
 BOT_NAME = "cnaspider"
 SPIDER_MODULES = ["cnaspider.spiders"]
 NEWSPIDER_MODULE = "cnaspider.spiders"
+# Our `scrapy crawl` checks spider arguments and settings (cnaspider/options.py) before starting.
+COMMANDS_MODULE = "cnaspider.commands"
 
 USER_AGENT = f"cnaspider/{__version__} (+https://github.com/cnaspider/cnaspider)"
 ROBOTSTXT_OBEY = True
@@ -50,7 +52,7 @@ RETRY_AFTER_MAX = 120.0  # longer Retry-After answers are not waited for
 ITEM_PIPELINES = {"cnaspider.pipelines.PostPipeline": 300}
 EXTENSIONS = {"cnaspider.extensions.CrawlReport": 500}
 
-# --- cnaspider's own settings (README: Settings) ---------------------------------
+# --- cnaspider's own settings (README: Settings; names, types and ranges: cnaspider/options.py)
 OUTPUT_DIR = "output"  # the Jekyll site: _posts/, feeds, .state/
 STATE_DB = ""  # default: OUTPUT_DIR/.state/cnaspider.sqlite3
 SOURCE_LABEL = "(臺)中央社CNA"  # author, tags and categories of every post

@@ -24,6 +24,8 @@ from twisted.python.failure import Failure
 
 from cnaspider.atomic import remove_stale_temporaries
 from cnaspider.config import Paths
+from cnaspider.extensions import record_refused_start
+from cnaspider.options import BadOption, check_settings, command_line_names, spider_arguments
 from cnaspider.parsing import PageRefused, parse_api_list, parse_article, parse_list
 from cnaspider.post import import_existing_posts
 from cnaspider.store import Store
@@ -31,9 +33,6 @@ from cnaspider.urls import SITE_URL, article_id, normalize_article_url, to_fetch
 
 logger = logging.getLogger(__name__)
 
-# firstnews (重點新聞) looks retired since 2022 (SITE.md, a guess); headlines
-# (聚焦) is its nearest living successor, so both are read by default.
-DEFAULT_LISTS = ("firstnews", "headlines")
 API_PATH = "/cna2018api/api/WNewsList"
 
 
@@ -66,25 +65,20 @@ class FirstNewsSpider(scrapy.Spider):
 
     name = "firstnews"
 
-    def __init__(
-        self,
-        lists: str | None = None,
-        related_depth: str | int = 1,
-        base_url: str = SITE_URL,
-        api_pages: str | int = 0,
-        refresh_hours: str | float = 0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.lists = [n.strip() for n in (lists or ",".join(DEFAULT_LISTS)).split(",") if n.strip()]
-        self.related_depth = max(0, int(related_depth))
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, **kwargs: Any) -> None:
+        # Checked before anything else happens: a typo must not crawl with a default
+        # (cnaspider/options.py holds the names, types and ranges).
+        args = spider_arguments(kwargs)
+        super().__init__(**{k: v for k, v in kwargs.items() if k not in args})
+        self.lists: list[str] = list(args["lists"])
+        self.related_depth: int = args["related_depth"]
+        self.base_url: str = args["base_url"].rstrip("/")
         # Scrapy's offsite middleware drops requests (and redirects) to other hosts.
         self.allowed_domains = sorted(
             {"cna.com.tw", urlsplit(self.base_url).hostname or "cna.com.tw"}
         )
-        self.api_pages = max(0, int(api_pages))
-        self.refresh_hours = max(0.0, float(refresh_hours))
+        self.api_pages: int = args["api_pages"]
+        self.refresh_hours: float = args["refresh_hours"]
         # Stored articles young enough to be fetched again when a list shows them
         # (CNA edits headlines and bodies in the first hours).
         self.refreshable: set[str] = set()
@@ -98,7 +92,14 @@ class FirstNewsSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        try:
+            cls.check_options(crawler.settings, kwargs, *args)
+        except BadOption as exc:
+            # Reached when the crawl was not started by `scrapy crawl` (which checks first).
+            logger.error("%s", exc)
+            record_refused_start(crawler.settings, str(exc))
+            raise
+        spider = super().from_crawler(crawler, **kwargs)
         state_db = Paths.from_settings(crawler.settings).state_db
         try:
             spider.store = Store(state_db)
@@ -109,6 +110,14 @@ class FirstNewsSpider(scrapy.Spider):
             spider.store_error = str(exc)
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
         return spider
+
+    @classmethod
+    def check_options(cls, settings: Any, arguments: dict[str, Any], *positional: Any) -> None:
+        """Refuse bad spider arguments and settings with :class:`BadOption` (one line)."""
+        if positional:
+            raise BadOption("positional spider arguments are not supported; use -a NAME=VALUE")
+        spider_arguments(arguments)
+        check_settings(settings, command_line_names(settings))
 
     def _close_store(self) -> None:
         if self.store:
