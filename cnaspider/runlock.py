@@ -30,6 +30,22 @@ class RunLock:
         self._fd = fd
         return True
 
+    def fileno(self) -> int:
+        """The locked descriptor: a child that inherits it holds the lock as long as it lives.
+
+        ``flock`` locks belong to the open file description, which an inherited
+        descriptor shares, so the lock outlives this process if a child still has it.
+        """
+        if self._fd is None:
+            raise RuntimeError("the lock is not held")
+        return self._fd
+
+    def note(self, text: str) -> None:
+        """Replace what the lock file says about its holder (shown by :meth:`holder`)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{text}\n".encode(), 0)
+
     def holder(self) -> str:
         """The pid written by the current holder, if any (for messages)."""
         try:

@@ -15,10 +15,12 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from cnaspider.config import DEFAULT_OUTPUT_DIR
+from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
 from cnaspider.parsing import TAIPEI
 from cnaspider.runlock import RunLock
 from scheduler.runner import (
@@ -29,6 +31,7 @@ from scheduler.runner import (
     RunConfig,
     Runner,
     RunResult,
+    load_settings,
     status_text,
 )
 
@@ -71,31 +74,55 @@ def _cron_days(field: str) -> str:
 
 
 def make_trigger(every: float | None, cron: str | None) -> BaseTrigger:
-    """An APScheduler trigger in Asia/Taipei: an interval or a crontab expression."""
+    """An APScheduler trigger in Asia/Taipei: an interval or a crontab expression.
+
+    As in crontab, a day-of-month and a day-of-week that are both restricted (neither
+    starts with ``*``) fire on a day matching either: ``0 9 1 * 1`` is 09:00 on the 1st
+    and on every Monday. APScheduler's CronTrigger wants both, so that case is two
+    triggers, either of which fires.
+    """
     if cron:
         fields = cron.split()
         if len(fields) != 5:
             raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {cron!r}")
         minute, hour, day, month, dow = fields
-        return CronTrigger(
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=_cron_days(dow),
-            timezone=TAIPEI,
-        )
+        common = {"minute": minute, "hour": hour, "month": month, "timezone": TAIPEI}
+        if not day.startswith("*") and not dow.startswith("*"):
+            return OrTrigger(
+                [
+                    CronTrigger(day=day, **common),
+                    CronTrigger(day_of_week=_cron_days(dow), **common),
+                ]
+            )
+        return CronTrigger(day=day, day_of_week=_cron_days(dow), **common)
     return IntervalTrigger(seconds=every or parse_duration(DEFAULT_EVERY), timezone=TAIPEI)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return number
 
 
 def _settings_pairs(pairs: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise argparse.ArgumentTypeError(f"-s wants KEY=VALUE, got {pair!r}")
+        if not sep or not key.strip():
+            raise BadOption(f"bad -s {pair!r}: use -s NAME=VALUE")
         out[key.strip()] = value
     return out
+
+
+# Settings the scheduler sets for its crawl itself: given with -s they would be ignored.
+_OWN_SETTINGS = {
+    "OUTPUT_DIR": "use --output DIR",
+    "CNASPIDER_LOCK": "the scheduler always holds the run lock for its crawl",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,7 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     crawl = argparse.ArgumentParser(add_help=False)
     crawl.add_argument(
-        "--base-url", default="", help="crawl this host instead of www.cna.com.tw (tests, mirrors)"
+        "-a",
+        dest="spider_args",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a spider argument for the crawl (repeatable), e.g. -a lists=headlines,aipl",
+    )
+    crawl.add_argument(
+        "--base-url",
+        default="",
+        help="crawl this host instead of www.cna.com.tw (tests, mirrors); same as -a base_url=",
     )
     crawl.add_argument(
         "--timeout",
@@ -157,14 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: half the interval, at most 5m)",
     )
     run.add_argument(
-        "--max-runs", type=int, default=0, help="stop after this many runs (for tests)"
+        "--max-runs", type=_positive, help="stop after this many runs (default: no limit)"
     )
     sub.add_parser("once", parents=[common, crawl], help="one crawl and the feeds (cron, systemd)")
     status = sub.add_parser(
         "status", parents=[common], help="print the last runs and the newest feed items"
     )
-    status.add_argument("--runs", type=int, default=10)
-    status.add_argument("--items", type=int, default=10)
+    status.add_argument("--runs", type=_positive, default=10, help="runs shown (default 10)")
+    status.add_argument("--items", type=_positive, default=10, help="feed items shown (default 10)")
     sub.add_parser(
         "feed", parents=[common], help="regenerate atom.xml, rss.xml and feed.json from the store"
     )
@@ -172,16 +209,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """A :class:`RunConfig` from parsed arguments (paths made absolute: the crawl runs elsewhere)."""
+    """A :class:`RunConfig` from parsed arguments, checked as the crawl checks them.
+
+    Paths are made absolute (the crawl runs from the repository root); spider arguments
+    and settings are refused here with the crawl's own message (:class:`BadOption`).
+    """
     overrides = _settings_pairs(args.settings)
+    for name, why in _OWN_SETTINGS.items():
+        if name in overrides:
+            raise BadOption(f"-s {name} is not for the scheduler: {why}")
     if args.site_url is not None:
         overrides["SITE_URL"] = args.site_url
     if args.limit is not None:
         overrides["FEED_LIMIT"] = str(args.limit)
+    if overrides.get("STATE_DB"):
+        # The child starts elsewhere: a relative store would be another file.
+        overrides["STATE_DB"] = str(Path(overrides["STATE_DB"]).expanduser().resolve())
+    check_settings(load_settings(overrides), overrides)
+    spider_args = argument_pairs(getattr(args, "spider_args", []))
+    base_url = getattr(args, "base_url", "")
+    if base_url:
+        if spider_args.get("base_url", base_url) != base_url:
+            raise BadOption("--base-url and -a base_url= disagree: give one")
+        spider_args["base_url"] = base_url
+    spider_arguments(spider_args)
     return RunConfig(
         output_dir=args.output.resolve(),
         overrides=overrides,
-        base_url=getattr(args, "base_url", ""),
+        spider_args=spider_args,
         timeout=getattr(args, "timeout", 900.0),
         grace=getattr(args, "grace", 30.0),
     )
@@ -222,7 +277,7 @@ def misfire_grace(every: float | None) -> float:
 
 
 def build_scheduler(
-    runner: Runner, trigger: BaseTrigger, grace: float, max_runs: int = 0
+    runner: Runner, trigger: BaseTrigger, grace: float, max_runs: int | None = None
 ) -> tuple[BlockingScheduler, dict[str, int]]:
     """A BlockingScheduler (Asia/Taipei) with the crawl job due now; returns it and its run counter."""
     scheduler = BlockingScheduler(
@@ -242,8 +297,11 @@ def build_scheduler(
         else:
             _report(result)
         done["runs"] += 1
-        if max_runs and done["runs"] >= max_runs and scheduler.running:
-            scheduler.shutdown(wait=False)
+        if max_runs is not None and done["runs"] >= max_runs:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+        elif not runner.stopping:
+            _log_next_run(scheduler)
 
     # One run at start-up, then on the trigger.
     scheduler.add_job(
@@ -257,6 +315,16 @@ def build_scheduler(
         misfire_grace_time=max(1, int(grace)),
     )
     return scheduler, done
+
+
+def _log_next_run(scheduler: BlockingScheduler) -> None:
+    """Say when the next run is due, so a quiet daemon is visibly alive."""
+    job = scheduler.get_job("crawl")
+    due = job.next_run_time if job is not None else None
+    if due is not None and due > dt.datetime.now(TAIPEI):
+        log.info(
+            "next run due %s (Asia/Taipei)", due.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M:%S")
+        )
 
 
 def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
@@ -279,7 +347,11 @@ def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
             scheduler.shutdown(wait=False)
 
     _on_signals(stop)
-    log.info("scheduler started: %s (Asia/Taipei), output %s", trigger, config.output_dir)
+    log.info(
+        "scheduler started: %s (Asia/Taipei), output %s; first run now",
+        trigger,
+        config.output_dir,
+    )
     scheduler.start()
     # shutdown(wait=False) returns at once; let a run in progress end (its
     # child has been signalled) so the lock is released before we exit.
@@ -327,8 +399,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = config_from_args(args)
-    except argparse.ArgumentTypeError as exc:
-        parser.error(str(exc))
+    except BadOption as exc:
+        # The crawl's own words for the same mistake, on one line.
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "once":
         return cmd_once(config)
     if args.command == "run":

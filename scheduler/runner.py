@@ -2,7 +2,9 @@
 
 A Twisted reactor cannot be restarted, so every crawl is a fresh
 ``scrapy crawl firstnews`` process; the scheduler holds the run lock for the
-whole run and tells the child not to take it (``CNASPIDER_LOCK=0``). A run is
+whole run and tells the child not to take it (``CNASPIDER_LOCK=0``): the child
+inherits the locked descriptor instead, so the lock stays held while the crawl
+lives, even if the scheduler is killed with SIGKILL. A run is
 judged by the ``last-crawl.json`` the crawl writes when it closes, never by
 its exit code (Scrapy exits 0 after most failures).
 """
@@ -84,6 +86,8 @@ class RunConfig:
     output_dir: Path
     overrides: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
+    # Spider arguments (-a NAME=VALUE), checked by cnaspider.options before they get here.
+    spider_args: dict[str, str] = field(default_factory=dict)
     timeout: float = 900.0
     grace: float = 30.0
 
@@ -111,8 +115,9 @@ class RunConfig:
         cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
         for key, value in settings.items():
             cmd += ["-s", f"{key}={value}"]
-        if self.base_url:
-            cmd += ["-a", f"base_url={self.base_url}"]
+        arguments = {**self.spider_args, **({"base_url": self.base_url} if self.base_url else {})}
+        for name, value in arguments.items():
+            cmd += ["-a", f"{name}={value}"]
         return cmd
 
 
@@ -240,7 +245,7 @@ class Runner:
         try:
             if self.stopping:
                 return self._interrupted(started)
-            result = self._crawl(paths)
+            result = self._crawl(paths, lock)
             if result.outcome != INTERRUPTED:
                 # Also after a failed crawl: the store may hold what it saved before failing.
                 result.feeds = self.write_feeds()
@@ -268,7 +273,7 @@ class Runner:
             duration=time.monotonic() - started,
         )
 
-    def _crawl(self, paths: Paths) -> RunResult:
+    def _crawl(self, paths: Paths, lock: RunLock) -> RunResult:
         cfg = self.config
         started = time.monotonic()
         # A stale report must not stand for this run if the child dies before writing one.
@@ -292,7 +297,11 @@ class Runner:
                 stdout=crawl_log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # The child holds the lock through this descriptor: if we are killed
+                # (SIGKILL, OOM), no second crawl can start beside the orphan.
+                pass_fds=(lock.fileno(),),
             )
+            lock.note(f"{os.getpid()}, crawl {child.pid}")
             log.info("crawl started (pid %d), log in %s", child.pid, cfg.log_path)
             if self.stopping and not self._forwarded:  # it came while the child was starting
                 self._signal_child(self._stop_signal)
