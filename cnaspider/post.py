@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import frontmatter
 import yaml
 
 from cnaspider.atomic import atomic_write_text
@@ -194,21 +195,25 @@ def write_post(
     return path, True
 
 
-_FROM_LINE = re.compile(r"^from:\s*(\S+)\s*$", re.MULTILINE)
-
-
 def read_post_source(path: Path) -> str | None:
-    """The ``from:`` URL in a post's front matter, reading only its head."""
+    """The ``from:`` URL in a post's front matter, or None.
+
+    Posts cnaspider did not write are read as Jekyll reads them, with a YAML parser
+    (python-frontmatter): a quoted or commented ``from:`` is still the same URL, and a
+    post that is not recognised would be written a second time.
+    """
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            head = handle.read(4096)
+        text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return None
-    if not head.startswith("---"):
+    if not text.startswith("---"):
         return None
-    end = head.find("\n---", 3)
-    match = _FROM_LINE.search(head[: end if end > 0 else len(head)])
-    return match.group(1) if match else None
+    try:
+        metadata, _ = frontmatter.parse(text)
+    except (yaml.YAMLError, ValueError):
+        return None
+    source = metadata.get("from")
+    return source.strip() if isinstance(source, str) else None
 
 
 def import_existing_posts(store: Store, output_dir: Path) -> int:
