@@ -16,6 +16,11 @@ def _cls(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+def _has_cls(name: str) -> str:
+    """:func:`_cls` behind a cheap substring test, for scans of every element of a page."""
+    return f"contains(@class, '{name}') and {_cls(name)}"
+
+
 class Selector:
     """A fast XPath for the known layout, falling back to a thorough one.
 
@@ -62,8 +67,39 @@ ARTICLE_CANONICAL = _x("string(@data-canonical-url)")
 ARTICLE_SECTION_ATTR = _x("string(@data-origin-type-name)")
 CENTRAL = Selector("./div/div/div[@class='centralContent']", f".//div[{_cls('centralContent')}]")
 SECTION = _x(f"string((./div[{_cls('breadcrumb')}]//a[{_cls('blue')}])[1])")
-# 2023: h1 > span; 2018: bare h1.
-TITLE = _x("string((./h1 | .//h1)[1])")
+
+# Blocks that never belong in a post (SITE.md: Article page, 2025-26 reports). The
+# body keeps only <p> children, so these matter where they sit inside a kept
+# element: in the <h1>, inside a paragraph, or in a block a fallback searches.
+CLUTTER_CLASSES = (
+    "btnGroup",
+    "articleTopBtnBox",
+    "btn_support",
+    "lineAd",
+    "jsNextLine",
+    "nextline",
+    "dictionary-box",
+    "gmailNews",
+    "mbBtnGroup",
+    "shareSide",
+    "BtnShareGroup",
+    "appDownload",
+    "bottomArticleBanner",
+    "articleADbox",
+    "SubscriptionInner",
+    "bottomBox",
+    "TemasBlock",
+    "hiddenCont",
+)
+_CLUTTER = " or ".join(
+    [_cls(name) for name in CLUTTER_CLASSES]
+    + ["starts-with(@class, 'adslot')", "contains(@class, ' adslot')"]
+)
+_NOT_IN_CLUTTER = f"not(ancestor::*[{_CLUTTER}])"
+CLUTTER_INSIDE = _x(f".//*[{_CLUTTER}]")
+
+# 2023: h1 > span; 2018: bare h1. Never an h1 of the "next article" teaser.
+TITLE_H1 = Selector("./h1", f"(.//h1[{_NOT_IN_CLUTTER}])[1]")
 TIME_BOX = Selector(
     f"./div[{_cls('timeBox')}]/div[{_cls('updatetime')}]", f".//div[{_cls('updatetime')}]"
 )
@@ -72,25 +108,57 @@ TIME_SPANS = _x("./span")
 # div.paragraph holds the copyright line and must not be read.
 BODY = Selector("./div[@class='paragraph'][1]", "(.//div[normalize-space(@class)='paragraph'])[1]")
 BODY_CHILDREN = _x("./*")
-# 2023: .fullPic .floatImg (picture > img); 2018: .fullPic .wrap img;
-# 2025-26 (second-hand): figure.floatImg img + figcaption.
-LEAD_PIC = Selector(
-    f"./div[{_cls('fullPic')}] | ./figure[{_cls('floatImg')}]",
-    f"(.//div[{_cls('fullPic')}])[1]",
+# What inside a body paragraph needs work before it is kept: links to resolve,
+# clutter to drop (e.g. a dictionary pop-up), photos to lift out (2025-26 figure).
+PARAGRAPH_WORK = _x(f"./p//*[self::figure or self::a[@href] or (@class and ({_CLUTTER}))]")
+
+# --- lead photo (ways: full-pic, lead-figure; then JSON-LD image, og:image) ------
+# 2023: div.fullPic > div.floatImg > div.BGimgWrap > picture > img; 2018: .fullPic .wrap img;
+# 2025-26 (second-hand): div.fullPic > figure.floatImg > picture, or figure > div.fullPic.
+FULL_PIC = Selector(f"./div[{_cls('fullPic')}]", f".//div[{_has_cls('fullPic')}]")
+ENCLOSING_FIGURE = _x("ancestor::figure[1]")
+# A figure outside the body div (in-body figures are inline photos, not the lead).
+LEAD_FIGURE = Selector(
+    "./figure",
+    f"(.//figure[not(ancestor::div[normalize-space(@class)='paragraph'])][{_NOT_IN_CLUTTER}])[1]",
 )
 PIC_IMG = _x(".//img[1]")
 PIC_SOURCES = _x(".//source/@srcset | .//source/@data-srcset")
-PIC_CAPTION = _x(f"string((.//*[{_cls('picinfo')}] | .//figcaption)[1])")
-# Evaluated on the body div, where CNA puts the block; then on centralContent.
-RELATED_LINKS = Selector(
-    f"./div[{_cls('moreArticle')} and not({_cls('flexhalf')})]/a[{_cls('moreArticle-link')}][@href]",
-    f"..//div[{_cls('moreArticle')} and not({_cls('flexhalf')})]"
-    f"//a[{_cls('moreArticle-link')}][@href]",
+PIC_PICINFO = _x(f"string((.//*[{_cls('picinfo')}])[1])")
+PIC_FIGCAPTION = _x("string((.//figcaption)[1])")
+OG_IMAGE = _head("meta[@property='og:image']/@content")
+OG_TITLE = _head("meta[@property='og:title']/@content")
+# The site-wide picture CNA puts in og:image and JSON-LD when a story has no photo.
+SITE_LOGO_MARKERS = ("/images/pic_fb.", "/logo/")
+
+# --- 延伸閱讀 (ways: more-article-class, heading-text) ------------------------------
+# The block by class: div.paragraph.moreArticle, not the per-keyword .flexhalf lists.
+_MORE = f"{_cls('moreArticle')} and not({_cls('flexhalf')})"
+RELATED_BLOCK = Selector(
+    f"./div[@class='paragraph'][1]/div[{_MORE}]",
+    f".//div[contains(@class, 'moreArticle') and {_MORE}]",
+)
+# The block by its heading: the element holding the text 延伸閱讀 or 相關新聞.
+RELATED_HEADINGS = ("延伸閱讀", "相關新聞")
+# Candidates only (contains() is cheap); parsing keeps those whose whole text is a heading.
+RELATED_HEADING = _x(
+    ".//text()[{}]/..".format(" or ".join(f"contains(., '{h}')" for h in RELATED_HEADINGS))
+)
+BLOCK_LINKS = _x(".//a[@href]")
+# Links inside a related block that are something else: in-body inserts, keyword lists.
+NOT_RELATED_LINK = _x(
+    f"boolean(self::a[{_cls('insert')}] | ancestor::*[{_cls('flexhalf')} or {_cls('media')}"
+    f" or {_cls('articlekeywordGroup')}])"
 )
 RELATED_TITLE = _x("string(./span)")
+# Where a heading's block ends (the next heading, body text or another block).
+BLOCK_END_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+# --- tags (ways: keyword-group, meta, json-ld) -------------------------------------
+# 2023: div.articlekeywordGroup > div.keywordTag > a; 2025-26: with or without the wrapper.
 TAG_LINKS = Selector(
-    f"./div[{_cls('articlekeywordGroup')}]/div[{_cls('keywordTag')}]/a",
-    f"..//div[{_cls('articlekeywordGroup')}]//div[{_cls('keywordTag')}]/a",
+    f"./div[@class='paragraph'][1]/div[{_cls('articlekeywordGroup')}]//a",
+    f".//div[{_has_cls('articlekeywordGroup')}]//a",
 )
 # Expired stories keep the lead paragraph and add this notice (SITE.md).
 EXPIRED_NOTICE = "已過查詢時效"
@@ -102,7 +170,9 @@ MEDIA_CLASS = "media"
 
 # --- list pages ----------------------------------------------------------------
 # jsMainList since mid-2020, myMainList before.
-LIST_LINKS = _x("//ul[@id='jsMainList' or @id='myMainList']/li/a")
+LIST_LINKS_BY_ID = _x("//ul[@id='jsMainList' or @id='myMainList']/li/a")
+# The same list when its id changes: ul.mainList (the class of both 2026 list kinds).
+LIST_LINKS_BY_CLASS = _x(f"//ul[{_cls('mainList')}]/li/a")
 LIST_TITLE = _x(
     f"string((.//div[{_cls('listInfo')}]//h2/span | .//div[{_cls('listInfo')}]//h2 | .//h2)[1])"
 )

@@ -39,9 +39,13 @@ _CONTENT_REASONS = {"not_found", "expired", "legacy_layout", "not_article"}
 _DRIFT_SHARE = 0.5
 # Which selector in cnaspider/cna_selectors.py each drift symptom points at.
 DRIFT_SELECTORS = {
-    "cnaspider/refused/missing_title": "TITLE (h1 inside div.centralContent)",
-    "cnaspider/refused/missing_body": "BODY (<p> children of the first div.paragraph)",
-    "cnaspider/lists/no_markup": "LIST_LINKS (ul#jsMainList > li > a)",
+    "cnaspider/refused/missing_title": (
+        "TITLE_H1 (h1 in div.centralContent; fallbacks JSON-LD headline, og:title)"
+    ),
+    "cnaspider/refused/missing_body": (
+        "BODY (<p> children of the first div.paragraph; fallback JSON-LD articleBody)"
+    ),
+    "cnaspider/lists/no_markup": "LIST_LINKS_BY_ID (ul#jsMainList > li > a) and LIST_LINKS_BY_CLASS",
 }
 
 

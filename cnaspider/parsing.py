@@ -2,15 +2,51 @@
 
 ``parse_article`` returns an :class:`~cnaspider.items.Article` or raises
 :class:`PageRefused` with a named reason; it never returns an empty article.
+
+Each field is found by meaning, through an ordered list of named ways (the
+selectors live in :mod:`cnaspider.cna_selectors`). The first way that gives a
+sane value wins and is recorded in ``article.ways[field]``; a field no way found
+has no key. Later ways run only when the earlier ones fail, so a page in the
+known layout costs no more than before. The ways, in order:
+
+- title: ``h1`` (in div.centralContent), ``json-ld-headline``, ``og-title``
+  (og:title without its `` | SECTION | 中央社 CNA`` tail).
+- published: ``meta`` (article:published_time), ``json-ld`` (datePublished),
+  ``itemprop`` (2018 datePublished), ``time-span`` (the visible time box),
+  ``id-date`` (the date in the 12-digit id, when it is a real date).
+- modified: ``meta``, ``json-ld``, ``itemprop``, ``time-span`` (the update span),
+  ``published`` (no modified time stated: the published time stands in).
+- section: ``breadcrumb`` (a.blue), ``article-attr`` (article@data-origin-type-name),
+  ``json-ld`` (articleSection), ``og-title`` (its middle part).
+- body: ``paragraph-div`` (<p> children of the first div.paragraph),
+  ``json-ld-articleBody`` (split into paragraphs at line breaks).
+- image: ``full-pic`` (div.fullPic, also inside or around a figure),
+  ``lead-figure`` (a figure outside the body), ``json-ld-image``, ``og-image``
+  (never the site logo, never a photo the body shows).
+- caption: ``picinfo`` (.picinfo), ``figcaption``.
+- related: ``more-article-class`` (div.moreArticle, not .flexhalf),
+  ``heading-text`` (the block under a 延伸閱讀 / 相關新聞 heading); either way
+  only links that normalise to CNA article URLs, in page order, deduplicated.
+- tags: ``keyword-group`` (.articlekeywordGroup links), ``meta`` (article:tag),
+  ``json-ld`` (keywords without the stray "NewsArticle").
+- reporters: ``dateline``. editor: ``editor-line``.
+
+Impossible dates never raise: a time that is not a real date (29 February of a
+common year, an update span that wraps into one, an id whose first 8 digits are
+not a date) makes that way fail and the next one is tried; a page where no way
+gives a published time is refused as ``missing_time``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html as htmllib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -22,6 +58,7 @@ from cnaspider.items import Article, Image, InlineImage, RelatedLink
 from cnaspider.urls import article_id, normalize_article_url, resolve
 
 TAIPEI = ZoneInfo("Asia/Taipei")
+T = TypeVar("T")
 
 # Named refusal reasons; they become crawl stats ``cnaspider/refused/<reason>``.
 NOT_FOUND = "not_found"
@@ -30,8 +67,20 @@ LEGACY_LAYOUT = "legacy_layout"
 NOT_ARTICLE = "not_article"
 MISSING_TITLE = "missing_title"
 MISSING_BODY = "missing_body"
+MISSING_TIME = "missing_time"
 EMPTY_PAGE = "empty_page"
-REASONS = (NOT_FOUND, EXPIRED, LEGACY_LAYOUT, NOT_ARTICLE, MISSING_TITLE, MISSING_BODY, EMPTY_PAGE)
+REASONS = (
+    NOT_FOUND,
+    EXPIRED,
+    LEGACY_LAYOUT,
+    NOT_ARTICLE,
+    MISSING_TITLE,
+    MISSING_BODY,
+    MISSING_TIME,
+    EMPTY_PAGE,
+)
+# Optional fields: a page may lack them; crawl stats count ``cnaspider/fields/<f>/missing``.
+OPTIONAL_FIELDS = ("image", "caption", "related", "tags", "modified", "reporters")
 # Refusals that mean a page looked like a current article but a selector found
 # nothing: the signature of a CNA layout change rather than of a bad page.
 DRIFT_REASONS = frozenset({MISSING_TITLE, MISSING_BODY})
@@ -50,6 +99,9 @@ _REPORTERS = re.compile(r"中央社(?:記者|特派員)([^（）\d]+?)\d+日")
 _EDITOR = re.compile(r"（((?:編輯|譯者|核稿|撰稿)[：:][^（）]*)）\s*\d{0,7}\s*$")
 _SLASH_TIME = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})")
 _UPDATE_TIME = re.compile(r"(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})")
+_LD_LINES = re.compile(r"[\r\n\u2028\u2029]+")
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+_CLUTTER_SET = frozenset(sel.CLUTTER_CLASSES)
 # Places that follow a reporter's name in datelines; a name is assumed to be
 # three characters when the place is not one of these.
 _PLACES = (
@@ -118,11 +170,17 @@ class ListEntry:
 
 @dataclass(frozen=True)
 class ListPage:
-    """What a list page yielded; ``found_list`` is False when the list markup is missing."""
+    """What a list page yielded; ``found_list`` is False when the list markup is missing.
+
+    ``way`` names how the entries were found: ``main-list-id`` (ul#jsMainList or
+    ul#myMainList), ``main-list-class`` (ul.mainList), ``api`` (the WNewsList
+    JSON), or ``""`` when no list was found.
+    """
 
     entries: list[ListEntry]
     found_list: bool
     skipped: int
+    way: str = ""
 
 
 # --- helpers -----------------------------------------------------------------
@@ -165,7 +223,11 @@ def _document(html: str | bytes) -> etree._Element:
 
 
 def parse_time(value: str) -> dt.datetime | None:
-    """Parse an ISO 8601 or ``YYYY/MM/DD HH:MM`` time; naive times are Taipei time."""
+    """Parse an ISO 8601 or ``YYYY/MM/DD HH:MM`` time; naive times are Taipei time.
+
+    None for anything that is not a real time between 1990 and 2100 (e.g. 29 February
+    of a common year): a wrong date must make its way fail, never the page.
+    """
     value = value.strip()
     if not value:
         return None
@@ -173,11 +235,23 @@ def parse_time(value: str) -> dt.datetime | None:
     try:
         if match and "-" not in value[:10]:
             y, mo, d, h, mi = map(int, match.groups())
-            return dt.datetime(y, mo, d, h, mi, tzinfo=TAIPEI)
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = dt.datetime(y, mo, d, h, mi, tzinfo=TAIPEI)
+        else:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=TAIPEI)
+
+
+def _id_date(ident: str) -> dt.datetime | None:
+    """Midnight (Taipei) of the date in an id's first 8 digits; None when they are no date."""
+    try:
+        when = dt.datetime.strptime(ident[:8], "%Y%m%d").replace(tzinfo=TAIPEI)
+    except ValueError:
+        return None
+    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None
 
 
 def _json_ld_article(doc: etree._Element) -> dict[str, Any]:
@@ -192,6 +266,66 @@ def _json_ld_article(doc: etree._Element) -> dict[str, Any]:
     return {}
 
 
+def _ld_text(ld: dict[str, Any], key: str) -> str:
+    value = ld.get(key)
+    return value if isinstance(value, str) else ""
+
+
+class _Page:
+    """One article page being parsed; what a fallback needs is computed when first asked."""
+
+    def __init__(
+        self, doc: etree._Element, root: etree._Element, central: etree._Element, ident: str
+    ) -> None:
+        self.doc = doc
+        self.root = root
+        self.central = central
+        self.ident = ident
+        self.url = ""
+
+    @cached_property
+    def ld(self) -> dict[str, Any]:
+        """The JSON-LD NewsArticle ({} when there is none)."""
+        return _json_ld_article(self.doc)
+
+    @cached_property
+    def og_title(self) -> tuple[str, str]:
+        """(title, section) from og:title ``TITLE | SECTION | 中央社 CNA``."""
+        value = clean_caption(_first(sel.OG_TITLE(self.doc)))
+        parts = value.split(" | ")
+        if len(parts) >= 3 and "中央社" in parts[-1]:
+            return " | ".join(parts[:-2]).strip(), parts[-2].strip()
+        if len(parts) == 2 and "中央社" in parts[-1]:
+            return parts[0].strip(), ""
+        return value, ""
+
+    @cached_property
+    def span_times(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """(published, modified) from the visible time box."""
+        return _span_times(next(iter(sel.TIME_BOX(self.central)), None))
+
+
+def _update_time(published: dt.datetime, span: str) -> dt.datetime | None:
+    """The update span's ``M/D HH:MM`` (no year) as the first such time on or after publication.
+
+    An update in January of a December story is in the next year; a date that
+    does not exist in either year (29 February) is no time at all.
+    """
+    match = _UPDATE_TIME.search(span)
+    if not match:
+        return None
+    mo, d, h, mi = map(int, match.groups())
+    for year in (published.year, published.year + 1):
+        try:
+            when = published.replace(year=year, month=mo, day=d, hour=h, minute=mi)
+        except ValueError:
+            continue
+        # A little earlier than publication is a clock slip, not next year.
+        if when >= published - dt.timedelta(days=180):
+            return when
+    return None
+
+
 def _span_times(box: etree._Element | None) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Published and modified times from the visible time box."""
     if box is None:
@@ -201,69 +335,162 @@ def _span_times(box: etree._Element | None) -> tuple[dt.datetime | None, dt.date
         # 2018 layout shows only the latest update time.
         return None, parse_time(spans[0]) if spans else None
     published = parse_time(spans[0]) if spans else None
-    modified = None
-    if published and len(spans) > 1:
-        match = _UPDATE_TIME.search(spans[1])
-        if match:
-            mo, d, h, mi = map(int, match.groups())
-            try:
-                modified = published.replace(month=mo, day=d, hour=h, minute=mi)
-            except ValueError:
-                modified = None
-            # The update span has no year: an update in January of a December story.
-            if modified and modified < published:
-                modified = modified.replace(year=published.year + 1)
+    modified = _update_time(published, spans[1]) if published and len(spans) > 1 else None
     return published, modified
 
 
-def _times(
-    doc: etree._Element, ld: dict[str, Any], central: etree._Element, ident: str
-) -> tuple[dt.datetime, dt.datetime]:
-    span_pub, span_mod = _span_times(next(iter(sel.TIME_BOX(central)), None))
-    published = (
-        parse_time(_first(sel.META_PUBLISHED(doc)))
-        or parse_time(str(ld.get("datePublished") or ""))
-        or parse_time(_first(sel.ITEMPROP_PUBLISHED(doc)))
-        or span_pub
-        or dt.datetime.strptime(ident[:8], "%Y%m%d").replace(tzinfo=TAIPEI)
+def _first_way(ways: Iterable[tuple[str, Callable[[], T | None]]]) -> tuple[T | None, str]:
+    """The first truthy value of the ways, tried in order, and the name of the way that gave it."""
+    for way, get in ways:
+        value = get()
+        if value:
+            return value, way
+    return None, ""
+
+
+def _parse_times(page: _Page) -> tuple[dt.datetime, str, dt.datetime, str]:
+    """(published, its way, modified, its way); raises MISSING_TIME when nothing gives a date."""
+    doc = page.doc
+    published, pub_way = _first_way(
+        [
+            ("meta", lambda: parse_time(_first(sel.META_PUBLISHED(doc)))),
+            ("json-ld", lambda: parse_time(_ld_text(page.ld, "datePublished"))),
+            ("itemprop", lambda: parse_time(_first(sel.ITEMPROP_PUBLISHED(doc)))),
+            ("time-span", lambda: page.span_times[0]),
+            ("id-date", lambda: _id_date(page.ident)),
+        ]
     )
-    modified = (
-        parse_time(_first(sel.META_MODIFIED(doc)))
-        or parse_time(str(ld.get("dateModified") or ""))
-        or parse_time(_first(sel.ITEMPROP_MODIFIED(doc)))
-        or span_mod
-        or published
+    if published is None:
+        raise PageRefused(
+            MISSING_TIME,
+            f"no published time in the page, and the id {page.ident} does not start with a date",
+        )
+    modified, mod_way = _first_way(
+        [
+            ("meta", lambda: parse_time(_first(sel.META_MODIFIED(doc)))),
+            ("json-ld", lambda: parse_time(_ld_text(page.ld, "dateModified"))),
+            ("itemprop", lambda: parse_time(_first(sel.ITEMPROP_MODIFIED(doc)))),
+            ("time-span", lambda: page.span_times[1]),
+        ]
     )
-    return published, max(modified, published)
+    if modified is None or modified < published:
+        return published, pub_way, published, "published"
+    return published, pub_way, modified, mod_way
+
+
+def _srcset_urls(srcset: str) -> list[str]:
+    """The URLs of a srcset, in order (a ``data:`` URL's own comma does not split it)."""
+    if "data:" not in srcset:
+        return [u for u in (part.strip().split(" ")[0] for part in srcset.split(",")) if u]
+    urls: list[str] = []
+    pos, end = 0, len(srcset)
+    while pos < end:
+        while pos < end and (srcset[pos].isspace() or srcset[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not srcset[pos].isspace():
+            pos += 1
+        url = srcset[start:pos]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            comma = srcset.find(",", pos)
+            pos = end if comma < 0 else comma + 1
+        if url:
+            urls.append(url)
+    return urls
+
+
+def _web_url(value: str, page_url: str) -> str:
+    """``value`` resolved against the page, or "" unless it is an http(s) URL."""
+    value = value.strip()
+    if not value or value[:5].lower() == "data:":
+        return ""
+    url = resolve(value, page_url)
+    return url if url.split(":", 1)[0].lower() in _SAFE_SCHEMES else ""
 
 
 def _pick_src(img: etree._Element, extra_srcsets: list[str], page_url: str) -> str:
-    """The best photo URL: the /1024/ variant from any srcset, else src or data-src."""
+    """The best photo URL: the /1024/ variant from any srcset, else src, data-src or a srcset URL.
+
+    A ``data:`` placeholder (lazy loading) is never the photo.
+    """
     candidates: list[str] = []
     for srcset in [img.get("srcset", ""), img.get("data-srcset", ""), *extra_srcsets]:
-        for part in srcset.split(","):
-            url = part.strip().split(" ")[0]
-            if url:
-                candidates.append(url)
+        candidates += _srcset_urls(srcset)
     big = [c for c in candidates if "/1024/" in c]
-    src = big[0] if big else _first([img.get("src", ""), img.get("data-src", ""), *candidates])
-    if not src:
-        return ""
-    src = resolve(src, page_url)
-    return src if src.split(":", 1)[0].lower() in _SAFE_SCHEMES else ""
+    for value in [*big, img.get("src", ""), img.get("data-src", ""), *candidates]:
+        url = _web_url(value, page_url)
+        if url:
+            return url
+    return ""
 
 
-def _picture(block: etree._Element, page_url: str) -> Image | None:
+def _picture(block: etree._Element, page_url: str) -> tuple[Image | None, str]:
+    """The photo in a block (div.fullPic, figure, div.media) and the way its caption was found."""
     imgs = sel.PIC_IMG(block)
     if not imgs:
-        return None
+        return None, ""
     img = imgs[0]
     src = _pick_src(img, [str(s) for s in sel.PIC_SOURCES(block)], page_url)
     if not src:
-        return None
-    return Image(
-        src=src, caption=clean_text(sel.PIC_CAPTION(block)), alt=clean_text(img.get("alt", ""))
-    )
+        return None, ""
+    caption_way = "picinfo"
+    caption = clean_caption(sel.PIC_PICINFO(block))
+    if not caption:
+        caption_way = "figcaption"
+        caption = clean_caption(sel.PIC_FIGCAPTION(block))
+    image = Image(src=src, caption=caption, alt=clean_caption(img.get("alt", "")))
+    return image, caption_way if caption else ""
+
+
+def _photo_name(src: str) -> str:
+    """A photo's file name: the same photo in another size variant has the same one."""
+    return src.split("?", 1)[0].rsplit("/", 1)[-1]
+
+
+def _ld_image_urls(value: Any) -> list[str]:
+    """URLs from a JSON-LD ``image``: a string, an ImageObject, or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    urls = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("url") or item.get("contentUrl")
+        if isinstance(item, str):
+            urls.append(item)
+    return urls
+
+
+def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, str, str]:
+    """(lead photo, its way, its caption's way)."""
+    pics = [p for p in sel.FULL_PIC(page.central) if not _in_clutter(p, page.central)]
+    if pics:
+        # 2025-26 (one source): the figure holds div.fullPic, and maybe the figcaption.
+        figure = sel.ENCLOSING_FIGURE(pics[0])
+        image, caption_way = _picture(figure[0] if figure else pics[0], page.url)
+        if image:
+            return image, "full-pic", caption_way
+    figures = sel.LEAD_FIGURE(page.central)
+    if figures:
+        image, caption_way = _picture(figures[0], page.url)
+        if image:
+            return image, "lead-figure", caption_way
+    # Last resort: page-level metadata, which names the site logo when there is no
+    # photo and lists in-body photos too.
+    shown = {_photo_name(i.image.src) for i in inline}
+    for way, values in (
+        ("json-ld-image", lambda: _ld_image_urls(page.ld.get("image"))),
+        ("og-image", lambda: [str(v) for v in sel.OG_IMAGE(page.doc)]),
+    ):
+        for value in values():
+            src = _web_url(value, page.url)
+            if (
+                src
+                and not any(m in src for m in sel.SITE_LOGO_MARKERS)
+                and _photo_name(src) not in shown
+            ):
+                return Image(src=src), way, ""
+    return None, "", ""
 
 
 def _classes(el: etree._Element) -> set[str]:
@@ -299,8 +526,58 @@ def _inner_html(el: etree._Element) -> str:
     return outer[start:end] if end >= start else ""
 
 
+def _prepare_paragraphs(body: etree._Element, page_url: str) -> dict[etree._Element, list[Image]]:
+    """Fix up the body's <p> children in place; return the photos lifted out of each.
+
+    Links are resolved against the article URL (nh3 keeps a relative href as it is),
+    clutter inside a paragraph is dropped, and a figure inside a paragraph becomes an
+    in-body photo after it instead of leaking its caption into the text.
+    """
+    lifted: dict[etree._Element, list[Image]] = {}
+    for el in sel.PARAGRAPH_WORK(body):
+        if el.getparent() is None:
+            continue  # inside something already dropped
+        if el.tag == "figure":
+            image, _ = _picture(el, page_url)
+            if image:
+                paragraph = next(p for p in el.iterancestors() if p.getparent() is body)
+                lifted.setdefault(paragraph, []).append(image)
+            el.drop_tree()
+        elif el.tag == "a" and not (el.get("class") and _is_clutter(el)):
+            href = el.get("href", "").strip()
+            if not href.lower().startswith(("http://", "https://")):
+                el.set("href", resolve(href, page_url))
+        else:
+            el.drop_tree()
+    return lifted
+
+
+def _is_clutter(el: etree._Element) -> bool:
+    classes = _classes(el)
+    return bool(classes & _CLUTTER_SET) or any(c.startswith("adslot") for c in classes)
+
+
+def _in_clutter(el: etree._Element, central: etree._Element) -> bool:
+    """Whether ``el`` sits in a clutter block (below div.centralContent)."""
+    for ancestor in el.iterancestors():
+        if ancestor is central:
+            return False
+        if ancestor.get("class") and _is_clutter(ancestor):
+            return True
+    return False
+
+
+def _is_heading(el: etree._Element) -> bool:
+    """Whether one of ``el``'s own texts is a 延伸閱讀 heading (nothing else, bar a colon)."""
+    texts = [el.text, *(child.tail for child in el)]
+    return any(
+        text and "".join(text.split()).strip("：:") in sel.RELATED_HEADINGS for text in texts
+    )
+
+
 def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[str], list[InlineImage]]:
     """Paragraph markup, paragraph text and in-body photos of the body div."""
+    lifted = _prepare_paragraphs(body, page_url)
     paragraphs: list[str] = []
     texts: list[str] = []
     images: list[InlineImage] = []
@@ -310,11 +587,28 @@ def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[str], li
             if html:
                 paragraphs.append(html)
                 texts.append(child.text_content().strip())
+            images += [InlineImage(after=len(paragraphs), image=i) for i in lifted.get(child, ())]
         elif child.tag == "figure" or sel.MEDIA_CLASS in _classes(child):
-            image = _picture(child, page_url)
-            if image:
-                images.append(InlineImage(after=len(paragraphs), image=image))
+            photo, _ = _picture(child, page_url)
+            if photo:
+                images.append(InlineImage(after=len(paragraphs), image=photo))
     return paragraphs, texts, images
+
+
+def _parse_body(
+    page: _Page, body: etree._Element | None
+) -> tuple[list[str], list[str], list[InlineImage], str]:
+    """(paragraph markup, paragraph text, in-body photos, way)."""
+    if body is not None:
+        paragraphs, texts, images = _body(body, page.url)
+        if any(texts):
+            return paragraphs, texts, images, "paragraph-div"
+    article_body = _ld_text(page.ld, "articleBody")
+    texts = [t for t in (one_line(clean_text(line)) for line in _LD_LINES.split(article_body)) if t]
+    if texts:
+        paragraphs = [sanitize_inline_html(htmllib.escape(t, quote=False)) for t in texts]
+        return paragraphs, texts, [], "json-ld-articleBody"
+    return [], [], [], ""
 
 
 def _dateline(first_paragraph_text: str) -> tuple[str, list[str]]:
@@ -344,8 +638,37 @@ def _text_of(fragment: str) -> str:
     )
 
 
-def _tags(central: etree._Element, doc: etree._Element) -> list[str]:
-    raw = [a.text_content() for a in sel.TAG_LINKS(central)] or list(sel.META_TAGS(doc))
+def _parse_title(page: _Page) -> tuple[str, str]:
+    h1s = sel.TITLE_H1(page.central)
+    if h1s:
+        for junk in sel.CLUTTER_INSIDE(h1s[0]):
+            junk.drop_tree()  # e.g. a support button inside the headline
+        title = clean_caption(h1s[0].text_content())
+        if title:
+            return title, "h1"
+    title = clean_caption(_ld_text(page.ld, "headline"))
+    if title:
+        return title, "json-ld-headline"
+    title = page.og_title[0]
+    return (title, "og-title") if title else ("", "")
+
+
+def _parse_section(page: _Page, has_article: bool) -> tuple[str, str]:
+    section, way = _first_way(
+        [
+            ("breadcrumb", lambda: clean_text(sel.SECTION(page.central))),
+            (
+                "article-attr",
+                lambda: clean_text(sel.ARTICLE_SECTION_ATTR(page.root)) if has_article else "",
+            ),
+            ("json-ld", lambda: clean_text(_ld_text(page.ld, "articleSection"))),
+            ("og-title", lambda: page.og_title[1]),
+        ]
+    )
+    return section or "", way
+
+
+def _unique_tags(raw: Any) -> list[str]:
     tags: list[str] = []
     for tag in raw:
         tag = clean_text(str(tag)).lstrip("#").strip()
@@ -354,16 +677,89 @@ def _tags(central: etree._Element, doc: etree._Element) -> list[str]:
     return tags
 
 
-def _related(central: etree._Element, page_url: str) -> list[RelatedLink]:
+def _parse_tags(page: _Page) -> tuple[list[str], str]:
+    tags = _unique_tags(a.text_content() for a in sel.TAG_LINKS(page.central))
+    if tags:
+        return tags, "keyword-group"
+    # CNA writes article:tag in the reverse of the page's order (all four 2023 pages).
+    tags = _unique_tags(reversed(sel.META_TAGS(page.doc)))
+    if tags:
+        return tags, "meta"
+    keywords = page.ld.get("keywords")
+    if isinstance(keywords, str):
+        keywords = keywords.split(",")
+    if isinstance(keywords, list):
+        # CNA's JSON-LD keywords end with a stray literal "NewsArticle".
+        tags = _unique_tags(k for k in keywords if isinstance(k, str) and k != "NewsArticle")
+    return (tags, "json-ld") if tags else ([], "")
+
+
+def _article_links(anchors: list[etree._Element], page_url: str) -> list[RelatedLink]:
+    """The CNA article links among ``anchors``: page order, one per id, titled by link text."""
     links: list[RelatedLink] = []
-    for a in sel.RELATED_LINKS(central):
-        url = resolve(a.get("href", ""), page_url)
-        if url.split(":", 1)[0].lower() not in _SAFE_SCHEMES:
+    index: dict[str, int] = {}
+    for a in anchors:
+        if sel.NOT_RELATED_LINK(a):
             continue
-        url = normalize_article_url(url) or url
+        url = normalize_article_url(resolve(a.get("href", ""), page_url))
+        ident = article_id(url) if url else None
+        if not url or not ident:
+            continue
         title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(a.text_content())
+        if ident in index:
+            # An image link and a text link to one story: keep the first, with a title.
+            if title and not links[index[ident]].title:
+                links[index[ident]] = RelatedLink(url=links[index[ident]].url, title=title)
+            continue
+        index[ident] = len(links)
         links.append(RelatedLink(url=url, title=title, auto="autoTag" in _classes(a)))
     return links
+
+
+def _links_under_heading(heading: etree._Element, central: etree._Element) -> list[etree._Element]:
+    """The links that follow a 延伸閱讀 heading in its block, nearest level first.
+
+    From the heading up (at most three levels, never past div.centralContent),
+    the heading's following siblings until the next heading or body paragraph.
+    """
+    branch = heading
+    for _ in range(3):
+        if branch is central or branch.getparent() is None:
+            break
+        anchors: list[etree._Element] = []
+        for sibling in branch.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue  # a comment
+            if sibling.tag in sel.BLOCK_END_TAGS or any(
+                _is_heading(h) for h in sel.RELATED_HEADING(sibling)
+            ):
+                break
+            if _is_clutter(sibling):
+                continue
+            anchors += [sibling] if sibling.tag == "a" else sel.BLOCK_LINKS(sibling)
+        if anchors:
+            return anchors
+        branch = branch.getparent()
+    return []
+
+
+def _parse_related(page: _Page) -> tuple[list[RelatedLink], str]:
+    blocks = sel.RELATED_BLOCK(page.central)
+    if blocks:
+        links = _article_links(sel.BLOCK_LINKS(blocks[0]), page.url)
+        if links:
+            return links, "more-article-class"
+    for heading in sel.RELATED_HEADING(page.central):
+        if (
+            not _is_heading(heading)
+            or sel.NOT_RELATED_LINK(heading)
+            or _in_clutter(heading, page.central)
+        ):
+            continue
+        links = _article_links(_links_under_heading(heading, page.central), page.url)
+        if links:
+            return links, "heading-text"
+    return [], ""
 
 
 # --- public ------------------------------------------------------------------
@@ -373,7 +769,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
     """Parse one CNA article page fetched from (or standing for) ``url``.
 
     Raises :class:`PageRefused` for 404 pages, expired or legacy pages,
-    non-article pages and pages missing a title or body.
+    non-article pages and pages missing a title, body or published time.
     """
     doc = _document(html)
     head_title = clean_text(sel.HEAD_TITLE(doc))
@@ -402,29 +798,36 @@ def parse_article(html: str | bytes, url: str) -> Article:
     ident = article_id(canonical) if canonical else None
     if not ident:
         raise PageRefused(NOT_ARTICLE, f"no CNA article URL for {url}")
+    page = _Page(doc, root, central, ident)
+    page.url = canonical
 
     bodies = sel.BODY(central)
-    if bodies and sel.EXPIRED_NOTICE in bodies[0].text_content():
+    body = bodies[0] if bodies else None
+    if body is not None and sel.EXPIRED_NOTICE in body.text_content():
         raise PageRefused(EXPIRED, f"{ident} shows the 已過查詢時效 notice")
 
-    ld = _json_ld_article(doc)
-    title = clean_caption(sel.TITLE(central))
+    ways: dict[str, str] = {}
+    title, ways["title"] = _parse_title(page)
     if not title:
-        raise PageRefused(MISSING_TITLE, f"h1 in div.centralContent is empty for {ident}")
-    paragraphs, texts, inline_images = _body(bodies[0], canonical) if bodies else ([], [], [])
+        raise PageRefused(
+            MISSING_TITLE, f"no h1 in div.centralContent, JSON-LD headline or og:title for {ident}"
+        )
+    paragraphs, texts, inline_images, ways["body"] = _parse_body(page, body)
     if not any(texts):
-        raise PageRefused(MISSING_BODY, f"no text in the <p> children of div.paragraph for {ident}")
-
-    published, modified = _times(doc, ld, central, ident)
-    section = clean_text(
-        sel.SECTION(central)
-        or (sel.ARTICLE_SECTION_ATTR(root) if articles else "")
-        or str(ld.get("articleSection") or "")
-    )
-    lead = next(iter(sel.LEAD_PIC(central)), None)
-    body = bodies[0]
+        raise PageRefused(
+            MISSING_BODY, f"no text in div.paragraph's <p> children or JSON-LD for {ident}"
+        )
+    published, ways["published"], modified, ways["modified"] = _parse_times(page)
+    section, ways["section"] = _parse_section(page, bool(articles))
+    image, ways["image"], ways["caption"] = _parse_image(page, inline_images)
+    related, ways["related"] = _parse_related(page)
+    tags, ways["tags"] = _parse_tags(page)
     dateline, reporters = _dateline(texts[0])
+    if reporters:
+        ways["reporters"] = "dateline"
     editor_match = _EDITOR.search(texts[-1])
+    if editor_match:
+        ways["editor"] = "editor-line"
     return Article(
         id=ident,
         url=canonical,
@@ -433,14 +836,31 @@ def parse_article(html: str | bytes, url: str) -> Article:
         published=published,
         modified=modified,
         paragraphs=paragraphs,
-        image=_picture(lead, canonical) if lead is not None else None,
+        image=image,
         inline_images=inline_images,
-        related=_related(body, canonical),
-        tags=_tags(body, doc),
+        related=related,
+        tags=tags,
         dateline=dateline,
         reporters=reporters,
         editor=editor_match.group(1) if editor_match else "",
+        ways={field: way for field, way in ways.items() if way},
     )
+
+
+def field_stats(article: Article) -> list[str]:
+    """Crawl-stat names for how each field of a parsed article was found.
+
+    ``cnaspider/fields/<field>/<way>`` for each found field, and
+    ``cnaspider/fields/<field>/missing`` for each optional field not found
+    (``modified/published`` already says that the page stated no modified time).
+    """
+    names = [f"cnaspider/fields/{field}/{way}" for field, way in article.ways.items()]
+    names += [
+        f"cnaspider/fields/{field}/missing"
+        for field in OPTIONAL_FIELDS
+        if field not in article.ways
+    ]
+    return names
 
 
 def parse_list(html: str | bytes, url: str) -> ListPage:
@@ -449,7 +869,11 @@ def parse_list(html: str | bytes, url: str) -> ListPage:
         doc = _document(html)
     except PageRefused:
         return ListPage(entries=[], found_list=False, skipped=0)
-    links = sel.LIST_LINKS(doc)
+    way = "main-list-id"
+    links = sel.LIST_LINKS_BY_ID(doc)
+    if not links:
+        way = "main-list-class"
+        links = sel.LIST_LINKS_BY_CLASS(doc)
     entries: list[ListEntry] = []
     seen: set[str] = set()
     skipped = 0
@@ -467,7 +891,9 @@ def parse_list(html: str | bytes, url: str) -> ListPage:
         entries.append(
             ListEntry(id=ident, url=canonical, title=clean_text(sel.LIST_TITLE(a)), time=when)
         )
-    return ListPage(entries=entries, found_list=bool(links), skipped=skipped)
+    return ListPage(
+        entries=entries, found_list=bool(links), skipped=skipped, way=way if links else ""
+    )
 
 
 def parse_api_list(body: str | bytes, url: str) -> ListPage:
@@ -492,7 +918,7 @@ def parse_api_list(body: str | bytes, url: str) -> ListPage:
                 time=parse_time(str(item.get("CreateTime", ""))),
             )
         )
-    return ListPage(entries=entries, found_list=True, skipped=skipped)
+    return ListPage(entries=entries, found_list=True, skipped=skipped, way="api")
 
 
 def summary_text(article: Article) -> str:

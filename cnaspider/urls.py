@@ -11,12 +11,14 @@ from urllib.parse import urljoin, urlsplit
 SITE_URL = "https://www.cna.com.tw"
 
 # SITE.md's whitelist, anchored at the end as well so that nothing can ride
-# along after ".aspx" except a query or fragment (which are dropped).
+# along after ".aspx" except a query or fragment (which are dropped). ASCII only:
+# a Unicode \d takes full-width and Arabic-Indic digits, and a case-blind Unicode
+# [a-z] takes the Kelvin sign and the long s, all of which would reach file names.
 _ARTICLE_RE = re.compile(
     r"^https?://(?:www\.|m\.)?cna\.com\.tw/news/([a-z]+)/(\d{12})(?:-\d+)?\.aspx(?:[?#].*)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_ID_RE = re.compile(r"^\d{12}$")
+_ID_RE = re.compile(r"^\d{12}$", re.ASCII)
 
 
 def article_id(url: str) -> str | None:

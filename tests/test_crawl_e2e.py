@@ -41,6 +41,14 @@ def test_crawl_writes_exactly_the_reachable_articles_then_reruns_for_free(
     # 404s: the golden post's two aipl links, A1's dead link, the re-filed story's two links.
     assert stats["cnaspider/refused/not_found"] == len(local_cna.site.dead_links(1)) == 5
     assert stats["finish_reason"] == "finished"
+    # How each field was found, counted per article: this local site is all 2023 markup.
+    for field, way in [("title", "h1"), ("body", "paragraph-div"), ("published", "meta")]:
+        assert stats[f"cnaspider/fields/{field}/{way}"] == len(expected), field
+    for field in ("image", "related", "tags", "reporters"):
+        counts = {k: v for k, v in stats.items() if k.startswith(f"cnaspider/fields/{field}/")}
+        assert sum(counts.values()) == len(expected), counts
+    assert stats["cnaspider/fields/related/more-article-class"] >= 8
+    assert stats["cnaspider/lists/way/main-list-id"] == 2
     # Each id at most once: the m.cna link to a list article and the re-filed story were not fetched again.
     requested = local_cna.article_requests()
     assert len(requested) == len(set(requested))

@@ -52,7 +52,12 @@ def faulty() -> Iterator[tuple[LocalCNA, dict[str, str]]]:
         "redirect_offsite": "/news/ait/202308230354.aspx",
         "redirect_loop": "/news/aspt/202609230330.aspx",
         "oversize": clone(site, ACN, "202308239001"),
-        "no_title": clone(site, ACN, "202308239002", lambda b: re.sub(rb"<h1>.*?</h1>", b"<h1></h1>", b, flags=re.S)),
+        # No title anywhere: not in the h1, nor in the JSON-LD headline or og:title fallbacks.
+        "no_title": clone(
+            site, ACN, "202308239002",
+            lambda b: re.sub(rb"<h1>.*?</h1>", b"<h1></h1>",
+                             re.sub(rb'"headline":"[^"]*",?|<meta property="og:title"[^>]*>', b"", b), flags=re.S),
+        ),
         "no_time": clone(
             site, ACN, "202308239003",
             lambda b: re.sub(rb'<div class="updatetime">.*?</div>', b"",

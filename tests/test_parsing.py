@@ -13,6 +13,7 @@ from cnaspider.parsing import (
     EXPIRED,
     LEGACY_LAYOUT,
     MISSING_BODY,
+    MISSING_TIME,
     MISSING_TITLE,
     NOT_ARTICLE,
     NOT_FOUND,
@@ -22,6 +23,7 @@ from cnaspider.parsing import (
     parse_list,
     summary_text,
 )
+from cnaspider.urls import article_id, is_valid_id, normalize_article_url
 
 DATA = Path(cnaspider.__file__).parent / "localcna" / "data"
 
@@ -206,12 +208,19 @@ def test_real_pages_refused(stem: str, reason: str) -> None:
     assert info.value.reason == reason
 
 
+def _without_title(html: str) -> str:
+    """The page with its title gone from every place that states it: h1, JSON-LD and og:title."""
+    html = re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", html, flags=re.S)
+    html = re.sub(r'"headline":"[^"]*",?', "", html)
+    return re.sub(r'<meta property="og:title"[^>]*>', "", html)
+
+
 def test_404_non_article_and_broken_pages_refused() -> None:
     base = page("ahel-202308230179")
     cases = {
         NOT_FOUND: "<html><head><title>404</title></head><body><h1>404</h1></body></html>",
         NOT_ARTICLE: page("headlines"),
-        MISSING_TITLE: re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", base, flags=re.S),
+        MISSING_TITLE: _without_title(base),
         MISSING_BODY: re.sub(r"<p>.*?</p>", "", base, flags=re.S),
     }
     for reason, html in cases.items():
@@ -220,15 +229,34 @@ def test_404_non_article_and_broken_pages_refused() -> None:
         assert info.value.reason == reason, reason
 
 
+def test_title_fallbacks_json_ld_headline_then_og_title() -> None:
+    html = page("ahel-202308230179")
+    no_h1 = re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", html, flags=re.S)
+    a = parse_article(no_h1, url_for("ahel", "202308230179"))
+    assert (a.title, a.ways["title"]) == (
+        "新北攤商涉用豬肉混充羊肉 最重可罰400萬加坐牢",
+        "json-ld-headline",
+    )
+    no_ld = re.sub(r'"headline":"[^"]*",?', "", no_h1)
+    a = parse_article(no_ld, url_for("ahel", "202308230179"))
+    assert (a.title, a.ways["title"]) == (
+        "新北攤商涉用豬肉混充羊肉 最重可罰400萬加坐牢",
+        "og-title",
+    )
+    assert a.section == "生活" and a.ways["section"] == "breadcrumb"
+
+
 def test_time_fallbacks_spans_then_id_date() -> None:
     html = page("acn-202308230192")
     no_meta = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>', "", html)
     no_meta = re.sub(r'"date(Published|Modified)":"[^"]*",?', "", no_meta)
     a = parse_article(no_meta, url_for("acn", "202308230192"))
     assert a.published == taipei(2023, 8, 23, 15, 33)  # from the visible time span
+    assert a.ways["published"] == "time-span" and a.ways["modified"] == "published"
     no_spans = re.sub(r'<div class="updatetime">.*?</div>', "", no_meta, flags=re.S)
     a = parse_article(no_spans, url_for("acn", "202308230192"))
     assert a.published == taipei(2023, 8, 23)  # from the id
+    assert a.ways["published"] == "id-date"
 
 
 def test_update_span_in_january_of_a_december_story() -> None:
@@ -281,3 +309,98 @@ def test_old_list_markup_absolute_links_and_text_dates() -> None:
 def test_list_page_without_list_markup_is_flagged() -> None:
     listing = parse_list(page("aopl-202308230370"), "https://www.cna.com.tw/list/aall.aspx")
     assert not listing.found_list and listing.entries == []
+
+
+# --- issue 9, cases 18-20: parsing and identity --------------------------------
+
+
+def _without_times(html: str) -> str:
+    """The page with every stated time removed: meta, JSON-LD and the visible time box."""
+    html = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>', "", html)
+    html = re.sub(r'"date(Published|Modified)":"[^"]*",?', "", html)
+    return re.sub(r'<div class="updatetime">.*?</div>', "", html, flags=re.S)
+
+
+def test_id_that_is_not_a_date_is_refused_when_the_page_states_no_time() -> None:
+    html = _without_times(page("acn-202308230192")).replace("202308230192", "202313450192")
+    with pytest.raises(PageRefused) as info:
+        parse_article(html, url_for("acn", "202313450192"))
+    assert info.value.reason == MISSING_TIME
+    assert "202313450192" in info.value.detail
+
+
+def test_id_that_is_not_a_date_is_kept_when_the_page_states_its_time() -> None:
+    html = page("acn-202308230192").replace("202308230192", "202313450192")
+    a = parse_article(html, url_for("acn", "202313450192"))
+    assert a.id == "202313450192"
+    assert a.published == taipei(2023, 8, 23, 15, 33)
+    assert a.ways["published"] == "meta"
+
+
+def test_29_february_update_span_in_a_non_leap_year_falls_back_to_published() -> None:
+    # Published 31 Dec 2024 (a leap year); "2/29" can only mean 2025, which has no 29 February.
+    html = _without_times(page("aopl-202308230370"))
+    html = html.replace(
+        '<div class="timeBox">',
+        '<div class="timeBox"><div class="updatetime">'
+        "<span>2024/12/31 23:55</span><span>（2/29 00:26 更新）</span></div>",
+        1,
+    )
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert a.published == taipei(2024, 12, 31, 23, 55)
+    assert a.modified == a.published
+    assert a.ways["modified"] == "published"
+
+
+def test_29_february_update_span_is_ignored_when_metas_state_the_times() -> None:
+    html = page("aopl-202308230370").replace(
+        "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>",
+        "<span>2024/12/31 23:55</span><span>（2/29 00:26 更新）</span>",
+    )
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert (a.published, a.modified) == (taipei(2023, 8, 23, 21, 55), taipei(2023, 8, 23, 22, 26))
+
+
+@pytest.mark.parametrize(
+    "ident",
+    ["２０２３０８２３０１９２", "٢٠٢٣٠٨٢٣٠١٩٢", "2023０8230192", "۲۰۲۳۰۸۲۳۰۱۹۲"],
+)
+def test_non_ascii_digits_are_never_an_id(ident: str) -> None:
+    url = f"https://www.cna.com.tw/news/acn/{ident}.aspx"
+    assert article_id(url) is None and normalize_article_url(url) is None
+    assert not is_valid_id(ident)
+    html = page("acn-202308230192").replace("202308230192", ident)
+    with pytest.raises(PageRefused) as info:
+        parse_article(html, url)
+    assert info.value.reason == NOT_ARTICLE
+
+
+def test_non_ascii_letters_are_never_a_slug() -> None:
+    # Under IGNORECASE, a Unicode [a-z] also matches the Kelvin sign and the long s.
+    for slug in ("\u212aipl", "a\u017foc"):
+        assert article_id(f"https://www.cna.com.tw/news/{slug}/202308230192.aspx") is None
+
+
+def test_captions_are_one_line_without_control_characters() -> None:
+    html = page("aopl-202308230370").replace(
+        "<div class='picinfo'>泰國為泰黨賽塔22日",
+        "<div class='picinfo'>泰國為泰黨\n賽塔\r\n22\x07日\u2028",
+    )
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    caption = a.inline_images[0].image.caption
+    assert caption.startswith("泰國為泰黨 賽塔 22日 ")
+    assert not re.search(r"[\x00-\x1f\x7f\u2028\u2029]", caption)
+
+
+def test_relative_and_protocol_relative_body_links_are_resolved() -> None:
+    html = page("aopl-202308230370").replace(
+        "為泰黨（Pheu Thai）籍",
+        "<a href='/news/aopl/202308220320.aspx'>為泰黨</a>（Pheu Thai）"
+        "<a href='//focustaiwan.tw/politics/1'>籍</a><a href='../list/aopl.aspx'>地產</a>",
+    )
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert (
+        '<a href="https://www.cna.com.tw/news/aopl/202308220320.aspx">為泰黨</a>' in a.paragraphs[1]
+    )
+    assert '<a href="https://focustaiwan.tw/politics/1">籍</a>' in a.paragraphs[1]
+    assert '<a href="https://www.cna.com.tw/news/list/aopl.aspx">地產</a>' in a.paragraphs[1]

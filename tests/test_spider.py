@@ -152,3 +152,56 @@ def test_start_requests_each_list_and_recognises_existing_posts(tmp_path: Path) 
     assert "202101140136" in spider.known
     with Store(tmp_path / ".state" / "cnaspider.sqlite3") as store:
         assert store.is_known("202101140136")
+
+
+def _field_stats(spider: FirstNewsSpider) -> dict[str, int]:
+    stats = spider.crawler.stats.get_stats()
+    return {k: v for k, v in stats.items() if k.startswith("cnaspider/fields/")}
+
+
+def test_parsed_articles_count_the_way_of_each_field(spider: FirstNewsSpider) -> None:
+    for path, stem, ident in [
+        ("/news/ahel/202308230179.aspx", "ahel-202308230179", "202308230179"),
+        ("/news/acn/202308230192.aspx", "acn-202308230192", "202308230192"),
+    ]:
+        list(
+            spider.parse_article_page(
+                response(path, page(stem)), found_via={"depth": 1}, requested_id=ident
+            )
+        )
+    f = "cnaspider/fields/"
+    assert _field_stats(spider) == {
+        **{f"{f}{k}": 2 for k in ("title/h1", "body/paragraph-div", "section/breadcrumb")},
+        **{f"{f}{k}": 2 for k in ("published/meta", "modified/meta", "tags/keyword-group")},
+        f"{f}editor/editor-line": 2,
+        # The ahel page has a photo, 延伸閱讀 and a reporter; the acn page has none of them.
+        f"{f}image/full-pic": 1,
+        f"{f}caption/picinfo": 1,
+        f"{f}related/more-article-class": 1,
+        f"{f}reporters/dateline": 1,
+        f"{f}image/missing": 1,
+        f"{f}caption/missing": 1,
+        f"{f}related/missing": 1,
+        f"{f}reporters/missing": 1,
+    }
+
+
+def test_refused_pages_count_no_fields(spider: FirstNewsSpider) -> None:
+    list(
+        spider.parse_article_page(
+            response("/news/asoc/201603190029.aspx", page("asoc-201603190029")),
+            found_via={"depth": 0},
+            requested_id="201603190029",
+        )
+    )
+    assert _field_stats(spider) == {}
+
+
+def test_list_pages_count_how_their_entries_were_found(spider: FirstNewsSpider) -> None:
+    html = page("headlines")
+    list(spider.parse_list_page(response("/list/headlines.aspx", html), list_name="headlines"))
+    renamed = html.replace('id="jsMainList"', 'id="newsList"')
+    list(spider.parse_list_page(response("/list/aall.aspx", renamed), list_name="aall"))
+    stats = spider.crawler.stats
+    assert stats.get_value("cnaspider/lists/way/main-list-id") == 1
+    assert stats.get_value("cnaspider/lists/way/main-list-class") == 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from cnaspider.localcna.sitemap import Site, build_site
 
-ARTICLE_PATH = re.compile(r"^/news/[a-z]+/\d{12}(?:-\d+)?\.aspx")
+ARTICLE_PATH = re.compile(r"^/news/[a-z]+/\d{12}(?:-\d+)?\.aspx", re.ASCII)
 
 
 @dataclass

@@ -20,6 +20,11 @@ SKELETON_URL = "https://www.cna.com.tw/news/aopl/202308230370.aspx"
 SKELETON_TITLE = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
 SKELETON_TIMES = "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>"
 BANNER = '<div class="paragraph bottomArticleBanner show">'
+# What CNA names in og:image and JSON-LD ``image`` when a story has no photo (SITE.md).
+SITE_LOGO = "https://imgcdn.cna.com.tw/www/images/pic_fb.jpg?v=20220218"
+SKELETON_PHOTO = (
+    "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg"
+)
 WESERV = "https://images.weserv.nl/?url="
 TAIPEI = dt.timezone(dt.timedelta(hours=8))
 
@@ -83,9 +88,20 @@ def _span(when: dt.datetime) -> str:
     return f"{t.year}/{t.month}/{t.day} {t.hour:02d}:{t.minute:02d}"
 
 
+def _lead_src(lead: str) -> str:
+    """The photo URL of a lead block as CNA's head metas name it (the 1024 variant)."""
+    found = re.findall(r"""(?:src|srcset)=["']([^"' ]+)""", lead)
+    big = [u for u in found if "/1024/" in u]
+    return (big or found or [SITE_LOGO])[0].replace("https://images.weserv.nl/?url=", "https://")
+
+
 def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
     """A full CNA 2023 article page for ``spec``."""
     head, share, tail = skeleton.parts
+    # og:image, twitter:image and JSON-LD name the story's own lead photo, or the logo.
+    photo = _lead_src(spec.lead)
+    head = head.replace(SKELETON_PHOTO, photo)
+    head = re.sub(r'("image":)\[[^\]]*\]', rf'\g<1>["{photo}"]', head, count=1)
     modified = spec.modified or spec.published
     updated = ""
     if modified != spec.published:

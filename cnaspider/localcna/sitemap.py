@@ -108,7 +108,7 @@ class Site:
 
 
 def _id_of(url: str) -> str:
-    match = re.search(r"/(\d{12})(?:-\d+)?\.aspx", url)
+    match = re.search(r"/(\d{12})(?:-\d+)?\.aspx", url, re.ASCII)
     return match.group(1) if match else ""
 
 

@@ -29,7 +29,7 @@ _SENTINELS = {
     "pub": "2099-12-31T23:59:00+08:00",
     "span": "2099/12/31 23:59",
 }
-_PATH = re.compile(r"^/news/[a-z]+/(\d{12})\.aspx$")
+_PATH = re.compile(r"^/news/[a-z]+/(\d{12})\.aspx$", re.ASCII)
 
 
 def _template() -> tuple[list[str], list[str]]:

@@ -26,7 +26,13 @@ from cnaspider.atomic import remove_stale_temporaries
 from cnaspider.config import Paths
 from cnaspider.extensions import record_refused_start
 from cnaspider.options import BadOption, check_settings, command_line_names, spider_arguments
-from cnaspider.parsing import PageRefused, parse_api_list, parse_article, parse_list
+from cnaspider.parsing import (
+    PageRefused,
+    field_stats,
+    parse_api_list,
+    parse_article,
+    parse_list,
+)
 from cnaspider.post import import_existing_posts
 from cnaspider.store import Store
 from cnaspider.urls import SITE_URL, article_id, normalize_article_url, to_fetch_url, to_site_url
@@ -186,6 +192,8 @@ class FirstNewsSpider(scrapy.Spider):
             return
         page = parse_list(_page_source(response), to_site_url(response.url, self.base_url))
         self._inc("cnaspider/lists/ok")
+        if page.way:
+            self._inc(f"cnaspider/lists/way/{page.way}")
         if not page.found_list:
             logger.warning(
                 "layout drift? list %s at %s has no ul#jsMainList/ul#myMainList",
@@ -212,6 +220,7 @@ class FirstNewsSpider(scrapy.Spider):
             logger.warning("list API for %s: %s", list_name, exc)
             self._inc("cnaspider/lists/api_failed")
             return
+        self._inc(f"cnaspider/lists/way/{page.way}")
         for entry in page.entries:
             yield from self._follow(entry.url, {"list": list_name, "depth": 0, "api": True})
 
@@ -290,6 +299,9 @@ class FirstNewsSpider(scrapy.Spider):
                 return
             self.depths[article.id] = int(found_via.get("depth", 0))
         self.known.add(article.id)
+        # Which way found each field, so a run shows which markup the site served.
+        for key in field_stats(article):
+            self._inc(key)
         article.found_via = found_via
         yield article
         depth = self.depths.get(article.id, int(found_via.get("depth", 0)))
