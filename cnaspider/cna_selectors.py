@@ -160,6 +160,8 @@ TAG_LINKS = Selector(
     f"./div[@class='paragraph'][1]/div[{_cls('articlekeywordGroup')}]//a",
     f".//div[{_has_cls('articlekeywordGroup')}]//a",
 )
+# The copyright line, in a div.paragraph of its own after the body: never the body.
+COPYRIGHT_NOTICE = "非經授權，不得轉載"
 # Expired stories keep the lead paragraph and add this notice (SITE.md).
 EXPIRED_NOTICE = "已過查詢時效"
 # Pre-2018 ASP.NET layout.

@@ -601,7 +601,8 @@ def _parse_body(
     """(paragraph markup, paragraph text, in-body photos, way)."""
     if body is not None:
         paragraphs, texts, images = _body(body, page.url)
-        if any(texts):
+        # When the body div is renamed, the first div.paragraph left is the copyright line's.
+        if any(text and sel.COPYRIGHT_NOTICE not in text for text in texts):
             return paragraphs, texts, images, "paragraph-div"
     article_body = _ld_text(page.ld, "articleBody")
     texts = [t for t in (one_line(clean_text(line)) for line in _LD_LINES.split(article_body)) if t]

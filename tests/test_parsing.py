@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import cnaspider
+from cnaspider.items import Image
 from cnaspider.parsing import (
     EXPIRED,
     LEGACY_LAYOUT,
@@ -19,6 +20,7 @@ from cnaspider.parsing import (
     NOT_FOUND,
     TAIPEI,
     PageRefused,
+    _srcset_urls,
     parse_article,
     parse_list,
     summary_text,
@@ -404,3 +406,101 @@ def test_relative_and_protocol_relative_body_links_are_resolved() -> None:
     )
     assert '<a href="https://focustaiwan.tw/politics/1">籍</a>' in a.paragraphs[1]
     assert '<a href="https://www.cna.com.tw/news/list/aopl.aspx">地產</a>' in a.paragraphs[1]
+
+
+# --- fallback ways (issue 8 §1) ---------------------------------------------------
+
+
+def _drop_block(html: str, start: str, end: str) -> str:
+    """``html`` without the text from ``start`` up to (not including) ``end``."""
+    i = html.index(start)
+    return html[:i] + html[html.index(end, i) :]
+
+
+def test_body_from_json_ld_article_body_when_the_paragraph_div_fails() -> None:
+    html = page("acn-202308230192")
+    original = parse_article(html, url_for("acn", "202308230192"))
+    texts = [re.sub(r"<[^>]+>", "", p) for p in original.paragraphs]
+    body = "\\n".join(texts).replace('"', '\\"')
+    html = html.replace('"keywords":', f'"articleBody":"{body}","keywords":', 1)
+    html = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
+    a = parse_article(html, url_for("acn", "202308230192"))
+    assert a.ways["body"] == "json-ld-articleBody"
+    assert a.paragraphs == original.paragraphs  # these paragraphs hold no markup
+    assert a.editor == original.editor and a.dateline == original.dateline
+
+
+def test_lead_photo_from_json_ld_then_og_image_never_the_logo_nor_an_inline_photo() -> None:
+    html = _drop_block(
+        page("ahel-202308230179"), '<div class="fullPic">', '<div class="shareSide">'
+    )
+    a = parse_article(html, url_for("ahel", "202308230179"))
+    assert a.ways["image"] == "json-ld-image" and "caption" not in a.ways
+    assert a.image == Image(
+        src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1170x780_wmkn_38442171231_0.jpg"
+    )
+    no_ld = re.sub(r'"image":\[[^\]]*\]', '"image":[]', html)
+    a = parse_article(no_ld, url_for("ahel", "202308230179"))
+    assert a.ways["image"] == "og-image" and a.image is not None
+    # A story without a photo names the site logo in both: no photo.
+    a = parse_article(page("acn-202308230192"), url_for("acn", "202308230192"))
+    assert a.image is None and "image" not in a.ways
+    # Without its lead block, aopl's metadata still lists its in-body photos: never the lead.
+    aopl = _drop_block(
+        page("aopl-202308230370"), '<div class="fullPic">', '<div class="shareSide">'
+    )
+    aopl = re.sub(r'"image":\["[^"]*",', '"image":[', aopl)
+    aopl = re.sub(
+        r'(og:image" content=")[^"]*', r"\1https://imgcdn.cna.com.tw/www/images/pic_fb.jpg", aopl
+    )
+    a = parse_article(aopl, url_for("aopl", "202308230370"))
+    assert a.image is None and len(a.inline_images) == 2
+
+
+def test_tags_from_meta_then_json_ld_in_page_order() -> None:
+    html = page("aopl-202308230370")
+    no_group = _drop_block(
+        html, "<div class='articlekeywordGroup'>", "<div class='paragraph moreArticle'>"
+    )
+    a = parse_article(no_group, url_for("aopl", "202308230370"))
+    assert (a.tags, a.ways["tags"]) == (["帕拉育", "政變", "泰國", "戴克辛", "為泰黨"], "meta")
+    no_meta = re.sub(r'<meta property="article:tag"[^>]*>', "", no_group)
+    a = parse_article(no_meta, url_for("aopl", "202308230370"))
+    assert (a.tags, a.ways["tags"]) == (["帕拉育", "政變", "泰國", "戴克辛", "為泰黨"], "json-ld")
+    no_ld = no_meta.replace('"keywords":', '"x":')
+    a = parse_article(no_ld, url_for("aopl", "202308230370"))
+    assert a.tags == [] and "tags" not in a.ways
+
+
+def test_section_fallbacks() -> None:
+    html = page("aopl-202308230370").replace('class="blue">國際</a>', 'class="crumb">國際</a>')
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert (a.section, a.ways["section"]) == ("國際", "article-attr")
+    html = html.replace('data-origin-type-name="國際"', "")
+    assert parse_article(html, url_for("aopl", "202308230370")).ways["section"] == "json-ld"
+    html = html.replace('"articleSection":"國際"', '"articleSection":""')
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert (a.section, a.ways["section"]) == ("國際", "og-title")
+
+
+def test_srcset_with_data_urls_and_commas() -> None:
+    assert _srcset_urls("a.jpg 414w, https://x/1024/b.jpg 1024w") == [
+        "a.jpg",
+        "https://x/1024/b.jpg",
+    ]
+    assert _srcset_urls("data:image/gif;base64,R0lG,AA 1x, c.jpg 2x") == [
+        "data:image/gif;base64,R0lG,AA",
+        "c.jpg",
+    ]
+    assert _srcset_urls("") == []
+
+
+def test_renamed_body_div_is_refused_not_replaced_by_the_copyright_line() -> None:
+    # The copyright line sits in a div.paragraph of its own: with the body div renamed it
+    # is the first div.paragraph left, and once became the whole post.
+    html = page("acn-202308230192").replace(
+        '<div class="paragraph">', '<div class="articleText">', 1
+    )
+    with pytest.raises(PageRefused) as info:
+        parse_article(html, url_for("acn", "202308230192"))
+    assert info.value.reason == MISSING_BODY
