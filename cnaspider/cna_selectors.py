@@ -119,8 +119,10 @@ FULL_PIC = Selector(f"./div[{_cls('fullPic')}]", f".//div[{_has_cls('fullPic')}]
 ENCLOSING_FIGURE = _x("ancestor::figure[1]")
 # A figure outside the body div (in-body figures are inline photos, not the lead).
 LEAD_FIGURE = Selector(
-    "./figure",
-    f"(.//figure[not(ancestor::div[normalize-space(@class)='paragraph'])][{_NOT_IN_CLUTTER}])[1]",
+    "./figure[not(preceding-sibling::div[@class='paragraph'])]",
+    # Before the body, as the lead photo is: a figure after it is an in-body photo.
+    "(.//figure[not(ancestor::div[normalize-space(@class)='paragraph'])]"
+    f"[not(preceding::div[normalize-space(@class)='paragraph'])][{_NOT_IN_CLUTTER}])[1]",
 )
 PIC_IMG = _x(".//img[1]")
 PIC_SOURCES = _x(".//source/@srcset | .//source/@data-srcset")

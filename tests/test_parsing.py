@@ -504,3 +504,20 @@ def test_renamed_body_div_is_refused_not_replaced_by_the_copyright_line() -> Non
     with pytest.raises(PageRefused) as info:
         parse_article(html, url_for("acn", "202308230192"))
     assert info.value.reason == MISSING_BODY
+
+
+def test_a_figure_after_the_body_is_not_the_lead_photo() -> None:
+    html = page("ait-202308230354")  # no lead photo
+    figure = (
+        '<figure class="floatImg center"><img src="https://imgcdn.cna.com.tw/www/WebPhotos/1024/'
+        'x.jpg"><figcaption>圖說</figcaption></figure>'
+    )
+    after = html.replace(
+        '<div class="paragraph BtnShareGroup', figure + '<div class="paragraph BtnShareGroup', 1
+    )
+    assert figure in after
+    assert parse_article(after, url_for("ait", "202308230354")).image is None
+    before = html.replace('<div class="shareSide">', figure + '<div class="shareSide">', 1)
+    a = parse_article(before, url_for("ait", "202308230354"))
+    assert a.ways["image"] == "lead-figure" and a.image is not None
+    assert (a.image.caption, a.ways["caption"]) == ("圖說", "figcaption")
