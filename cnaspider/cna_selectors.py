@@ -146,6 +146,8 @@ RELATED_HEADINGS = ("延伸閱讀", "相關新聞")
 RELATED_HEADING = _x(
     ".//text()[{}]/..".format(" or ".join(f"contains(., '{h}')" for h in RELATED_HEADINGS))
 )
+# All text below a node in one string: a cheap test before the heading search proper.
+TEXT = _x("string(.)")
 BLOCK_LINKS = _x(".//a[@href]")
 # Links inside a related block that are something else: in-body inserts, keyword lists.
 NOT_RELATED_LINK = _x(

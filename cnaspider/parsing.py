@@ -750,6 +750,9 @@ def _parse_related(page: _Page) -> tuple[list[RelatedLink], str]:
         links = _article_links(sel.BLOCK_LINKS(blocks[0]), page.url)
         if links:
             return links, "more-article-class"
+    text = sel.TEXT(page.central)
+    if not any(heading in text for heading in sel.RELATED_HEADINGS):
+        return [], ""  # a tenth of the cost of looking for the heading's element
     for heading in sel.RELATED_HEADING(page.central):
         if (
             not _is_heading(heading)

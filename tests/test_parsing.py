@@ -521,3 +521,31 @@ def test_a_figure_after_the_body_is_not_the_lead_photo() -> None:
     a = parse_article(before, url_for("ait", "202308230354"))
     assert a.ways["image"] == "lead-figure" and a.image is not None
     assert (a.image.caption, a.ways["caption"]) == ("圖說", "figcaption")
+
+
+def test_related_under_a_heading_keeps_only_cna_articles_once_each_in_page_order() -> None:
+    html = page("aopl-202308230370")
+    block = (
+        "<div class='newsBox'><h3>相關新聞：</h3><ul>"
+        "<li><a href='/news/aipl/202308230001.aspx'><img src='x.jpg'></a>"
+        "<a href='/news/aipl/202308230001.aspx'><span>第一則</span></a></li>"
+        "<li><a href='//m.cna.com.tw/news/afe/202308230002-1.aspx?topic=1'>第二則</a></li>"
+        "<li><a href='/topic/newstopic/4215.aspx'>專題</a></li>"
+        "<li><a href='https://focustaiwan.tw/politics/202308230003'>Focus Taiwan</a></li>"
+        "<li><a href='../aopl/202308220115.aspx'>第三則</a></li></ul></div>"
+    )
+    html = _drop_block(
+        html, "<div class='paragraph moreArticle'>", "<div class='paragraph moreArticle flexhalf'>"
+    )
+    html = html.replace(
+        "<div class='paragraph moreArticle flexhalf'>",
+        block + "<div class='paragraph moreArticle flexhalf'>",
+        1,
+    )
+    a = parse_article(html, url_for("aopl", "202308230370"))
+    assert a.ways["related"] == "heading-text"
+    assert [(r.url, r.title) for r in a.related] == [
+        ("https://www.cna.com.tw/news/aipl/202308230001.aspx", "第一則"),
+        ("https://www.cna.com.tw/news/afe/202308230002.aspx", "第二則"),
+        ("https://www.cna.com.tw/news/aopl/202308220115.aspx", "第三則"),
+    ]
