@@ -1,7 +1,8 @@
 """Benchmarks 2, 3 and 5: the end-to-end crawl, the steady-state rerun and peak memory.
 
 A synthetic CNA (:mod:`cnaspider.localcna.synthetic`) is served on 127.0.0.1;
-cnaspider and a bare Scrapy spider fetch the same URLs with politeness off
+cnaspider, a bare Scrapy spider (the same URLs, no work) and a plain parsel spider
+(the same crawl and fields, written as JSON lines: its peer) run with politeness off
 (for the benchmark only), each in its own process.
 """
 
@@ -108,24 +109,41 @@ def crawl_bare(server: LocalCNA, paths: list[str], tmp: Path) -> dict[str, Any]:
             "pages": int(stats.get("response_received_count", 0))}  # fmt: skip
 
 
+def crawl_parsel(server: LocalCNA, site: SyntheticSite, tmp: Path) -> dict[str, Any]:
+    """The peer: a plain Scrapy + parsel spider crawling and extracting the same articles."""
+    items = tmp / "parsel-items.jsonl"
+    stats_file = tmp / "parsel-stats.json"
+    cmd = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "parsel_spider.py"),
+           "-a", f"base_url={server.base_url}", "-a", f"lists={','.join(site.lists)}",
+           "-a", "related_depth=1", "-a", f"stats_out={stats_file}", "-O", f"{items}:jsonlines",
+           *FAST]  # fmt: skip
+    measured = run_measured(cmd)
+    stats = json.loads(stats_file.read_text())
+    with items.open(encoding="utf-8") as lines:
+        written = sum(1 for _ in lines)
+    return {**measured, "elapsed_s": float(stats["elapsed_time_seconds"]), "items": written}
+
+
 def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
-    """Crawl ``n_articles`` with cnaspider and with the bare spider, interleaved ``rounds`` times."""
+    """Crawl ``n_articles`` with cnaspider, the bare spider and the parsel peer, interleaved."""
     site = SyntheticSite(n_articles=n_articles)
     results: dict[str, Any] = {"articles": n_articles}
     with LocalCNA(site) as server, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         results["server_alone_pages_per_s"] = server_alone(server, site.article_paths()[:1000])
-        ours, bare = [], []
+        ours, bare, peer = [], [], []
         for round_ in range(rounds):
             out = tmp / f"out{round_}"
             server.clear_log()
             ours.append(crawl_cnaspider(server, site, out))
             bare.append(crawl_bare(server, fetched_pages(server), tmp))
+            peer.append(crawl_parsel(server, site, tmp))
         # Crawl time from Scrapy's own stats (start to finish of the crawl, without
         # interpreter start-up), median of the rounds.
-        ours.sort(key=lambda r: r["elapsed_s"])
-        bare.sort(key=lambda r: r["elapsed_s"])
+        for runs in (ours, bare, peer):
+            runs.sort(key=lambda r: r["elapsed_s"])
         mid_ours, mid_bare = ours[len(ours) // 2], bare[len(bare) // 2]
+        mid_peer = peer[len(peer) // 2]
         results.update(
             cnaspider_crawl_s=mid_ours["elapsed_s"],
             bare_crawl_s=mid_bare["elapsed_s"],
@@ -134,6 +152,12 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
             cnaspider_articles_per_s=n_articles / mid_ours["elapsed_s"],
             bare_pages_per_s=mid_bare["pages"] / mid_bare["elapsed_s"],
             ratio_to_bare=mid_bare["elapsed_s"] / mid_ours["elapsed_s"],
+            parsel_crawl_s=mid_peer["elapsed_s"],
+            parsel_articles_per_s=mid_peer["items"] / mid_peer["elapsed_s"],
+            parsel_items=mid_peer["items"],
+            # >= 1 when cnaspider crawls at least as fast as the plain parsel spider.
+            ratio_to_parsel_spider=mid_peer["elapsed_s"] / mid_ours["elapsed_s"],
+            parsel_maxrss_mb=max(r["maxrss_mb"] for r in peer),
             cnaspider_maxrss_mb=max(r["maxrss_mb"] for r in ours),
             bare_maxrss_mb=max(r["maxrss_mb"] for r in bare),
             written=mid_ours["articles"],

@@ -19,8 +19,11 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["parse_render"]["ratio_to_floor"] > 0
+    assert results["parse_render"]["ratio_same_settings_floor"] > 0
     crawl = results["crawl"]
     assert crawl["written"] == crawl["articles"] == 60 and crawl["outcome"] == "ok"
+    # The parsel peer crawled and wrote the same articles.
+    assert crawl["parsel_items"] == 60 and crawl["ratio_to_parsel_spider"] > 0
     assert crawl["rerun_article_requests"] == 0
     assert crawl["rerun_requests"] == crawl["rerun_list_pages"] + 1  # + robots.txt
     assert crawl["rerun_bare_wall_s"] > 0
