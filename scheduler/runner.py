@@ -107,7 +107,7 @@ class RunConfig:
         """The child command line (run from REPO_ROOT, where scrapy.cfg is)."""
         settings = {
             # Scrapy's own limit closes the spider cleanly (stats written) before ours kills it.
-            "CLOSESPIDER_TIMEOUT": str(int(self.timeout)),
+            "CLOSESPIDER_TIMEOUT": f"{self.timeout:g}",  # a float: int() made 0.5s "0", no limit
             **self.overrides,
             "OUTPUT_DIR": str(self.output_dir),
             "CNASPIDER_LOCK": "0",

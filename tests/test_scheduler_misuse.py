@@ -257,3 +257,12 @@ def runs_of_db(db: Path) -> list[dict[str, Any]]:
 
     with Store(db) as store:
         return store.last_runs(50)
+
+
+# --- beyond the list -----------------------------------------------------------------------
+
+
+def test_a_sub_second_timeout_is_not_dropped() -> None:
+    # CLOSESPIDER_TIMEOUT=0 means "no limit" to Scrapy: int(0.5) turned a short limit into none.
+    args = cli.build_parser().parse_args(["once", "--timeout", "0.5s"])
+    assert "CLOSESPIDER_TIMEOUT=0.5" in cli.config_from_args(args).crawl_command()
