@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ FAST = [
 
 
 def run_measured(cmd: list[str]) -> dict[str, float]:
-    """Run ``cmd`` from the repository; return wall seconds and its own peak RSS in MB."""
+    """Run ``cmd`` from the repository; return wall seconds, CPU seconds and peak RSS in MB."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -44,7 +45,11 @@ def run_measured(cmd: list[str]) -> dict[str, float]:
     err = stderr_thread.result().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:6]} failed ({proc.returncode}): {err[-2000:]}")
-    return {"wall_s": wall, "maxrss_mb": usage.ru_maxrss / 1024}
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "maxrss_mb": usage.ru_maxrss / 1024,
+    }
 
 
 _CLIENT = """
@@ -157,6 +162,12 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
             parsel_items=mid_peer["items"],
             # >= 1 when cnaspider crawls at least as fast as the plain parsel spider.
             ratio_to_parsel_spider=mid_peer["elapsed_s"] / mid_ours["elapsed_s"],
+            # The same in CPU seconds (user + system, start-up included), which a machine
+            # shared with other work disturbs less than elapsed time.
+            cnaspider_cpu_s=_median(r["cpu_s"] for r in ours),
+            parsel_cpu_s=_median(r["cpu_s"] for r in peer),
+            cpu_ratio_to_parsel_spider=_median(r["cpu_s"] for r in peer)
+            / _median(r["cpu_s"] for r in ours),
             parsel_maxrss_mb=max(r["maxrss_mb"] for r in peer),
             cnaspider_maxrss_mb=max(r["maxrss_mb"] for r in ours),
             bare_maxrss_mb=max(r["maxrss_mb"] for r in bare),
@@ -176,6 +187,10 @@ def run(n_articles: int = 2000, rounds: int = 3) -> dict[str, Any]:
             [sys.executable, "-m", "scrapy", "version"]
         )["wall_s"]
     return results
+
+
+def _median(values: Any) -> float:
+    return float(statistics.median(list(values)))
 
 
 def memory(sizes: tuple[int, ...] = (2000, 10000)) -> dict[str, Any]:

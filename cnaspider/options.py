@@ -36,7 +36,7 @@ class Check:
     expects: str
 
 
-def _whole(lo: int, hi: int) -> Check:
+def whole(lo: int, hi: int) -> Check:
     def convert(value: Any) -> int:
         if isinstance(value, bool):
             raise TypeError(value)
@@ -48,7 +48,7 @@ def _whole(lo: int, hi: int) -> Check:
     return Check(convert, f"a whole number from {lo} to {hi:,}")
 
 
-def _number(lo: float, hi: float) -> Check:
+def number(lo: float, hi: float) -> Check:
     def convert(value: Any) -> float:
         if isinstance(value, bool):
             raise TypeError(value)
@@ -158,10 +158,10 @@ DEFAULT_LISTS = ("firstnews", "headlines")
 
 SPIDER_ARGUMENTS: tuple[Option, ...] = (
     Option("lists", LIST_NAMES, DEFAULT_LISTS, "CNA list pages to read (/list/<name>.aspx)"),
-    Option("related_depth", _whole(0, 10), 1, "延伸閱讀 hops to follow; 0 turns following off"),
+    Option("related_depth", whole(0, 10), 1, "延伸閱讀 hops to follow; 0 turns following off"),
     Option("base_url", HTTP_URL, SITE_URL, "where the whole crawl goes (e.g. a local copy)"),
-    Option("api_pages", _whole(0, 50), 0, "extra list pages through the WNewsList API"),
-    Option("refresh_hours", _number(0, 1_000_000), 0.0, "refetch listed articles this young"),
+    Option("api_pages", whole(0, 50), 0, "extra list pages through the WNewsList API"),
+    Option("refresh_hours", number(0, 1_000_000), 0.0, "refetch listed articles this young"),
 )
 # Set by Scrapyd on every job; not ours, but never a mistake.
 PASSED_THROUGH = frozenset({"_job"})
@@ -172,7 +172,7 @@ SETTINGS: tuple[Option, ...] = (
     Option("SOURCE_LABEL", ONE_LINE, "(臺)中央社CNA", "author, tags and categories of posts"),
     Option("IMAGE_PROXY", IMAGE_PROXY, "https://images.weserv.nl/?url=", "image URL prefix"),
     Option("CNASPIDER_LOCK", BOOLEAN, True, "take the run lock"),
-    Option("FEED_LIMIT", _whole(1, 10_000), 50, "entries per feed"),
+    Option("FEED_LIMIT", whole(1, 10_000), 50, "entries per feed"),
     Option("SITE_URL", HTTP_URL_OR_EMPTY, "", "public URL of the Jekyll site"),
     Option("WRITE_FEEDS", BOOLEAN, True, "regenerate the feeds after every crawl"),
 )

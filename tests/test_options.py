@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,16 @@ def test_write_feeds_off_still_closes_the_run(crawled: Any) -> None:
     result = run_crawl(server.base_url, out, "-a", "related_depth=0", "-s", "WRITE_FEEDS=0")
     assert result.returncode == 0 and result.report["outcome"] == "ok", result.log
     assert result.report.get("feeds") is None
+
+
+def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
+    # Beyond the list: Scrapy answers `scrapy crawl firstnew` with a KeyError traceback.
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "firstnew", "-s", f"OUTPUT_DIR={tmp_path}"],
+        cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "scrapy crawl: no spider named 'firstnew'; known: firstnews"
+    )

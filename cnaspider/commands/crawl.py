@@ -25,10 +25,15 @@ class Command(ScrapyCrawl):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process is not None:
+            loader = self.crawler_process.spider_loader
             try:
-                spidercls = self.crawler_process.spider_loader.load(args[0])
+                spidercls = loader.load(args[0])
             except KeyError:
-                spidercls = None  # Scrapy's own message follows
+                # Scrapy's own answer is a KeyError traceback.
+                known = ", ".join(loader.list()) or "none"
+                print(f"scrapy crawl: no spider named {args[0]!r}; known: {known}", file=sys.stderr)
+                self.exitcode = EXIT_USAGE
+                return
             check = getattr(spidercls, "check_options", None)
             if check is not None:
                 assert self.settings is not None

@@ -61,12 +61,9 @@ def error_kind(failure: Failure) -> str:
 class FirstNewsSpider(scrapy.Spider):
     """Crawl CNA first-news lists and follow 延伸閱讀 links to ``related_depth``.
 
-    Arguments (``-a name=value``): ``lists`` (comma-separated list names),
-    ``related_depth`` (0 turns following off), ``base_url`` (where the whole
-    crawl goes, e.g. a local copy), ``api_pages`` (extra list pages through the
-    WNewsList API; robots.txt is reported to disallow it), ``refresh_hours``
-    (fetch stored articles again when a list shows them and they were published
-    less than this many hours ago; 0, the default, never fetches one twice).
+    Arguments (``-a name=value``): ``lists``, ``related_depth``, ``base_url``,
+    ``api_pages`` and ``refresh_hours``, with their types, ranges and meanings in
+    :data:`cnaspider.options.SPIDER_ARGUMENTS`; anything else is refused.
     """
 
     name = "firstnews"
