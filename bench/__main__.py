@@ -18,8 +18,11 @@ from bench import crawl, feeds, parse_render
 RESULTS = Path(__file__).parent / "results.json"
 
 
-def run_all(quick: bool) -> dict[str, Any]:
-    """Every benchmark; ``quick`` shrinks the sizes so the whole run takes seconds."""
+BENCHMARKS = ("parse_render", "crawl", "memory", "feeds")
+
+
+def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
+    """The benchmarks named in ``only``; ``quick`` shrinks the sizes so a run takes seconds."""
     sizes: dict[str, Any] = {
         "crawl": 60,
         "memory": (40, 80),
@@ -35,17 +38,23 @@ def run_all(quick: bool) -> dict[str, Any]:
             "rounds": 3,
             "parse": 40,
         }
-    return {
+    results: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-        },
-        "parse_render": parse_render.run(rounds=sizes["parse"]),
-        "crawl": crawl.run(sizes["crawl"], rounds=sizes["rounds"]),
-        "memory": crawl.memory(sizes["memory"]),
-        "feeds": feeds.run(sizes["feeds"], rounds=3 if quick else 15),
+            "loadavg_at_start": os.getloadavg(),
+        }
     }
+    if "parse_render" in only:
+        results["parse_render"] = parse_render.run(rounds=sizes["parse"])
+    if "crawl" in only:
+        results["crawl"] = crawl.run(sizes["crawl"], rounds=sizes["rounds"])
+    if "memory" in only:
+        results["memory"] = crawl.memory(sizes["memory"])
+    if "feeds" in only:
+        results["feeds"] = feeds.run(sizes["feeds"], rounds=3 if quick else 15)
+    return results
 
 
 def table(results: dict[str, Any]) -> str:
@@ -62,8 +71,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for the smoke test")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated benchmarks to run (default: all of {', '.join(BENCHMARKS)})",
+    )
     args = parser.parse_args()
-    results = run_all(args.quick)
+    only = tuple(name for name in args.only.split(",") if name)
+    unknown = sorted(set(only) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r}; known: {', '.join(BENCHMARKS)}")
+    results = run_all(args.quick, only)
     print(table(results))
     args.output.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(f"\nwritten to {args.output}")
