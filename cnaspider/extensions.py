@@ -16,8 +16,10 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from cnaspider import coverage
 from cnaspider.atomic import atomic_write_text
 from cnaspider.config import Paths, post_style
+from cnaspider.coverage import Loss
 from cnaspider.feeds import write_feeds
 from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
 from cnaspider.parsing import DRIFT_REASONS
@@ -28,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 OK = "ok"
 PARTIAL = "partial"
+# Every article saved, but a field that the recent runs had is gone from nearly all of
+# them (cnaspider/coverage.py). Worse than partial (a few pages failed and will be
+# retried; here every post is silently poorer until the parser is fixed), not as bad
+# as failed (the crawl itself broke). A failed run that also lost a field stays failed.
+DEGRADED = "degraded"
 FAILED = "failed"
 LOCKED = "locked"
 
@@ -51,6 +58,17 @@ DRIFT_SELECTORS = {
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:
     return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def apply_coverage(verdict: dict[str, Any], losses: list[Loss]) -> dict[str, Any]:
+    """The verdict with the coverage losses: an ok or partial run becomes degraded."""
+    verdict = {**verdict, "coverage_lost": [loss.field for loss in losses]}
+    if losses and verdict["outcome"] in (OK, PARTIAL):
+        lost = "; ".join(loss.message() for loss in losses)
+        earlier = "" if verdict["outcome"] == OK else f" ({verdict['message']})"
+        verdict["outcome"] = DEGRADED
+        verdict["message"] = f"field coverage lost: {lost}{earlier}"
+    return verdict
 
 
 def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +178,25 @@ class CrawlReport:
                         selector,
                         stats[key],
                     )
-        report: dict[str, Any] = {**verdict, "run_id": self.run_id, "stats": stats}
+        current = coverage.coverage_from_stats(stats)
+        losses: list[Loss] = []
+        bases: dict[str, coverage.Baseline] = {}
+        if verdict["outcome"] != LOCKED and self.run_id:
+            try:
+                with Store(self.paths.state_db) as store:
+                    bases = coverage.baselines(store, self.run_id)
+            except (OSError, sqlite3.Error) as exc:
+                logger.error("cannot read the coverage history in %s: %s", self.paths.state_db, exc)
+            losses = coverage.judge_coverage(current, bases)
+            verdict = apply_coverage(verdict, losses)
+        for loss in losses:
+            logger.error("field coverage lost: %s", loss.message())
+        report: dict[str, Any] = {
+            **verdict,
+            "run_id": self.run_id,
+            "coverage": coverage.report(current, bases, losses),
+            "stats": stats,
+        }
         try:
             if verdict["outcome"] != LOCKED:
                 try:
@@ -170,6 +206,8 @@ class CrawlReport:
                     verdict["outcome"] = report["outcome"] = FAILED
                     verdict["message"] = report["message"] = f"feeds not written: {exc}"
                 with Store(self.paths.state_db) as store:
+                    if self.run_id:
+                        coverage.record(store, self.run_id, current, losses)
                     store.finish_run(
                         self.run_id,
                         verdict["outcome"],
@@ -177,7 +215,11 @@ class CrawlReport:
                         updated=verdict["updated"],
                         refused=verdict["refused"],
                         errors=verdict["errors"],
-                        detail={"message": verdict["message"], "stats": stats},
+                        detail={
+                            "message": verdict["message"],
+                            "coverage_lost": [loss.to_dict() for loss in losses],
+                            "stats": stats,
+                        },
                     )
             self._write_report(report)
         except (OSError, sqlite3.Error) as exc:

@@ -13,6 +13,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from cnaspider.config import Paths, post_style
+from cnaspider.coverage import count_article
 from cnaspider.items import Article
 from cnaspider.post import PostStyle, write_post
 from cnaspider.store import Store
@@ -94,6 +95,9 @@ class PostPipeline:
                 )
             raise DropItem(f"output not writable: {exc}") from exc
         stats.inc_value(f"cnaspider/articles/{status}")
+        # Every article parsed this run counts, refetched unchanged ones too: each
+        # shows what today's pages give (cnaspider/coverage.py).
+        count_article(stats, item)
         if changed:
             stats.inc_value("cnaspider/posts/written")
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)

@@ -59,6 +59,18 @@ CREATE TABLE IF NOT EXISTS runs (
     errors    INTEGER NOT NULL DEFAULT 0,
     detail    TEXT              -- JSON: stats and messages
 );
+-- Field coverage of each run (cnaspider/coverage.py): of the articles parsed, how
+-- many had the field, by which ways ({"way": count}), and whether the run lost it
+-- (a lost field's run is left out of that field's baseline).
+CREATE TABLE IF NOT EXISTS coverage (
+    run_id   INTEGER NOT NULL,
+    field    TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    present  INTEGER NOT NULL,
+    ways     TEXT NOT NULL,
+    lost     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, field)
+);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -310,6 +322,40 @@ class Store:
             return [dict(r) for r in rows]
         finally:
             self.db.row_factory = None
+
+    def record_coverage(
+        self, run_id: int, rows: list[tuple[str, int, int, dict[str, int], bool]]
+    ) -> None:
+        """Keep a run's coverage: (field, articles, present, ways, lost) per field."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO coverage (run_id, field, articles, present, ways, lost)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, f, n, k, json.dumps(ways, ensure_ascii=False), int(lost))
+                    for f, n, k, ways, lost in rows
+                ],
+            )
+
+    def coverage_history(
+        self, field: str, before_run: int, min_articles: int, limit: int
+    ) -> list[tuple[int, int, int, dict[str, int]]]:
+        """(run id, articles, present, ways) of ``field`` in the last ``limit`` runs before
+        ``before_run`` with at least ``min_articles`` articles that did not lose it."""
+        rows = self.db.execute(
+            "SELECT run_id, articles, present, ways FROM coverage WHERE field = ?"
+            " AND run_id < ? AND articles >= ? AND lost = 0 ORDER BY run_id DESC LIMIT ?",
+            (field, before_run, min_articles, limit),
+        )
+        return [(r, n, k, json.loads(w)) for r, n, k, w in rows]
+
+    def run_coverage(self, run_id: int) -> list[tuple[str, int, int, dict[str, int], bool]]:
+        """(field, articles, present, ways, lost) of each field recorded for ``run_id``."""
+        rows = self.db.execute(
+            "SELECT field, articles, present, ways, lost FROM coverage WHERE run_id = ?",
+            (run_id,),
+        )
+        return [(f, n, k, json.loads(w), bool(lost)) for f, n, k, w, lost in rows]
 
 
 def _stored(row: tuple[Any, ...]) -> StoredArticle:

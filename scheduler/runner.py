@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnaspider import coverage
 from cnaspider.config import Paths, post_style
 from cnaspider.feeds import DEFAULT_LIMIT, write_feeds
 from cnaspider.parsing import TAIPEI
@@ -43,14 +44,22 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_DEGRADED = 4  # a field's coverage fell to near zero (README: Field coverage)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock, try again later
 
 OK = "ok"
 PARTIAL = "partial"
+DEGRADED = "degraded"
 FAILED = "failed"
 LOCKED = "locked"
 INTERRUPTED = "interrupted"
-_EXIT_CODES = {OK: EXIT_OK, PARTIAL: EXIT_PARTIAL, FAILED: EXIT_FAILED, LOCKED: EXIT_LOCKED}
+_EXIT_CODES = {
+    OK: EXIT_OK,
+    PARTIAL: EXIT_PARTIAL,
+    DEGRADED: EXIT_DEGRADED,
+    FAILED: EXIT_FAILED,
+    LOCKED: EXIT_LOCKED,
+}
 
 
 def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
@@ -447,8 +456,40 @@ def status_text(
         lines.append(f"  {_local_time(a.published.isoformat())}  {a.id}  {a.title}")
     if not newest:
         lines.append("  (none)")
+    lines += coverage_lines(paths, history)
     for name in ("atom.xml", "rss.xml", "feed.json"):
         path = paths.output_dir / name
         size = f"{path.stat().st_size} B" if path.exists() else "missing"
         lines.append(f"feed {name}: {size}")
     return "\n".join(lines)
+
+
+def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
+    """The last run's field coverage beside its baseline, for ``status``."""
+    run = next((r for r in history if r["finished"]), None)
+    if run is None:
+        return []
+    with Store(paths.state_db) as store:
+        rows = store.run_coverage(int(run["id"]))
+        bases = coverage.baselines(store, int(run["id"]))
+    if not rows:
+        return [f"field coverage of run #{run['id']}: no article parsed"]
+    articles = rows[0][1]
+    judged = (
+        "" if articles >= coverage.MIN_ARTICLES else f" (not judged: under {coverage.MIN_ARTICLES})"
+    )
+    lines = [f"field coverage of run #{run['id']} ({articles} articles){judged}:"]
+    order = {name: i for i, name in enumerate(coverage.FIELDS)}
+    for name, n, present, ways, lost in sorted(rows, key=lambda r: order.get(r[0], 99)):
+        base = bases.get(name)
+        if base is not None and base.usable:
+            against = f"baseline {base.share:4.0%} over {base.runs} runs"
+        else:
+            against = f"floor {coverage.FLOORS.get(name, 0.0):4.0%} (no baseline yet)"
+        how = ", ".join(f"{w} {c}" for w, c in sorted(ways.items(), key=lambda kv: -kv[1]))
+        lines.append(
+            f"  {name:<10} {present / n if n else 0:5.0%} ({present}/{n})  {against}"
+            + ("  LOST" if lost else "")
+            + (f"  via {how}" if how else "")
+        )
+    return lines
