@@ -487,9 +487,13 @@ def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
         else:
             against = f"floor {coverage.FLOORS.get(name, 0.0):4.0%} (no baseline yet)"
         how = ", ".join(f"{w} {c}" for w, c in sorted(ways.items(), key=lambda kv: -kv[1]))
+        stopped = ""
+        if lost and base is not None:
+            gone = [w for w, c in base.ways.items() if c and not ways.get(w)]
+            stopped = f" (stopped matching: {', '.join(gone) or '?'})"
         lines.append(
             f"  {name:<10} {present / n if n else 0:5.0%} ({present}/{n})  {against}"
-            + ("  LOST" if lost else "")
+            + (f"  LOST{stopped}" if lost else "")
             + (f"  via {how}" if how else "")
         )
     return lines

@@ -78,7 +78,11 @@ def serve_batch(
         when = day + dt.timedelta(hours=8, minutes=17 * i)
         title = f"第{batch}批第{i}則 {section}新聞 颱風動態與政策說明"
         wire = i % 4 == 3
-        dateline = f"（中央社華盛頓{when.day}日綜合外電報導）" if wire else f"（中央社記者王小明台北{when.day}日電）"
+        dateline = (
+            f"（中央社華盛頓{when.day}日綜合外電報導）"
+            if wire
+            else f"（中央社記者王小明台北{when.day}日電）"
+        )
         paragraphs = [
             f"{dateline}{title}。本地測試站由真實頁面結構產生的文章{ident}。",
             "第二段說明內容，包含數字123與英文ABC。",
