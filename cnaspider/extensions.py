@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from cnaspider import coverage
 from cnaspider.atomic import atomic_write_text
@@ -149,6 +151,9 @@ class CrawlReport:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        if os.environ.get("SCRAPY_CHECK"):
+            # `scrapy check` runs contracts, not a crawl: no lock, run record or feeds.
+            raise NotConfigured("not a crawl (scrapy check)")
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:

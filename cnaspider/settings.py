@@ -51,6 +51,11 @@ RETRY_AFTER_MAX = 120.0  # longer Retry-After answers are not waited for
 
 ITEM_PIPELINES = {"cnaspider.pipelines.PostPipeline": 300}
 EXTENSIONS = {"cnaspider.extensions.CrawlReport": 500}
+# `scrapy check firstnews`: the callbacks' contracts, a live check of CNA's pages.
+SPIDER_CONTRACTS = {
+    "cnaspider.contracts.BaseUrlContract": 10,
+    "cnaspider.contracts.FoundContract": 10,
+}
 
 # --- cnaspider's own settings (README: Settings; names, types and ranges: cnaspider/options.py)
 OUTPUT_DIR = "output"  # the Jekyll site: _posts/, feeds, .state/

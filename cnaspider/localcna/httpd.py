@@ -70,6 +70,7 @@ class LocalCNA:
         self.site = site or build_site()
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
+        self.user_agents: list[str] = []  # the User-Agent of each request, in order
         self.faults: dict[str, Fault] = {}
         self.httpd = _Server(("127.0.0.1", port), _Handler)
         self.httpd.owner = self
@@ -98,6 +99,7 @@ class LocalCNA:
     def clear_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.user_agents.clear()
 
     def article_requests(self) -> list[str]:
         """Paths of article pages requested so far."""
@@ -127,6 +129,7 @@ class LocalCNA:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append((handler.command, handler.path))
+            self.user_agents.append(handler.headers.get("User-Agent", ""))
         fault = self._take_fault(path)
         if fault is not None and self._fault_response(handler, fault):
             return

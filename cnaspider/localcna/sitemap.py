@@ -8,6 +8,7 @@ article, off-site and 404 links, a re-filed story and an m.cna link.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,10 +27,21 @@ from cnaspider.localcna.pages import (
     read_data,
 )
 
+# As reported for 2025-26 (SITE.md): the list API forbidden, the sitemaps advertised.
 ROBOTS = (
-    "User-agent: *\nDisallow: /cna2018api/\n"
-    "Sitemap: https://www.cna.com.tw/sitemap/sitemapindex.xml\n"
+    "User-agent: *\nDisallow: /cna2018api/\n\n"
+    "Sitemap: https://www.cna.com.tw/sitemapindex.xml\n"
+    "Sitemap: https://www.cna.com.tw/sitemap_fromRemote_cfp.xml\n"
+    "Sitemap: https://www.cna.com.tw/GoogleNewsSitemap_fromRemote_cfp.xml\n"
 )
+# sitemapindex.xml has one child per section code (產經 is aie, its articles afe) and topics.
+SITEMAP_SECTIONS = (
+    "aipl", "aopl", "acn", "aie", "asc", "ait", "ahel", "asoc", "aloc", "acul", "aspt", "amov",
+    "topic",
+)  # fmt: skip
+_SLUG_TO_SECTION = {"afe": "aie"}
+# sitemap_fromRemote_cfp.xml and the Google News sitemap cover about the last 6 days.
+RECENT_DAYS = 6
 NOT_FOUND_PAGE = (
     "<!DOCTYPE html><html><head><title>404</title></head><body><h1>404</h1>"
     "<p>您所查詢的頁面不存在</p></body></html>"
@@ -365,4 +377,66 @@ def build_site() -> Site:
     site.pages["/list/firstnews.aspx"] = Page(list_page_old("firstnews", old_items).encode())
     site.lists = {"headlines": headlines, "firstnews": firstnews}
     # The re-filed story: the firstnews copy is the one listed; the acn copy is the same id.
+    add_sitemaps(site)
     return site
+
+
+def _urlset(urls: list[str], extra: str = "") -> bytes:
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {ns}{extra}>'
+        + "".join(urls)
+        + "</urlset>"
+    ).encode()
+
+
+def add_sitemaps(site: Site) -> None:
+    """Serve the sitemaps robots.txt lists, built from the site's articles (SITE.md)."""
+    xml = "application/xml; charset=utf-8"
+    dated = [
+        (a["published"], a["url"], a.get("title", ""))
+        for a in site.articles.values()
+        if a.get("kind") in ("article", "golden") and a.get("published")
+    ]
+    dated.sort(reverse=True)
+    by_section: dict[str, list[str]] = {code: [] for code in SITEMAP_SECTIONS}
+    for when, url, _ in dated:
+        slug = url.split("/")[-2]
+        code = _SLUG_TO_SECTION.get(slug, slug)
+        if code in by_section:
+            by_section[code].append(f"<url><loc>{url}</loc><lastmod>{when}</lastmod></url>")
+    children = []
+    for code, urls in by_section.items():
+        path = f"/sitemap_fromRemote_{code}.xml"
+        site.pages[path] = Page(_urlset(urls), content_type=xml)
+        children.append(f"<sitemap><loc>https://www.cna.com.tw{path}</loc></sitemap>")
+    site.pages["/sitemapindex.xml"] = Page(
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(children)
+            + "</sitemapindex>"
+        ).encode(),
+        content_type=xml,
+    )
+    newest = dt.datetime.fromisoformat(dated[0][0]) if dated else None
+    recent = [
+        d
+        for d in dated
+        if newest and dt.datetime.fromisoformat(d[0]) > newest - dt.timedelta(days=RECENT_DAYS)
+    ]
+    site.pages["/sitemap_fromRemote_cfp.xml"] = Page(
+        _urlset([f"<url><loc>{u}</loc><lastmod>{w}</lastmod></url>" for w, u, _ in recent]),
+        content_type=xml,
+    )
+    news = [
+        f"<url><loc>{u}</loc><news:news><news:publication><news:name>中央社 CNA</news:name>"
+        "<news:language>zh-tw</news:language></news:publication>"
+        f"<news:publication_date>{w}</news:publication_date>"
+        f"<news:title>{html.escape(t)}</news:title></news:news></url>"
+        for w, u, t in recent
+    ]
+    site.pages["/GoogleNewsSitemap_fromRemote_cfp.xml"] = Page(
+        _urlset(news, ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'),
+        content_type=xml,
+    )

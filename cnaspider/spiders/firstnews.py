@@ -10,6 +10,7 @@ import codecs
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -104,6 +105,10 @@ class FirstNewsSpider(scrapy.Spider):
             raise
         spider = super().from_crawler(crawler, **kwargs)
         state_db = Paths.from_settings(crawler.settings).state_db
+        if os.environ.get("SCRAPY_CHECK"):
+            # `scrapy check` tests the callbacks on fresh pages: no store, nothing written.
+            crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+            return spider
         try:
             spider.store = Store(state_db)
         except (OSError, sqlite3.Error) as exc:
@@ -179,7 +184,14 @@ class FirstNewsSpider(scrapy.Spider):
     # --- lists -----------------------------------------------------------------
 
     def parse_list_page(self, response: Response, list_name: str) -> Iterator[scrapy.Request]:
-        """Schedule each article of a list page that is not already stored."""
+        """Schedule each article of a list page that is not already stored.
+
+        @url https://www.cna.com.tw/list/headlines.aspx
+        @cna_base
+        @cb_kwargs {"list_name": "headlines"}
+        @returns items 0 0
+        @returns requests 1
+        """
         if response.status >= 400 or not isinstance(response, TextResponse):
             # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
             logger.warning(
@@ -272,7 +284,15 @@ class FirstNewsSpider(scrapy.Spider):
     def parse_article_page(
         self, response: Response, found_via: dict[str, Any], requested_id: str
     ) -> Iterator[Any]:
-        """Yield the article, then requests for its 延伸閱讀 links within the depth limit."""
+        """Yield the article, then requests for its 延伸閱讀 links within the depth limit.
+
+        @url https://www.cna.com.tw/news/ahel/202308230179.aspx
+        @cna_base
+        @cb_kwargs {"found_via": {"list": "contract", "depth": 0}, "requested_id": "202308230179"}
+        @returns items 1 1
+        @scrapes id url section title published modified paragraphs
+        @found id url section title published paragraphs
+        """
         try:
             if response.status in (404, 410):
                 raise PageRefused("not_found", f"HTTP {response.status} at {response.url}")
