@@ -18,6 +18,7 @@ from cnaspider.localcna.pages import (
     Skeleton,
     article_page,
     body_markup,
+    lead_photo,
     list_page_2026,
 )
 from cnaspider.localcna.sitemap import ROBOTS, Page, Site
@@ -41,6 +42,12 @@ def _template() -> tuple[list[str], list[str]]:
         title=_SENTINELS["title"],
         published=dt.datetime(2099, 12, 31, 23, 59, tzinfo=TAIPEI),
         body=_SENTINELS["body"],
+        # A lead photo, as most CNA stories have: a crawl of photo-less pages would be
+        # judged degraded by the coverage floors (README: Field coverage).
+        lead=lead_photo(
+            "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20260901/synthetic.jpg",
+            "立法院審查預算（中央社檔案照片）",
+        ),
     )
     html = article_page(spec, Skeleton())
     pattern = re.compile("|".join(re.escape(v) for v in _SENTINELS.values()))
