@@ -29,6 +29,18 @@ EXPIRED = DATA / "articles" / "asoc-201603190029-expired-2019capture.html"
 HEADLINES = DATA / "lists" / "headlines-2026-trimmed.html"
 
 
+def without_title(html: bytes) -> bytes:
+    """The page with every source of its headline gone: h1, JSON-LD, og:title, <title>."""
+    for pattern in (
+        rb"<h1[^>]*>.*?</h1>",
+        rb"<script[^>]*application/ld\+json[^>]*>.*?</script>",
+        rb"<meta property=\"og:title\"[^>]*>",
+        rb"<title>.*?</title>",
+    ):
+        html = re.sub(pattern, b"", html, flags=re.S)
+    return html
+
+
 def run_probe(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cnaspider.probe", *args],
@@ -96,8 +108,7 @@ def test_list_file_and_refused_page() -> None:
 
 def test_page_whose_title_moved_exits_1(tmp_path: Path) -> None:
     moved = tmp_path / "ahel-202308230179.html"
-    html = AHEL.read_bytes()
-    moved.write_bytes(re.sub(rb"<h1[^>]*>.*?</h1>", b"<div class='h1'></div>", html, flags=re.S))
+    moved.write_bytes(without_title(AHEL.read_bytes()))
     done = run_probe(str(moved))
     assert done.returncode == 1
     assert "missing_title" in done.stdout
@@ -225,8 +236,7 @@ def test_contracts_pass_on_the_local_cna_and_write_nothing(
 def test_contracts_fail_when_the_article_markup_moves(tmp_path: Path) -> None:
     site = build_site()
     path = "/news/ahel/202308230179.aspx"
-    body = re.sub(rb"<h1[^>]*>.*?</h1>", b"", site.pages[path].body, flags=re.S)
-    site.pages[path] = Page(body)
+    site.pages[path] = Page(without_title(site.pages[path].body))
     with LocalCNA(site) as server:
         done = check_local(server, tmp_path / "out")
     assert done.returncode == 1
