@@ -157,8 +157,9 @@ class Loss:
             why = f"baseline {self.expected:.0%} over the last {self.baseline_runs} runs"
         else:
             why = f"fresh-store floor {self.expected:.0%}"
-        ways = ", ".join(self.stopped_ways) if self.stopped_ways else "no way known yet"
-        return f"{got} ({why}); way(s) that stopped matching: {ways}"
+        if self.stopped_ways:
+            return f"{got} ({why}); way(s) that stopped matching: {', '.join(self.stopped_ways)}"
+        return f"{got} ({why}); none of the parser's ways found it"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "message": self.message()}

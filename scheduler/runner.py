@@ -466,19 +466,29 @@ def status_text(
 
 def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
     """The last run's field coverage beside its baseline, for ``status``."""
-    run = next((r for r in history if r["finished"]), None)
-    if run is None:
+    finished = [r for r in history if r["finished"]]
+    if not finished:
         return []
+    lines: list[str] = []
     with Store(paths.state_db) as store:
-        rows = store.run_coverage(int(run["id"]))
-        bases = coverage.baselines(store, int(run["id"]))
-    if not rows:
-        return [f"field coverage of run #{run['id']}: no article parsed"]
+        # Most reruns find nothing new: show the newest run that parsed something.
+        for run in finished:
+            rows = store.run_coverage(int(run["id"]))
+            if rows:
+                bases = coverage.baselines(store, int(run["id"]))
+                break
+            if run is finished[0]:
+                lines.append(f"run #{run['id']} parsed no article")
+        else:
+            return [
+                *lines[:1],
+                f"field coverage: no article parsed in the last {len(history)} runs",
+            ]
     articles = rows[0][1]
     judged = (
         "" if articles >= coverage.MIN_ARTICLES else f" (not judged: under {coverage.MIN_ARTICLES})"
     )
-    lines = [f"field coverage of run #{run['id']} ({articles} articles){judged}:"]
+    lines.append(f"field coverage of run #{run['id']} ({articles} articles){judged}:")
     order = {name: i for i, name in enumerate(coverage.FIELDS)}
     for name, n, present, ways, lost in sorted(rows, key=lambda r: order.get(r[0], 99)):
         base = bases.get(name)

@@ -137,10 +137,12 @@ def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> 
         # the next run with the same markup is still degraded.
         serve_batch(site, 4, related="client-side")
         assert once(server.base_url, out).returncode == EXIT_DEGRADED
+        # A rerun that finds nothing new is not judged (and is ok).
+        assert once(server.base_url, out).returncode == EXIT_OK
     with Store(Paths.for_output(out).state_db) as store:
         runs = store.last_runs(10)
-        assert [r["outcome"] for r in runs] == ["degraded", "degraded", "ok", "ok", "ok"]
-        detail = json.loads(runs[0]["detail"])
+        assert [r["outcome"] for r in runs] == ["ok", "degraded", "degraded", "ok", "ok", "ok"]
+        detail = json.loads(runs[1]["detail"])
         assert [x["field"] for x in detail["coverage_lost"]] == ["related"]
         assert "related" in detail["message"]
     status = subprocess.run(
@@ -149,6 +151,8 @@ def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> 
     )  # fmt: skip
     assert status.returncode == 0
     assert re.search(r"#\d+ .* degraded .*field coverage lost: related", status.stdout)
+    assert f"run #{runs[0]['id']} parsed no article" in status.stdout
+    assert f"field coverage of run #{runs[1]['id']} (12 articles):" in status.stdout
     line = next(x for x in status.stdout.splitlines() if x.strip().startswith("related "))
     print(status.stdout)
     assert re.search(r"0% \(0/12\)\s+baseline\s+75% over 3 runs\s+LOST", line), status.stdout
