@@ -26,7 +26,7 @@ from cnaspider.feeds import write_feeds
 from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
 from cnaspider.parsing import DRIFT_REASONS
 from cnaspider.runlock import RunLock
-from cnaspider.store import Store
+from cnaspider.store import NOT_WRITABLE, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
     reason = stats.get("finish_reason", "")
     if stats.get("cnaspider/locked"):
         outcome, message = LOCKED, "another cnaspider run holds the lock"
+    elif stats.get("cnaspider/store_error"):
+        outcome, message = FAILED, str(stats["cnaspider/store_error"])
     elif stats.get("cnaspider/output_not_writable") or reason == "output_not_writable":
         outcome, message = FAILED, "the output directory is not writable (read-only or full)"
     elif reason != "finished":
@@ -146,6 +148,7 @@ class CrawlReport:
                 self.lock = None
                 assert crawler.stats is not None
                 crawler.stats.set_value("cnaspider/locked", 1)
+        self.store_usable = self._check_store()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -156,16 +159,35 @@ class CrawlReport:
             raise NotConfigured("not a crawl (scrapy check)")
         return cls(crawler)
 
-    def spider_opened(self, spider: Spider) -> None:
+    def _check_store(self) -> bool:
+        """Open the store once, reading every page, before anything is requested.
+
+        A damaged, unwritable or busy store stops the crawl (the spider reads the
+        stats below) with one line saying which and what to do; nothing is
+        written into it or beside it but ``last-crawl.json``.
+        """
         stats = self.crawler.stats
-        if stats and (
-            stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable")
-        ):
+        assert stats is not None
+        if stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable"):
+            return False
+        try:
+            Store(self.paths.state_db, check=True).close()
+        except StoreError as exc:
+            logger.error("%s", exc)
+            stats.set_value("cnaspider/store_error", str(exc))
+            stats.set_value(f"cnaspider/store_{exc.kind}", 1)
+            if exc.kind == NOT_WRITABLE:
+                stats.set_value("cnaspider/output_not_writable", 1)
+            return False
+        return True
+
+    def spider_opened(self, spider: Spider) -> None:
+        if not self.store_usable:
             return
         try:
             with Store(self.paths.state_db) as store:
                 self.run_id = store.start_run()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -190,7 +212,7 @@ class CrawlReport:
             try:
                 with Store(self.paths.state_db) as store:
                     bases = coverage.baselines(store, self.run_id)
-            except (OSError, sqlite3.Error) as exc:
+            except (OSError, sqlite3.Error, StoreError) as exc:
                 logger.error("cannot read the coverage history in %s: %s", self.paths.state_db, exc)
             losses = coverage.judge_coverage(current, bases)
             verdict = apply_coverage(verdict, losses)
@@ -203,37 +225,53 @@ class CrawlReport:
             "stats": stats,
         }
         try:
-            if verdict["outcome"] != LOCKED:
-                try:
-                    report["feeds"] = self._write_feeds()
-                except OSError as exc:
-                    logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
-                    verdict["outcome"] = report["outcome"] = FAILED
-                    verdict["message"] = report["message"] = f"feeds not written: {exc}"
-                with Store(self.paths.state_db) as store:
-                    if self.run_id:
-                        coverage.record(store, self.run_id, current, losses)
-                    store.finish_run(
-                        self.run_id,
-                        verdict["outcome"],
-                        new=verdict["new"],
-                        updated=verdict["updated"],
-                        refused=verdict["refused"],
-                        errors=verdict["errors"],
-                        detail={
-                            "message": verdict["message"],
-                            "coverage_lost": [loss.to_dict() for loss in losses],
-                            "stats": stats,
-                        },
-                    )
+            if verdict["outcome"] != LOCKED and self.store_usable:
+                self._record(report, verdict, stats, current, losses)
             self._write_report(report)
-        except (OSError, sqlite3.Error) as exc:
-            logger.error("cannot record the run in %s: %s", self.paths.state_dir, exc)
+        except OSError as exc:
+            logger.error("cannot write %s: %s", self.paths.last_crawl, exc)
         finally:
             if self.lock:
                 self.lock.release()
         log = logger.info if verdict["outcome"] == OK else logger.warning
         log("crawl outcome: %s (%s)", verdict["outcome"], verdict["message"])
+
+    def _record(
+        self,
+        report: dict[str, Any],
+        verdict: dict[str, Any],
+        stats: dict[str, Any],
+        current: Any,
+        losses: list[Loss],
+    ) -> None:
+        """Write the feeds and the run's end into the store (each failure logged, not raised)."""
+        if not stats.get("cnaspider/store_error"):
+            # A missing store would give empty feeds: the old ones stay as they are.
+            try:
+                report["feeds"] = self._write_feeds()
+            except (OSError, sqlite3.Error, StoreError) as exc:
+                logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
+                verdict["outcome"] = report["outcome"] = FAILED
+                verdict["message"] = report["message"] = f"feeds not written: {exc}"
+        try:
+            with Store(self.paths.state_db) as store:
+                if self.run_id:
+                    coverage.record(store, self.run_id, current, losses)
+                store.finish_run(
+                    self.run_id,
+                    verdict["outcome"],
+                    new=verdict["new"],
+                    updated=verdict["updated"],
+                    refused=verdict["refused"],
+                    errors=verdict["errors"],
+                    detail={
+                        "message": verdict["message"],
+                        "coverage_lost": [loss.to_dict() for loss in losses],
+                        "stats": stats,
+                    },
+                )
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
     def _write_feeds(self) -> dict[str, Any] | None:
         settings = self.crawler.settings

@@ -248,6 +248,20 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def _has_entries(path: Path) -> bool:
+    """True when the feed file at ``path`` holds at least one entry (any of the three formats)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if path.suffix == ".json":
+        try:
+            return bool(json.loads(data).get("items"))
+        except (ValueError, AttributeError):
+            return False
+    return b"<entry>" in data or b"<item>" in data
+
+
 def render_feeds(
     articles: Sequence[Article],
     *,
@@ -280,7 +294,8 @@ def write_feeds(
     """Write atom.xml, rss.xml and feed.json for the ``limit`` newest stored articles.
 
     Reads only ``store.newest(limit)``, so the cost does not grow with the
-    archive. Returns ``{"entries", "updated", "files": {name: {"path", "bytes",
+    archive. An empty store never replaces a feed that has entries (the file is
+    kept, ``"kept": True``). Returns ``{"entries", "updated", "files": {name: {"path", "bytes",
     "changed"}}}``.
     """
     out = Path(output_dir)
@@ -291,10 +306,13 @@ def write_feeds(
     files = {}
     for name, data in rendered.items():
         path = out / name
+        # An empty store (deleted, truncated) must not empty the feeds readers follow.
+        kept = not articles and _has_entries(path)
         files[name] = {
             "path": str(path),
-            "bytes": len(data),
-            "changed": _write_if_changed(path, data),
+            "bytes": path.stat().st_size if kept else len(data),
+            "changed": False if kept else _write_if_changed(path, data),
+            **({"kept": True} if kept else {}),
         }
     newest = max((_taipei(a.modified) for a in articles), default=None)
     return {

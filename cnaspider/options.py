@@ -162,6 +162,7 @@ SPIDER_ARGUMENTS: tuple[Option, ...] = (
     Option("base_url", HTTP_URL, SITE_URL, "where the whole crawl goes (e.g. a local copy)"),
     Option("api_pages", whole(0, 50), 0, "extra list pages through the WNewsList API"),
     Option("refresh_hours", number(0, 1_000_000), 0.0, "refetch listed articles this young"),
+    Option("recover", BOOLEAN, False, "fetch only the articles of posts the store lacks"),
 )
 # Set by Scrapyd on every job; not ours, but never a mistake.
 PASSED_THROUGH = frozenset({"_job"})

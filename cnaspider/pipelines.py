@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 from typing import Any
@@ -15,8 +16,8 @@ from twisted.python.threadpool import ThreadPool
 from cnaspider.config import Paths, post_style
 from cnaspider.coverage import count_article
 from cnaspider.items import Article
-from cnaspider.post import PostStyle, write_post
-from cnaspider.store import Store
+from cnaspider.post import PostStyle, render_post, write_post
+from cnaspider.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ class PostPipeline:
     def open_spider(self) -> None:
         try:
             self.store = Store(self.paths.state_db, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            # The spider closes itself for the same reason before any item arrives.
-            logger.error("cannot open the store %s: %s", self.paths.state_db, exc)
+        except StoreError as exc:
+            # CrawlReport has said why in one line, and the spider closes before any item.
+            logger.debug("no store: %s", exc)
             return
         self.writer = ThreadPool(minthreads=1, maxthreads=1, name="cnaspider-writer")
         self.writer.start()
@@ -105,11 +106,27 @@ class PostPipeline:
 
     def _save(self, store: Store, item: Article) -> tuple[str, bool, str]:
         """Post, then row (in the writer thread); return (status, post changed, post path)."""
+        kept = item.found_via.get("recovered_post")
+        if kept and (self.paths.output_dir / kept).is_file():
+            return self._save_recovered(store, item, str(kept))
         old = store.get(item.id)
         path, changed = write_post(self.paths.posts_dir, item, self.style)
         relative = str(path.relative_to(self.paths.output_dir))
-        status = store.save(item, relative)
+        status = store.save(
+            item, relative, written_sha=hashlib.sha256(path.read_bytes()).hexdigest()
+        )
         # The published day can move when CNA corrects a time; never keep two posts.
         if old and old.post_path and old.post_path != relative:
             (self.paths.output_dir / old.post_path).unlink(missing_ok=True)
         return status, changed, relative
+
+    def _save_recovered(self, store: Store, item: Article, post_path: str) -> tuple[str, bool, str]:
+        """A recovery keeps the post on disk as it is and points the new row at it.
+
+        Its bytes count as cnaspider's own only when they are what the store
+        would write now; otherwise a rebuild lists the post instead of replacing it.
+        """
+        data = (self.paths.output_dir / post_path).read_bytes()
+        same = data == render_post(item, self.style).encode("utf-8")
+        sha = hashlib.sha256(data).hexdigest() if same else None
+        return store.save(item, post_path, written_sha=sha), False, post_path

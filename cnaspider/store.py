@@ -7,6 +7,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,21 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- Article URLs that redirected to another article: the alias id is never
+-- requested again; a link to it is followed to the target instead.
+CREATE TABLE IF NOT EXISTS aliases (
+    id         TEXT PRIMARY KEY,
+    target_id  TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+-- The bytes cnaspider last wrote to each post (SHA-256): a post that differs
+-- from them was edited by hand, and a rebuild keeps it unless forced.
+CREATE TABLE IF NOT EXISTS written_posts (
+    post_path TEXT PRIMARY KEY,
+    sha256    TEXT NOT NULL,
+    written   TEXT NOT NULL
+);
 """
 
 # Refusal reasons that no later run can cure: the id is not requested again.
@@ -116,30 +132,150 @@ class StoredArticle:
     content_hash: str
 
 
+DAMAGED = "damaged"
+NOT_WRITABLE = "not_writable"
+MISSING = "missing"
+LOST = "lost"  # missing or empty while the posts it wrote remain (cnaspider.recovery)
+BUSY = "busy"
+
+# SQLite's primary result codes, by kind of trouble (sqlite3.Error.sqlite_errorname).
+_DAMAGE_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FORMAT")
+_BUSY_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED")
+# Columns every cnaspider store has; a valid SQLite file without them is not a store.
+_REQUIRED_COLUMNS = {"id", "url", "data", "post_path", "content_hash", "published"}
+
+
+class StoreError(Exception):
+    """The store cannot be used: ``kind`` is DAMAGED, NOT_WRITABLE, MISSING or BUSY.
+
+    ``str()`` is one line naming the file, what is wrong and what to do.
+    """
+
+    def __init__(self, kind: str, path: Path, detail: str) -> None:
+        self.kind = kind
+        self.path = path
+        self.detail = detail
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """The one line for the user."""
+        where = str(self.path)
+        if self.kind == DAMAGED:
+            return (
+                f"the store {where} is damaged ({self.detail}); it was left as it is: rebuild it"
+                " from the posts with `python -m cnaspider.rebuild --recover` (which keeps the"
+                " damaged file aside), or restore it from a backup"
+            )
+        if self.kind == MISSING:
+            return f"no store at {where} ({self.detail})"
+        if self.kind == LOST:
+            return self.detail
+        if self.kind == BUSY:
+            return (
+                f"the store {where} is locked by another process ({self.detail}); try again later"
+            )
+        return (
+            f"the store {where} is not writable ({self.detail}): the output directory is"
+            " read-only or full; make it writable (or free space) and run again"
+        )
+
+
+def classify(exc: BaseException, path: Path) -> StoreError:
+    """The :class:`StoreError` for an exception raised while using the store at ``path``."""
+    if isinstance(exc, StoreError):
+        return exc
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorname", "") or ""
+        if code.startswith(_DAMAGE_CODES) or "malformed" in detail or "not a database" in detail:
+            return StoreError(DAMAGED, path, detail)
+        if code.startswith(_BUSY_CODES):
+            return StoreError(BUSY, path, detail)
+    return StoreError(NOT_WRITABLE, path, detail)
+
+
 class Store:
     """An SQLite file holding every article seen, foreign posts and run history.
 
-    Writes are committed per call, so a crash loses at most the call in flight.
+    Each write is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so a crash
+    loses at most the call in flight and never leaves half of one.
     """
 
-    def __init__(self, path: Path | str, *, check_same_thread: bool = True) -> None:
-        """Open (creating if needed) the store at ``path``.
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        check_same_thread: bool = True,
+        readonly: bool = False,
+        check: bool = False,
+    ) -> None:
+        """Open (creating if needed) the store at ``path``; raise :class:`StoreError`.
 
         ``check_same_thread=False`` lets one other thread own the connection after it is
         opened here; the caller must make sure only one thread uses it at a time.
+        ``readonly`` opens an existing store without writing anything (also in a
+        read-only directory); ``check`` also reads every page (``PRAGMA quick_check``),
+        for commands that start work on the store.
         """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(
-            self.path, timeout=30, isolation_level=None, check_same_thread=check_same_thread
-        )
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
-        self.db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
+        self.readonly = readonly
+        try:
+            self.db = self._connect(check_same_thread)
+        except (OSError, sqlite3.Error) as exc:
+            raise classify(exc, self.path) from exc
+        try:
+            self._prepare(check)
+        except (OSError, sqlite3.Error) as exc:
+            self.db.close()
+            raise classify(exc, self.path) from exc
+        except StoreError:
+            self.db.close()
+            raise
+
+    def _connect(self, check_same_thread: bool) -> sqlite3.Connection:
+        if not self.readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=check_same_thread
+            )
+        if not self.path.is_file():
+            raise StoreError(MISSING, self.path, "no such file")
+        uri = self.path.resolve().as_uri()
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        try:
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            return db
+        except sqlite3.OperationalError:
+            # A WAL store in a directory we cannot write (no -shm to create): read the
+            # main file as it is, without locks (its last checkpoint).
+            db.close()
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+    def _prepare(self, check: bool) -> None:
+        if not self.readonly:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            # One transaction: a store is never left with half of its tables.
+            try:
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE;{_SCHEMA}INSERT OR IGNORE INTO meta (key, value)"
+                    f" VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+                )
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        if not columns and self.readonly and self.path.stat().st_size == 0:
+            raise StoreError(MISSING, self.path, "the file is empty")
+        if not columns >= _REQUIRED_COLUMNS:
+            raise StoreError(
+                DAMAGED, self.path, "not a cnaspider store: no articles table with its columns"
+            )
+        if check:
+            result = self.db.execute("PRAGMA quick_check(1)").fetchone()
+            if not result or result[0] != "ok":
+                raise StoreError(DAMAGED, self.path, f"integrity check: {result and result[0]}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -150,6 +286,26 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: every statement inside commits together or not at all.
+
+        ``with connection:`` does nothing under ``isolation_level=None`` (autocommit):
+        each statement would commit on its own. ``BEGIN IMMEDIATE`` takes the write
+        lock up front, so a read-then-write inside cannot race another writer.
+        Nested use joins the outer transaction.
+        """
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # --- articles -------------------------------------------------------------
 
@@ -178,7 +334,7 @@ class Store:
     def record_refusal(self, ident: str, url: str, reason: str) -> None:
         """Remember that ``ident`` was refused (and why)."""
         now = now_iso()
-        with self.db:
+        with self.transaction():
             self.db.execute(
                 "INSERT INTO refusals (id, url, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, url = excluded.url,"
@@ -194,12 +350,20 @@ class Store:
         ).fetchone()
         return _stored(row) if row else None
 
-    def save(self, article: Article, post_path: str | None) -> str:
-        """Insert or update ``article``; return NEW, UPDATED or UNCHANGED."""
+    def save(
+        self, article: Article, post_path: str | None, *, written_sha: str | None = None
+    ) -> str:
+        """Insert or update ``article``; return NEW, UPDATED or UNCHANGED.
+
+        ``written_sha``: the SHA-256 of the post bytes just written to ``post_path``,
+        recorded in the same transaction as the row.
+        """
         data = article.to_dict()
         digest = content_hash(data)
         now = now_iso()
-        with self.db:
+        with self.transaction():
+            if written_sha and post_path:
+                self.note_written(post_path, written_sha)
             old = self.db.execute(
                 "SELECT content_hash FROM articles WHERE id = ?", (article.id,)
             ).fetchone()
@@ -271,18 +435,64 @@ class Store:
         """Record a post on disk not written by this store; False if the id was known."""
         if self.is_known(ident):
             return False
-        with self.db:
+        with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO foreign_posts (id, post_path) VALUES (?, ?)",
                 (ident, post_path),
             )
         return True
 
+    def foreign_ids(self) -> set[str]:
+        """Ids of the posts on disk that this store did not write."""
+        return {r[0] for r in self.db.execute("SELECT id FROM foreign_posts")}
+
+    def is_empty(self) -> bool:
+        """True when the store knows no article, foreign post or refusal (a new store)."""
+        row = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM articles) OR EXISTS (SELECT 1 FROM foreign_posts)"
+            " OR EXISTS (SELECT 1 FROM refusals)"
+        ).fetchone()
+        return not row[0]
+
+    def add_alias(self, ident: str, target_id: str, target_url: str) -> bool:
+        """Remember that article ``ident`` redirects to ``target_id``; False if already known."""
+        if ident == target_id:
+            return False
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO aliases (id, target_id, target_url, first_seen)"
+                " VALUES (?, ?, ?, ?)",
+                (ident, target_id, target_url, now_iso()),
+            )
+        return cur.rowcount > 0
+
+    def aliases(self) -> dict[str, tuple[str, str]]:
+        """Every alias: ``{id: (target id, target URL)}``."""
+        rows = self.db.execute("SELECT id, target_id, target_url FROM aliases")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def note_written(self, post_path: str, sha256: str) -> None:
+        """Record the SHA-256 of the bytes cnaspider just wrote to ``post_path``."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO written_posts (post_path, sha256, written) VALUES (?, ?, ?)"
+                " ON CONFLICT(post_path) DO UPDATE SET sha256 = excluded.sha256,"
+                " written = excluded.written",
+                (post_path, sha256, now_iso()),
+            )
+
+    def written_sha(self, post_path: str) -> str | None:
+        """The SHA-256 of what cnaspider last wrote to ``post_path``, if recorded."""
+        row = self.db.execute(
+            "SELECT sha256 FROM written_posts WHERE post_path = ?", (post_path,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     # --- runs -----------------------------------------------------------------
 
     def start_run(self) -> int:
         """Record the start of a run; return its id."""
-        with self.db:
+        with self.transaction():
             cur = self.db.execute("INSERT INTO runs (started) VALUES (?)", (now_iso(),))
         return int(cur.lastrowid or 0)
 
@@ -298,7 +508,7 @@ class Store:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Record how a run ended."""
-        with self.db:
+        with self.transaction():
             self.db.execute(
                 "UPDATE runs SET finished=?, outcome=?, new=?, updated=?, refused=?, errors=?,"
                 " detail=? WHERE id=?",

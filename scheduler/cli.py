@@ -22,7 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from cnaspider.config import DEFAULT_OUTPUT_DIR
 from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
 from cnaspider.parsing import TAIPEI
+from cnaspider.recovery import lost_store
 from cnaspider.runlock import RunLock
+from cnaspider.store import Store, StoreError
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -255,8 +257,22 @@ def _report(result: RunResult) -> None:
     log.log(level, "%s", result.summary())
 
 
+def output_problem(config: RunConfig, must_exist: bool) -> str | None:
+    """Why ``--output`` cannot be used (checked before anything is created), or None."""
+    out = config.output_dir
+    if out.exists() and not out.is_dir():
+        return f"--output {out} is not a directory; give the site's directory"
+    if must_exist and not out.is_dir():
+        return f"no output directory {out}; run a crawl first (python -m scheduler once)"
+    return None
+
+
 def cmd_once(config: RunConfig) -> int:
     """One locked crawl and the feeds; the exit code tells how it went."""
+    problem = output_problem(config, must_exist=False)
+    if problem:
+        print(f"scheduler: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     runner = Runner(config)
     _on_signals(runner.stop)
     result = runner.run_once()
@@ -362,22 +378,49 @@ def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
 
 def cmd_feed(config: RunConfig) -> int:
     """Regenerate the feeds now, unless a run is in progress (it will write them)."""
-    lock = RunLock(config.paths.lock)
-    if not lock.acquire():
+    paths = config.paths
+    problem = output_problem(config, must_exist=True)
+    if problem is None and not paths.state_db.exists():
+        problem = lost_store(paths, None, "the feeds were left as they are") or (
+            f"no store at {paths.state_db}; run a crawl first"
+        )
+    if problem:
+        print(f"scheduler: {problem}", file=sys.stderr)
+        return EXIT_USAGE if "not a directory" in problem else EXIT_FAILED
+    lock = RunLock(paths.lock)
+    try:
+        acquired = lock.acquire()
+    except OSError as exc:
         print(
-            f"scheduler: a run holds {config.paths.lock} (pid {lock.holder() or '?'});"
+            f"scheduler: the output directory {paths.output_dir} is not writable ({exc});"
+            " the feeds were left as they are",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not acquired:
+        print(
+            f"scheduler: a run holds {paths.lock} (pid {lock.holder() or '?'});"
             " it writes the feeds when it ends",
             file=sys.stderr,
         )
         return EXIT_LOCKED
     try:
-        if not config.paths.state_db.exists():
-            print(
-                f"scheduler: no store at {config.paths.state_db}; run a crawl first",
-                file=sys.stderr,
-            )
+        with Store(paths.state_db, check=True) as store:
+            lost = lost_store(paths, store, "the feeds were left as they are")
+        if lost:
+            print(f"scheduler: {lost}", file=sys.stderr)
             return EXIT_FAILED
         report = Runner(config).write_feeds()
+    except StoreError as exc:
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(
+            f"scheduler: cannot write the feeds into {paths.output_dir} ({exc});"
+            " the old ones are unchanged",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     finally:
         lock.release()
     for name, info in report["files"].items():
@@ -409,5 +452,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(config, args)
     if args.command == "feed":
         return cmd_feed(config)
-    print(status_text(config.output_dir, args.runs, args.items, config.overrides.get("STATE_DB")))
+    problem = output_problem(config, must_exist=False)
+    if problem:
+        print(f"scheduler: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = status_text(
+            config.output_dir, args.runs, args.items, config.overrides.get("STATE_DB")
+        )
+    except StoreError as exc:
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(text)
     return EXIT_OK

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,8 +32,9 @@ from cnaspider import coverage
 from cnaspider.config import Paths, post_style
 from cnaspider.feeds import DEFAULT_LIMIT, write_feeds
 from cnaspider.parsing import TAIPEI
+from cnaspider.recovery import lost_store
 from cnaspider.runlock import RunLock
-from cnaspider.store import Store
+from cnaspider.store import LOST, MISSING, Store, StoreError, classify
 
 log = logging.getLogger("scheduler")
 
@@ -241,7 +243,16 @@ class Runner:
         started = time.monotonic()
         paths = self.config.paths
         lock = RunLock(paths.lock)
-        if not lock.acquire():
+        try:
+            acquired = lock.acquire()
+        except OSError as exc:
+            return RunResult(
+                FAILED,
+                f"the output directory {paths.output_dir} is not writable ({exc}); nothing was"
+                " done: make it writable (or free space) and run again",
+                EXIT_FAILED,
+            )
+        if not acquired:
             holder = lock.holder()
             return RunResult(
                 LOCKED,
@@ -254,10 +265,18 @@ class Runner:
         try:
             if self.stopping:
                 return self._interrupted(started)
+            try:
+                # A damaged store is reported before anything is requested, and left as it is.
+                Store(paths.state_db, check=True).close()
+            except StoreError as exc:
+                return RunResult(FAILED, str(exc), EXIT_FAILED)
             result = self._crawl(paths, lock)
             if result.outcome != INTERRUPTED:
                 # Also after a failed crawl: the store may hold what it saved before failing.
-                result.feeds = self.write_feeds()
+                try:
+                    result.feeds = self.write_feeds()
+                except (OSError, sqlite3.Error, StoreError) as exc:
+                    result.message += f"; feeds not written: {exc}"
             result.duration = time.monotonic() - started
             return result
         finally:
@@ -386,7 +405,16 @@ class Runner:
     def _record(
         self, paths: Paths, before: int, result: RunResult, report: dict[str, Any] | None
     ) -> None:
-        """Make the run history tell what happened when the crawl could not (or judged milder)."""
+        """Make the run history tell what happened (logged, not raised, when it cannot)."""
+        try:
+            self._record_in_store(paths, before, result, report)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            log.error("cannot record the run in %s: %s", paths.state_db, exc)
+
+    def _record_in_store(
+        self, paths: Paths, before: int, result: RunResult, report: dict[str, Any] | None
+    ) -> None:
+        """Complete the run history when the crawl could not (or judged milder)."""
         with Store(paths.state_db) as store:
             runs = {r["id"]: r for r in store.last_runs(20) if r["id"] > before}
             row = runs.get(result.run_id) if result.run_id else None
@@ -425,12 +453,24 @@ def status_text(
     """The last runs and the newest feed items, for ``python -m scheduler status``."""
     paths = Paths.for_output(output_dir, state_db)
     lines = [f"output: {paths.output_dir.resolve()}"]
-    if not paths.state_db.exists():
+    try:
+        # Read-only: status works on a read-only directory and never creates a store.
+        with Store(paths.state_db, readonly=True) as store:
+            lost = lost_store(paths, store)
+            history = store.last_runs(runs)
+            newest = store.newest(items)
+            total = store.count()
+    except StoreError as exc:
+        if exc.kind != MISSING:
+            raise
+        lost = lost_store(paths, None)
+        if lost:
+            raise StoreError(LOST, paths.state_db, lost) from exc
         return "\n".join([*lines, f"no store at {paths.state_db}: nothing has run yet"])
-    with Store(paths.state_db) as store:
-        history = store.last_runs(runs)
-        newest = store.newest(items)
-        total = store.count()
+    except sqlite3.Error as exc:
+        raise classify(exc, paths.state_db) from exc
+    if lost:
+        raise StoreError(LOST, paths.state_db, lost)
     lines.append(f"articles stored: {total}")
     lines.append("last runs (Asia/Taipei, newest first):")
     for r in history:

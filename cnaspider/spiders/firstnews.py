@@ -10,10 +10,8 @@ import codecs
 import datetime as dt
 import json
 import logging
-import os
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import scrapy
@@ -35,7 +33,8 @@ from cnaspider.parsing import (
     parse_list,
 )
 from cnaspider.post import import_existing_posts
-from cnaspider.store import Store
+from cnaspider.recovery import lost_store, to_recover
+from cnaspider.store import Store, StoreError
 from cnaspider.urls import SITE_URL, article_id, normalize_article_url, to_fetch_url, to_site_url
 
 logger = logging.getLogger(__name__)
@@ -63,7 +62,9 @@ class FirstNewsSpider(scrapy.Spider):
     """Crawl CNA first-news lists and follow 延伸閱讀 links to ``related_depth``.
 
     Arguments (``-a name=value``): ``lists``, ``related_depth``, ``base_url``,
-    ``api_pages`` and ``refresh_hours``, with their types, ranges and meanings in
+    ``api_pages``, ``refresh_hours`` and ``recover`` (used by ``python -m
+    cnaspider.rebuild --recover``: read no list, fetch only the articles named by
+    posts that the store lacks), with their types, ranges and meanings in
     :data:`cnaspider.options.SPIDER_ARGUMENTS`; anything else is refused.
     """
 
@@ -83,12 +84,16 @@ class FirstNewsSpider(scrapy.Spider):
         )
         self.api_pages: int = args["api_pages"]
         self.refresh_hours: float = args["refresh_hours"]
+        self.recover: bool = args["recover"]
+        if self.recover:
+            self.related_depth = 0
         # Stored articles young enough to be fetched again when a list shows them
         # (CNA edits headlines and bodies in the first hours).
         self.refreshable: set[str] = set()
         self.store: Store | None = None
-        self.store_error = ""
         self.known: set[str] = set()
+        # Article ids that redirect to another article: {id: (target id, target URL)}.
+        self.aliases: dict[str, tuple[str, str]] = {}
         # Each id seen this run, with the smallest depth it was reached at: an id
         # first reached through a long chain and then from a list must still
         # have its own 延伸閱讀 links followed from the list's depth.
@@ -104,19 +109,8 @@ class FirstNewsSpider(scrapy.Spider):
             record_refused_start(crawler.settings, str(exc))
             raise
         spider = super().from_crawler(crawler, **kwargs)
-        state_db = Paths.from_settings(crawler.settings).state_db
-        if os.environ.get("SCRAPY_CHECK"):
-            # `scrapy check` tests the callbacks on fresh pages: no store, nothing written.
-            crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
-            return spider
-        try:
-            spider.store = Store(state_db)
-        except (OSError, sqlite3.Error) as exc:
-            logger.error(
-                "cannot open the store %s: %s; output directory not writable", state_db, exc
-            )
-            spider.store_error = str(exc)
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider._request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 
     @classmethod
@@ -136,35 +130,82 @@ class FirstNewsSpider(scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, count)
 
+    def _stop(self, reason: str, message: str) -> NoReturn:
+        """Stop before any request: ``message`` is the run's one line (judge_crawl)."""
+        logger.error("%s", message)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("cnaspider/store_error", message)
+            self.crawler.stats.set_value(f"cnaspider/{reason}", 1)
+        raise CloseSpider(reason)
+
     async def start(self) -> AsyncIterator[Any]:
         """Request each list page (and API pages) once the store has been read."""
         stats = self.crawler.stats
-        if self.store_error and stats is not None:
-            stats.set_value("cnaspider/output_not_writable", 1)
-        for blocker in ("locked", "output_not_writable"):
+        # Set by CrawlReport, which takes the lock and checks the store first.
+        for blocker in ("locked", "output_not_writable", "store_error"):
             if stats is not None and stats.get_value(f"cnaspider/{blocker}"):
                 raise CloseSpider(blocker)
-        if self.store is not None:
-            paths = Paths.from_settings(self.settings)
-            stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
-                paths.output_dir
+        paths = Paths.from_settings(self.settings)
+        try:
+            self.store = Store(paths.state_db)
+        except StoreError as exc:
+            self._stop(f"store_{exc.kind}", str(exc))
+        assert self.store is not None
+        if not self.recover:
+            lost = lost_store(
+                paths, self.store, "nothing was fetched and the feeds were left as they are"
             )
-            if stale:
-                logger.warning("removed %d temporary files left by an interrupted run", stale)
-            imported = import_existing_posts(self.store, paths.output_dir)
-            if imported:
-                logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
-                self._inc("cnaspider/posts/recognised", imported)
-            self.known = self.store.known_ids()
-            if self.refresh_hours:
-                cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=self.refresh_hours)
-                self.refreshable = self.store.ids_published_since(cutoff)
+            if lost:
+                self._stop("store_missing", lost)
+        stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
+            paths.output_dir
+        )
+        if stale:
+            logger.warning("removed %d temporary files left by an interrupted run", stale)
+        self.aliases = self.store.aliases()
+        if self.recover:
+            for request in self._recover_requests(paths):
+                yield request
+            return
+        imported = import_existing_posts(self.store, paths.output_dir)
+        if imported:
+            logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
+            self._inc("cnaspider/posts/recognised", imported)
+        self.known = self.store.known_ids()
+        if self.refresh_hours:
+            cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=self.refresh_hours)
+            self.refreshable = self.store.ids_published_since(cutoff)
         for name in self.lists:
             yield scrapy.Request(
                 to_fetch_url(f"{SITE_URL}/list/{name}.aspx", self.base_url),
                 callback=self.parse_list_page,
                 errback=self.list_failed,
                 cb_kwargs={"list_name": name},
+                meta={"handle_httpstatus_list": [404, 410]},
+            )
+
+    def _recover_requests(self, paths: Paths) -> Iterator[scrapy.Request]:
+        """One request per post whose article the store lacks (the post itself is kept)."""
+        assert self.store is not None
+        wanted = to_recover(self.store, paths.output_dir)
+        logger.info("recovering %d articles named by posts in %s", len(wanted), paths.posts_dir)
+        self._inc("cnaspider/recover/wanted", len(wanted))
+        # Counted as list entries so that the run is judged like any other.
+        self._inc("cnaspider/lists/ok")
+        self._inc("cnaspider/lists/entries", len(wanted))
+        for ident, (post_path, url) in sorted(wanted.items()):
+            canonical = normalize_article_url(url)
+            if not canonical:
+                continue
+            self.depths[ident] = 0
+            yield scrapy.Request(
+                to_fetch_url(canonical, self.base_url),
+                callback=self.parse_article_page,
+                errback=self.article_failed,
+                cb_kwargs={
+                    "found_via": {"recovered_post": post_path, "depth": 0},
+                    "requested_id": ident,
+                },
                 meta={"handle_httpstatus_list": [404, 410]},
             )
 
@@ -256,6 +297,10 @@ class FirstNewsSpider(scrapy.Spider):
         if not canonical or not ident:
             self._inc("cnaspider/links/not_followed")
             return
+        if ident in self.aliases:
+            # This URL redirected to another article before: go there directly.
+            self._inc("cnaspider/articles/alias_resolved")
+            ident, canonical = self.aliases[ident]
         depth = int(found_via.get("depth", 0))
         previous = self.depths.get(ident)
         if previous is not None and previous <= depth:
@@ -293,6 +338,8 @@ class FirstNewsSpider(scrapy.Spider):
         @scrapes id url section title published modified paragraphs
         @found id url section title published paragraphs
         """
+        if response.meta.get("redirect_urls"):
+            self._remember_alias(requested_id, response.url)
         try:
             if response.status in (404, 410):
                 raise PageRefused("not_found", f"HTTP {response.status} at {response.url}")
@@ -311,6 +358,8 @@ class FirstNewsSpider(scrapy.Spider):
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
             self._inc("cnaspider/articles/redirected")
+            # A recovered post names the requested id, not this one: it stays foreign.
+            found_via = {k: v for k, v in found_via.items() if k != "recovered_post"}
             if article.id in self.known or article.id in self.depths:
                 self._inc("cnaspider/articles/duplicate")
                 return
@@ -323,6 +372,24 @@ class FirstNewsSpider(scrapy.Spider):
         yield article
         depth = self.depths.get(article.id, int(found_via.get("depth", 0)))
         yield from self._follow_related([link.url for link in article.related], article.id, depth)
+
+    def _remember_alias(self, requested_id: str, final_url: str) -> None:
+        """Record that ``requested_id`` redirected to another article's URL."""
+        target = normalize_article_url(to_site_url(final_url, self.base_url))
+        target_id = article_id(target) if target else None
+        if not target or not target_id or target_id == requested_id:
+            return
+        self.aliases[requested_id] = (target_id, target)
+        if self.store is not None and self.store.add_alias(requested_id, target_id, target):
+            logger.info("%s redirects to %s: remembered as an alias", requested_id, target_id)
+            self._inc("cnaspider/articles/aliased")
+
+    def _request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect to a page already requested is dropped by the duplicate filter:
+        its alias is remembered all the same."""
+        requested_id = (request.cb_kwargs or {}).get("requested_id")
+        if requested_id and request.meta.get("redirect_urls"):
+            self._remember_alias(str(requested_id), request.url)
 
     def _follow_related(self, urls: list[str], ident: str, depth: int) -> Iterator[scrapy.Request]:
         if depth < self.related_depth:
