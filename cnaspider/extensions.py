@@ -104,7 +104,9 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
         outcome, message = FAILED, "could not fetch any list page (site unreachable?)"
     elif drift:
         outcome, message = FAILED, "layout drift: CNA pages no longer match cnaspider's selectors"
-    elif entries > 0 and parsed == 0 and (refused or errors):
+    elif entries > 0 and parsed == 0 and (fault_refused or errors):
+        # Judged by what the run could have done: 404s, expired pages and articles
+        # already known are content, not faults (a run that only met those is ok).
         outcome, message = FAILED, f"lists had {entries} articles but none could be parsed"
     elif errors or fault_refused or stats.get("cnaspider/lists/failed"):
         outcome, message = PARTIAL, "some pages failed; the good ones were saved"

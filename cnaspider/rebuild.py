@@ -149,16 +149,19 @@ def recover(paths: Paths, style: PostStyle, base_url: str, settings: list[str]) 
         missing = to_recover(store, paths.output_dir)
         stored = store.count()
     result = rebuild(paths, style)
-    with Store(paths.state_db) as store:
-        write_feeds(store, paths.output_dir, style=style)
+    if not missing:
+        with Store(paths.state_db) as store:
+            write_feeds(store, paths.output_dir, style=style)
     print(
         f"{stored} articles in the store; {result.rewritten} posts rewritten in {paths.posts_dir}"
     )
     _list_kept(result)
     if missing:
+        # Feeds from a partial store would drop entries readers already have.
         print(
             f"rebuild: {len(missing)} articles could not be fetched (network or site errors);"
-            " their posts are unchanged; run `python -m cnaspider.rebuild --recover` again",
+            " their posts and the feeds are unchanged; run `python -m cnaspider.rebuild"
+            " --recover` again",
             file=sys.stderr,
         )
     return EXIT_KEPT if missing or result.kept else EXIT_OK
