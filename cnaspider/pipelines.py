@@ -16,7 +16,7 @@ from twisted.python.threadpool import ThreadPool
 from cnaspider.config import Paths, post_style
 from cnaspider.coverage import count_article
 from cnaspider.items import Article
-from cnaspider.post import PostStyle, render_post, write_post
+from cnaspider.post import PostStyle, post_filename, render_post, write_post_text
 from cnaspider.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -26,8 +26,10 @@ class PostPipeline:
     """Write the post first and record it second, in one writer thread.
 
     A crash between the two leaves a post without a row, which the next run
-    fetches again and rewrites to the same path; the reverse order could leave
-    a row without its post, which would never be fetched again.
+    fetches again and rewrites to the same path (its path and hash are recorded
+    before it is written, so it is not adopted as an older archive's foreign
+    post); the reverse order could leave a row without its post, which would
+    never be fetched again.
 
     Saving waits on the disk (open, fsync, rename, fsync of the directory, the
     SQLite commit), so it runs in a thread of its own while the reactor goes on
@@ -110,11 +112,14 @@ class PostPipeline:
         if kept and (self.paths.output_dir / kept).is_file():
             return self._save_recovered(store, item, str(kept))
         old = store.get(item.id)
-        path, changed = write_post(self.paths.posts_dir, item, self.style)
+        path = self.paths.posts_dir / post_filename(item)
         relative = str(path.relative_to(self.paths.output_dir))
-        status = store.save(
-            item, relative, written_sha=hashlib.sha256(path.read_bytes()).hexdigest()
-        )
+        text = render_post(item, self.style)
+        # Recorded before the post: a post left without its row by a crash is then
+        # known as cnaspider's own (not adopted as foreign), so its article is fetched again.
+        store.note_written(relative, hashlib.sha256(text.encode("utf-8")).hexdigest())
+        changed = write_post_text(path, text)
+        status = store.save(item, relative)
         # The published day can move when CNA corrects a time; never keep two posts.
         if old and old.post_path and old.post_path != relative:
             (self.paths.output_dir / old.post_path).unlink(missing_ok=True)

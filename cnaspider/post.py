@@ -185,14 +185,18 @@ def write_post(
 ) -> tuple[Path, bool]:
     """Write the post atomically; return its path and whether the file changed."""
     path = posts_dir / post_filename(article)
-    text = render_post(article, style)
+    return path, write_post_text(path, render_post(article, style))
+
+
+def write_post_text(path: Path, text: str) -> bool:
+    """Write a rendered post atomically unless the file already holds it; True if written."""
     try:
         if path.read_text(encoding="utf-8") == text:
-            return path, False
+            return False
     except FileNotFoundError:
         pass
     atomic_write_text(path, text)
-    return path, True
+    return True
 
 
 def read_post_source(path: Path) -> str | None:

@@ -424,10 +424,11 @@ class Store:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
     def post_paths(self) -> set[str]:
-        """Every post path the store knows, its own and foreign."""
+        """Every post path the store knows: its own (also one written just before a
+        crash, without its row yet) and foreign."""
         rows = self.db.execute(
             "SELECT post_path FROM articles WHERE post_path IS NOT NULL"
-            " UNION SELECT post_path FROM foreign_posts"
+            " UNION SELECT post_path FROM foreign_posts UNION SELECT post_path FROM written_posts"
         )
         return {r[0] for r in rows}
 

@@ -155,6 +155,32 @@ def test_recover_refetches_the_posts_articles_politely_and_resumes(tmp_path: Pat
         assert snapshot(out) == before
 
 
+def test_post_left_without_its_row_by_a_crash_is_fetched_again(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    # Found by tests/test_crash.py: a kill between a post's write and its row's commit
+    # made the next run adopt the post as foreign, so its 延伸閱讀 links were never followed.
+    out = tmp_path / "site"
+    assert run_crawl(local_cna.base_url, out).report["outcome"] == "ok"
+    liquid, related = "202609230330", "202308230370"  # a list article and its 延伸閱讀 link
+    with Store(Paths.for_output(out).state_db) as store:
+        # The state that crash leaves: the list article's post is written (and its
+        # path recorded first), its row is not; its related article was not reached.
+        related_post = out / str(store.get(related).post_path)  # type: ignore[union-attr]
+        store.db.execute("DELETE FROM articles WHERE id IN (?, ?)", (liquid, related))
+        store.db.execute(
+            "DELETE FROM written_posts WHERE post_path = ?", (str(related_post.relative_to(out)),)
+        )
+    related_post.unlink()
+    local_cna.clear_log()
+    again = run_crawl(local_cna.base_url, out)
+    assert again.report["outcome"] == "ok", again.log[-2000:]
+    assert related_post.exists()
+    assert any(liquid in p for p in local_cna.article_requests())
+    with Store(Paths.for_output(out).state_db) as store:
+        assert store.get(liquid) is not None and liquid not in store.foreign_ids()
+
+
 # --- case 8: the store overwritten with garbage ---------------------------------------
 
 
