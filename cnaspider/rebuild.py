@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -27,13 +28,8 @@ from pathlib import Path
 from cnaspider.atomic import atomic_write_bytes
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.feeds import write_feeds
-from cnaspider.post import (
-    DEFAULT_IMAGE_PROXY,
-    DEFAULT_SOURCE_LABEL,
-    PostStyle,
-    post_filename,
-    render_post,
-)
+from cnaspider.options import BadOption, check_settings
+from cnaspider.post import PostStyle, post_filename, render_post
 from cnaspider.recovery import lost_store, set_aside, to_recover
 from cnaspider.runlock import RunLock
 from cnaspider.store import DAMAGED, Store, StoreError
@@ -45,6 +41,39 @@ EXIT_KEPT = 3  # done, but some posts were kept as they are (hand-edited, or not
 EXIT_LOCKED = 75
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where to write and how: the crawl's own settings, so feeds come out byte-identical."""
+
+    paths: Paths
+    style: PostStyle
+    feed_limit: int
+    site_url: str
+    settings: list[str]  # the -s pairs, passed on to a recovery crawl
+
+    def write_feeds(self) -> None:
+        with Store(self.paths.state_db) as store:
+            write_feeds(
+                store,
+                self.paths.output_dir,
+                limit=self.feed_limit,
+                site_url=self.site_url,
+                style=self.style,
+            )
+
+
+def project_settings(pairs: list[str]) -> dict[str, object]:
+    """``cnaspider.settings`` with ``-s KEY=VALUE`` pairs on top; BadOption on a bad pair."""
+    module = importlib.import_module("cnaspider.settings")
+    values: dict[str, object] = {k: getattr(module, k) for k in dir(module) if k.isupper()}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadOption(f"-s wants KEY=VALUE, got {pair!r}")
+        values[key.strip()] = value
+    return values
 
 
 @dataclass
@@ -95,29 +124,28 @@ def rebuild(paths: Paths, style: PostStyle, *, force: bool = False) -> RebuildRe
     return result
 
 
-def recover_command(
-    paths: Paths, base_url: str, settings: list[str], style: PostStyle
-) -> list[str]:
+def recover_command(out: Output, base_url: str) -> list[str]:
     """The crawl that fetches again the articles named by posts (run from the repository)."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "firstnews", "-a", "recover=1"]
     if base_url:
         cmd += ["-a", f"base_url={base_url}"]
     pairs = [
-        f"OUTPUT_DIR={paths.output_dir}",
-        f"STATE_DB={paths.state_db}",
+        *out.settings,
+        f"OUTPUT_DIR={out.paths.output_dir}",
+        f"STATE_DB={out.paths.state_db}",
         "CNASPIDER_LOCK=0",  # this command holds it
         "WRITE_FEEDS=0",  # written once, after the posts are reconciled
-        f"SOURCE_LABEL={style.source_label}",
-        f"IMAGE_PROXY={style.image_proxy}",
-        *settings,
+        f"SOURCE_LABEL={out.style.source_label}",
+        f"IMAGE_PROXY={out.style.image_proxy}",
     ]
     for pair in pairs:
         cmd += ["-s", pair]
     return cmd
 
 
-def recover(paths: Paths, style: PostStyle, base_url: str, settings: list[str]) -> int:
+def recover(out: Output, base_url: str) -> int:
     """Set a damaged store aside, fetch the posts' articles again, rebuild; return the exit code."""
+    paths = out.paths
     try:
         Store(paths.state_db, check=True).close()
     except StoreError as exc:
@@ -131,7 +159,7 @@ def recover(paths: Paths, style: PostStyle, base_url: str, settings: list[str]) 
     print(f"recovering {wanted} articles named by posts in {paths.posts_dir}", file=sys.stderr)
     if wanted:
         done = subprocess.run(
-            recover_command(paths, base_url, settings, style),
+            recover_command(out, base_url),
             cwd=REPO_ROOT if (REPO_ROOT / "scrapy.cfg").exists() else None,
             env={"SCRAPY_SETTINGS_MODULE": "cnaspider.settings", **os.environ},
             stdin=subprocess.DEVNULL,
@@ -148,10 +176,9 @@ def recover(paths: Paths, style: PostStyle, base_url: str, settings: list[str]) 
     with Store(paths.state_db) as store:
         missing = to_recover(store, paths.output_dir)
         stored = store.count()
-    result = rebuild(paths, style)
+    result = rebuild(paths, out.style)
     if not missing:
-        with Store(paths.state_db) as store:
-            write_feeds(store, paths.output_dir, style=style)
+        out.write_feeds()
     print(
         f"{stored} articles in the store; {result.rewritten} posts rewritten in {paths.posts_dir}"
     )
@@ -188,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
-    parser.add_argument("--source-label", default=DEFAULT_SOURCE_LABEL)
-    parser.add_argument("--image-proxy", default=DEFAULT_IMAGE_PROXY)
+    parser.add_argument("--source-label", help="default: the SOURCE_LABEL setting")
+    parser.add_argument("--image-proxy", help="default: the IMAGE_PROXY setting; empty for none")
     parser.add_argument(
         "--force", action="store_true", help="also replace posts that were edited by hand"
     )
@@ -208,11 +235,21 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="with --recover: a Scrapy setting for the crawl (repeatable)",
+        help="a setting, as for the crawl (FEED_LIMIT, SITE_URL, …; with --recover also"
+        " Scrapy's); repeatable",
     )
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
-    style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
+    try:
+        values = check_settings(project_settings(args.settings))
+    except BadOption as exc:
+        print(f"rebuild: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    style = PostStyle(
+        source_label=args.source_label or values["SOURCE_LABEL"],
+        image_proxy=values["IMAGE_PROXY"] if args.image_proxy is None else args.image_proxy,
+    )
+    out = Output(paths, style, values["FEED_LIMIT"], values["SITE_URL"], args.settings)
     if not paths.output_dir.is_dir():
         print(f"rebuild: no output directory {paths.output_dir}", file=sys.stderr)
         return EXIT_USAGE
@@ -240,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_LOCKED
     try:
         if args.recover:
-            return recover(paths, style, args.base_url, args.settings)
-        return _rebuild(paths, style, args.force)
+            return recover(out, args.base_url)
+        return _rebuild(out, args.force)
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -252,17 +289,17 @@ def main(argv: list[str] | None = None) -> int:
         lock.release()
 
 
-def _rebuild(paths: Paths, style: PostStyle, force: bool) -> int:
+def _rebuild(out: Output, force: bool) -> int:
+    paths = out.paths
     with Store(paths.state_db, check=True) as store:
         lost = lost_store(paths, store, "nothing was changed")
     if lost:
         print(f"rebuild: {lost}", file=sys.stderr)
         return EXIT_FAILED
-    result = rebuild(paths, style, force=force)
+    result = rebuild(paths, out.style, force=force)
     print(f"{result.checked} posts checked, {result.rewritten} rewritten in {paths.posts_dir}")
     _list_kept(result)
-    with Store(paths.state_db) as store:
-        write_feeds(store, paths.output_dir, style=style)
+    out.write_feeds()
     return EXIT_KEPT if result.kept else EXIT_OK
 
 

@@ -105,6 +105,10 @@ def set_aside(path: Path) -> Path:
     """Rename a damaged store (and its -wal/-shm files) to ``<name>.damaged-<UTC time>``."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while target.exists():  # rename() would replace an earlier damaged copy
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
     for suffix in ("-wal", "-shm"):
         extra = path.with_name(path.name + suffix)
         if extra.exists():

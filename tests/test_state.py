@@ -366,6 +366,25 @@ def test_rebuild_takes_the_lock_and_keeps_hand_edited_posts(
     assert "手動補充" not in edited.read_text(encoding="utf-8")
 
 
+def test_rebuild_writes_the_feeds_with_the_crawls_settings(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    settings = ["-s", "SITE_URL=https://x.test/cna", "-s", "FEED_LIMIT=3"]
+    assert (
+        run_crawl(local_cna.base_url, out, "-a", "related_depth=0", *settings).report["outcome"]
+        == "ok"
+    )
+    before = snapshot(out)
+    assert b"https://x.test/cna/atom.xml" in (out / "atom.xml").read_bytes()
+    done = command("cnaspider.rebuild", "--output", str(out), *settings)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(out) == before  # not rewritten without SITE_URL or with 50 entries
+    bad = command("cnaspider.rebuild", "--output", str(out), "-s", "FEED_LIMIT=abc")
+    one_line_error(bad, "FEED_LIMIT")
+    assert bad.returncode == 2 and snapshot(out) == before
+
+
 # --- case 17: a redirect to another article is remembered -----------------------------
 
 
