@@ -26,7 +26,7 @@ from cnaspider.feeds import write_feeds
 from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
 from cnaspider.parsing import DRIFT_REASONS
 from cnaspider.runlock import RunLock
-from cnaspider.store import NOT_WRITABLE, Store, StoreError
+from cnaspider.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +136,16 @@ class CrawlReport:
             try:
                 acquired = self.lock.acquire()
             except OSError as exc:
-                logger.error("output directory %s is not writable: %s", self.paths.output_dir, exc)
                 assert crawler.stats is not None
                 crawler.stats.set_value("cnaspider/output_not_writable", 1)
+                problem = classify(exc, self.paths.state_db)
+                if problem.kind == BAD_PATH:  # e.g. a file named .state
+                    logger.error("%s", problem)
+                    crawler.stats.set_value("cnaspider/store_error", str(problem))
+                else:
+                    logger.error(
+                        "output directory %s is not writable: %s", self.paths.output_dir, exc
+                    )
                 self.lock = None
                 acquired = True
             if not acquired:

@@ -136,6 +136,7 @@ DAMAGED = "damaged"
 NOT_WRITABLE = "not_writable"
 MISSING = "missing"
 LOST = "lost"  # missing or empty while the posts it wrote remain (cnaspider.recovery)
+BAD_PATH = "bad_path"  # a directory where the file should be, or a file where a directory
 BUSY = "busy"
 
 # SQLite's primary result codes, by kind of trouble (sqlite3.Error.sqlite_errorname).
@@ -170,6 +171,11 @@ class StoreError(Exception):
             return f"no store at {where} ({self.detail})"
         if self.kind == LOST:
             return self.detail
+        if self.kind == BAD_PATH:
+            return (
+                f"the store path {where} cannot be a store ({self.detail}); set STATE_DB"
+                " (or --output) to a file in a directory"
+            )
         if self.kind == BUSY:
             return (
                 f"the store {where} is locked by another process ({self.detail}); try again later"
@@ -185,6 +191,8 @@ def classify(exc: BaseException, path: Path) -> StoreError:
     if isinstance(exc, StoreError):
         return exc
     detail = str(exc) or type(exc).__name__
+    if isinstance(exc, NotADirectoryError | FileExistsError | IsADirectoryError):
+        return StoreError(BAD_PATH, path, detail)
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorname", "") or ""
         if code.startswith(_DAMAGE_CODES) or "malformed" in detail or "not a database" in detail:
@@ -233,6 +241,8 @@ class Store:
             raise
 
     def _connect(self, check_same_thread: bool) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise StoreError(BAD_PATH, self.path, "it is a directory")
         if not self.readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return sqlite3.connect(

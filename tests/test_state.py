@@ -286,6 +286,21 @@ def test_output_that_is_not_a_directory_or_missing(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
+def test_store_path_that_cannot_be_a_store(local_cna: LocalCNA, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / ".state").parent.mkdir(parents=True)
+    (out / ".state").write_text("mine\n")  # a file where cnaspider keeps its directory
+    crawl = run_crawl(local_cna.base_url, out)
+    assert crawl.returncode == 0 and "Traceback" not in crawl.log
+    assert "cannot be a store" in crawl.log and local_cna.article_requests() == []
+    assert (out / ".state").read_text() == "mine\n"
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("status", "feed"):  # STATE_DB naming a directory
+        done = command("scheduler", name, "--output", str(other), "-s", f"STATE_DB={tmp_path}")
+        one_line_error(done, "cannot be a store", "it is a directory")
+
+
 # --- case 10: judged by what the run could have done ----------------------------------
 
 
