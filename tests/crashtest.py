@@ -78,14 +78,32 @@ def crawl_seconds(base_url: str, out: Path) -> float:
     return time.monotonic() - started
 
 
-def kill_at_random(base_url: str, out: Path, rng: random.Random, window: float) -> float:
-    """Start a crawl and SIGKILL it after a random delay within ``window`` seconds."""
+def kill_at_random(
+    base_url: str, out: Path, rng: random.Random, window: float, posts: int = 0
+) -> float:
+    """Start a crawl and SIGKILL it at a random moment; return when (seconds after start).
+
+    With ``posts``, the moment is chosen by progress, not by the clock: the kill
+    comes a random 0-50 ms after a random number of posts (0 to all) is on disk,
+    so kills land before, between and after the post writes however slow the
+    machine is at that moment (a clock-chosen moment missed the writes on a loaded
+    machine). A target of 0 kills after a random delay within ``window``.
+    """
     proc = _start(base_url, out)
-    delay = rng.uniform(0.2, window)
-    time.sleep(delay)
+    started = time.monotonic()
+    target = rng.randint(0, posts) if posts else 0
+    if target == 0:
+        time.sleep(rng.uniform(0.2, window))
+    else:
+        deadline = started + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if len(list((out / "_posts").glob("*.md"))) >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    return delay
+    return time.monotonic() - started
 
 
 def run(kills: int, seed: int = 0) -> dict[str, Any]:
@@ -98,7 +116,7 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
         window = crawl_seconds(server.base_url, Path(tmp) / "calibration")
         for round_ in range(kills):
             out = Path(tmp) / f"run{round_}"
-            kill_at_random(server.base_url, out, rng, window)
+            kill_at_random(server.base_url, out, rng, window, len(expected))
             posts_at_kill.append(len(list((out / "_posts").glob("*.md"))))
             problems += [f"after kill {round_}: {p}" for p in check_output(out)]
             result = run_crawl(server.base_url, out)

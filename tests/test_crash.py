@@ -11,5 +11,6 @@ def test_twenty_random_kills() -> None:
     counts = summary["posts_at_kill"]
     # The kills landed at different moments: before, during and after the writes.
     assert len(set(counts)) >= 3, counts
-    # Kills are spread over one measured crawl, so several cut it between two post writes.
+    # Kills are chosen by progress (a random number of posts on disk), so several cut
+    # the crawl between two post writes.
     assert summary["kills_mid_write"] >= 3, summary
