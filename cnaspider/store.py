@@ -548,7 +548,7 @@ class Store:
         self, run_id: int, rows: list[tuple[str, int, int, dict[str, int], bool]]
     ) -> None:
         """Keep a run's coverage: (field, articles, present, ways, lost) per field."""
-        with self.db:
+        with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO coverage (run_id, field, articles, present, ways, lost)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
