@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -160,8 +161,10 @@ def test_feeds_are_copied_and_advertised(built: dict[str, Any]) -> None:
     assert days == sorted(set(days), reverse=True)
     assert days[0] == newest_first[0].published.astimezone(TAIPEI).strftime("%Y-%m-%d")
     # The feed's links to local posts land on built pages (POST_PERMALINK matches _config.yml).
-    feed = (dest / "feed.json").read_text(encoding="utf-8")
-    for local in re.findall(r'"external_url": "([^"]+)"', feed):
+    feed = json.loads((dest / "feed.json").read_text(encoding="utf-8"))
+    locals_ = [item["url"] for item in feed["items"]]
+    assert len(locals_) == len(built["articles"])
+    for local in locals_:
         assert local.startswith(SITE_URL + "/posts/")
         assert (dest / local[len(SITE_URL) + 1 :] / "index.html").exists()
 
