@@ -10,6 +10,7 @@ serves OUTPUT/_site on 127.0.0.1 and prints its URL. Needs no internet.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import json
@@ -100,10 +101,8 @@ def serve(site: Path, port: int) -> int:
     with httpd:
         print(f"serving {site} at http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
         sys.stdout.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
