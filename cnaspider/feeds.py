@@ -322,14 +322,14 @@ def _json_feed(entries: Sequence[_Entry], site_url: str, style: PostStyle, info:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
+def _write_if_changed(path: Path, data: bytes, durable: bool = True) -> bool:
     """Replace ``path`` atomically unless it already holds ``data``; True if written."""
     try:
         if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, durable=durable)
     return True
 
 
@@ -344,6 +344,7 @@ def render_feeds(
     updated: dt.datetime | None = None,
     local_ids: Collection[str] = (),
     names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
+    cache: dict[str, _Entry] | None = None,
 ) -> dict[str, bytes]:
     """The feed files for ``articles`` (newest first) as ``{file name: bytes}``.
 
@@ -352,7 +353,16 @@ def render_feeds(
     """
     style = style or PostStyle()
     info = info or FeedInfo(title=title, subtitle=subtitle)
-    entries = [_Entry(a, site_url, style, local_ids) for a in articles]
+    entries = []
+    for article in articles:
+        # An article is in the main, its section's and its tags' feeds: cleaned once
+        # per run when the caller keeps a cache (same site, style and store).
+        entry = cache.get(article.id) if cache is not None else None
+        if entry is None:
+            entry = _Entry(article, site_url, style, local_ids)
+            if cache is not None:
+                cache[article.id] = entry
+        entries.append(entry)
     if updated is None:
         updated = max((e.updated for e in entries), default=_EMPTY_UPDATED)
     fg = _feed_generator(entries, site_url, style, info, _taipei(updated))
@@ -388,10 +398,12 @@ def render_stored(
     style: PostStyle | None,
     info: FeedInfo,
     names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
+    cache: dict[str, _Entry] | None = None,
 ) -> dict[str, bytes]:
     """:func:`render_feeds` for stored rows: the feed time and the site's own 延伸閱讀 targets from the store."""
     articles = [r.article for r in rows]
-    wanted = {i for a in articles for link in a.related if (i := article_id(link.url))}
+    fresh = [a for a in articles if cache is None or a.id not in cache]
+    wanted = {i for a in fresh for link in a.related if (i := article_id(link.url))}
     local = store.existing_ids(wanted) if site_url and wanted else set()
     return render_feeds(
         articles,
@@ -401,10 +413,11 @@ def render_stored(
         updated=feed_updated(rows),
         local_ids=local,
         names=names,
+        cache=cache,
     )
 
 
-def write_files(out: Path, rendered: dict[str, bytes]) -> dict[str, Any]:
+def write_files(out: Path, rendered: dict[str, bytes], *, durable: bool = True) -> dict[str, Any]:
     """Write ``rendered`` into ``out`` (only the files whose bytes change); the per-file report."""
     files = {}
     for name, data in rendered.items():
@@ -412,7 +425,7 @@ def write_files(out: Path, rendered: dict[str, bytes]) -> dict[str, Any]:
         files[name] = {
             "path": str(path),
             "bytes": len(data),
-            "changed": _write_if_changed(path, data),
+            "changed": _write_if_changed(path, data, durable),
         }
     return files
 
