@@ -12,12 +12,15 @@
 #
 # The same hook drops the hidden first paragraph ("title ——", from the post's
 # Markdown title line): the layout shows the title, and a page read without the
-# stylesheet (reader modes, feed fetchers) must not show it twice.
+# stylesheet (reader modes, feed fetchers) must not show it twice. And a photo
+# whose alt text is its caption shown just below gets an empty alt: a blocked or
+# broken photo would otherwise show the caption twice.
 require "set"
 
 module CNASpider
   ARTICLE_HREF = %r{href=(["'])https?://(?:www\.|m\.)?cna\.com\.tw/news/[a-z]+/(\d{12})(?:-\d+)?\.aspx(?:[?#][^"']*)?\1}i.freeze
   POST_HEAD = %r{\A(\s*<!--\d+-->\s*)?<p><a href="[^"]*">.*?</a>\s*——</p>\s*}m.freeze
+  CAPTIONED_IMG = %r{(<img [^>]*?)alt="([^"]+)"([^>]*>\s*</div>\s*<div class="picinfo">)\2</div>}.freeze
   CACHE_KEY = "post-ids"
 
   module_function
@@ -65,6 +68,7 @@ module CNASpider
     own = post_id(doc)
     base = doc.site.config["baseurl"].to_s.chomp("/")
     content = doc.content.sub(POST_HEAD, "")
+    content = content.gsub(CAPTIONED_IMG) { "#{$1}alt=\"\"#{$3}#{$2}</div>" }
     doc.content = content.gsub(ARTICLE_HREF) do
       quote = Regexp.last_match(1)
       id = Regexp.last_match(2)
