@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from cnaspider.atomic import atomic_write_text
+from cnaspider.atomic import atomic_write_text, remove_stale_temporaries
 from cnaspider.feeds import ATOM_NAME, JSON_NAME, FeedInfo, render_stored, write_files
 from cnaspider.items import Article
 from cnaspider.parsing import TAIPEI
@@ -51,6 +51,8 @@ DIRS = {SECTION: "sections", TAG: "tags", MONTH: "months"}
 _LABELS = {SECTION: "分類", TAG: "標籤", MONTH: "月份"}
 _HAS_FEEDS = (SECTION, TAG)
 _MAX_SLUG_BYTES = 64
+# More dirty listings than this (a first listing of an archive, new rules) is a backfill.
+_BATCH = 200
 # Names Windows refuses as file names, whatever the extension.
 _RESERVED = {
     "con",
@@ -118,6 +120,8 @@ class _Context:
     feed_limit: int
     # Feed entries rendered in this run, by article id (see feeds.render_feeds).
     entries: dict[str, Any]
+    # fsync each file (a usual run writes a few dozen); a backfill flushes once at the end.
+    durable: bool = True
 
 
 def write_listings(
@@ -130,8 +134,9 @@ def write_listings(
 ) -> dict[str, Any]:
     """Write the pages and feeds of every listing whose articles changed; return counts."""
     queued = store.sync_listings(LISTINGS_VERSION, listing_entries)
-    ctx = _Context(store, Path(output_dir), site_url, style, max(0, int(limit)), {})
     dirty = store.dirty_listings()
+    batch = len(dirty) > _BATCH
+    ctx = _Context(store, Path(output_dir), site_url, style, max(0, int(limit)), {}, not batch)
     pages = feeds = 0
     for kind, key, since in dirty:
         written = _write_listing(ctx, kind, key, since)
@@ -139,7 +144,7 @@ def write_listings(
         feeds += written[1]
     for kind in sorted({kind for kind, _, _ in dirty}):
         pages += _write_index(ctx, kind)
-    if pages or feeds:
+    if batch and (pages or feeds):
         # Thousands of small files at a backfill: one flush for all of them instead
         # of two fsyncs each. A listing stays dirty until its files are on disk.
         os.sync()
@@ -151,6 +156,10 @@ def write_listings(
 def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int, int]:
     """Write one listing's pages (from the first that ``since`` changes) and feeds."""
     folder = ctx.out / listing_path(kind, key)
+    # A killed run may have left temporary files here; this listing is still dirty
+    # because of it, and the run lock is held.
+    for stale_dir in [folder, *folder.glob("page/*")]:
+        remove_stale_temporaries(stale_dir)
     total = ctx.store.listing_count(kind, key)
     if total == 0:
         shutil.rmtree(folder, ignore_errors=True)
@@ -159,7 +168,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
     title = _title(kind, name)
     chunks = -(-total // PAGE_SIZE) if total > PAGE_SIZE else 0
     written = _write_page(
-        folder / "index.html",
+        ctx, folder / "index.html",
         _page(kind, key, title, ctx.store.listing_page(kind, key, PAGE_SIZE), depth=2,
               pager=_landing_pager(chunks)),
     )  # fmt: skip
@@ -172,7 +181,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
         )
         page = _page(kind, key, f"{title}（第 {number} 頁）", rows[::-1], depth=4,
                      pager=_chunk_pager(number, chunks))  # fmt: skip
-        written += _write_page(folder / "page" / str(number) / "index.html", page)
+        written += _write_page(ctx, folder / "page" / str(number) / "index.html", page)
     pages_dir = folder / "page"
     if pages_dir.is_dir():
         for old in pages_dir.iterdir():
@@ -191,7 +200,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
             ctx.store, newest, site_url=ctx.site_url, style=ctx.style, info=info,
             names=(ATOM_NAME, JSON_NAME), cache=ctx.entries,
         )  # fmt: skip
-        written_feeds = write_files(folder, rendered, durable=False)
+        written_feeds = write_files(folder, rendered, durable=ctx.durable)
         feeds = sum(f["changed"] for f in written_feeds.values())
     return written, feeds
 
@@ -250,14 +259,14 @@ def _when(published: str) -> dt.datetime:
     return dt.datetime.fromisoformat(published).astimezone(TAIPEI)
 
 
-def _write_page(path: Path, text: str) -> int:
+def _write_page(ctx: _Context, path: Path, text: str) -> int:
     try:
         if path.read_text(encoding="utf-8") == text:
             return 0
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, text, durable=False)
+    atomic_write_text(path, text, durable=ctx.durable)
     return 1
 
 
@@ -281,4 +290,5 @@ def _write_index(ctx: _Context, kind: str) -> int:
         f"listing: {kind}-index\nrender_with_liquid: false\n---\n"
         f'{note}<ul class="listing-index">\n{items}\n</ul>\n'
     )
-    return _write_page(ctx.out / DIRS[kind] / "index.html", text)
+    remove_stale_temporaries(ctx.out / DIRS[kind])
+    return _write_page(ctx, ctx.out / DIRS[kind] / "index.html", text)

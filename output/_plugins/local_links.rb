@@ -53,14 +53,20 @@ module CNASpider
     changed = previous ? (current.keys.to_set ^ previous) : nil
     return if changed && changed.empty?
 
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    forced = 0
     site.posts.docs.each do |doc|
       hits = linked_ids(doc.content.to_s)
       next if hits.empty?
 
       if changed.nil? ? hits.any? { |id| current.key?(id) } : hits.any? { |id| changed.include?(id) }
         site.regenerator.force(doc.path)
+        forced += 1
       end
     end
+    took = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    Jekyll.logger.info "Local links:", format("%s ids came or went; %d posts to render again (scan %.2f s)",
+                                               changed ? changed.size : "all", forced, took)
   end
 
   def localise(doc)
