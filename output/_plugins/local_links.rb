@@ -55,8 +55,14 @@ module CNASpider
 
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     forced = 0
+    # A plain substring search first (the usual case: a few new ids) spares the
+    # regular expression on posts that cannot link to them.
+    few = changed && changed.size <= 64 ? changed.to_a : nil
     site.posts.docs.each do |doc|
-      hits = linked_ids(doc.content.to_s)
+      content = doc.content.to_s
+      next if few && few.none? { |id| content.include?(id) }
+
+      hits = linked_ids(content)
       next if hits.empty?
 
       if changed.nil? ? hits.any? { |id| current.key?(id) } : hits.any? { |id| changed.include?(id) }
