@@ -66,7 +66,8 @@ module CNASpider
       next if hits.empty?
 
       if changed.nil? ? hits.any? { |id| current.key?(id) } : hits.any? { |id| changed.include?(id) }
-        site.regenerator.force(doc.path)
+        # add, not force: it also records the file, or the next build renders it again.
+        site.regenerator.add(doc.path)
         forced += 1
       end
     end
