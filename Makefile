@@ -1,10 +1,10 @@
-# cnaspider: make run | make demo | make test | make bench
+# cnaspider: make run | make demo | make serve | make test | make bench
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint format bench clean
+.PHONY: run demo serve test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/scrapy crawl firstnews
 
-## Offline demo: serve a local copy of CNA on 127.0.0.1 and crawl it into build/demo/.
+## Offline demo: crawl a local copy of CNA (on 127.0.0.1) into the site in build/demo/,
+## then build it into build/demo/_site when jekyll is installed.
 demo: $(STAMP)
 	$(BIN)/python -m cnaspider.demo --output build/demo
+
+## Serve the demo site (build/demo/_site) on 127.0.0.1 and print its URL.
+PORT ?= 4000
+serve: $(STAMP)
+	$(BIN)/python -m cnaspider.demo --output build/demo --serve --port $(PORT)
 
 ## Lint, type-check and run the whole test suite.
 test: $(STAMP)

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import crawl, feeds, parse_render
+from bench import crawl, feeds, parse_render, site
 
 RESULTS = Path(__file__).parent / "results.json"
 
 
-BENCHMARKS = ("parse_render", "crawl", "memory", "feeds")
+BENCHMARKS = ("parse_render", "crawl", "memory", "feeds", "site")
 
 
 def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
@@ -29,6 +29,7 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
         "feeds": (100, 1000),
         "rounds": 1,
         "parse": 3,
+        "site": (20, 60),
     }
     if not quick:
         sizes = {
@@ -37,6 +38,7 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
             "feeds": (1000, 10000, 100000),
             "rounds": 3,
             "parse": 40,
+            "site": (1000, 10000, 30000),
         }
     results: dict[str, Any] = {
         "machine": {
@@ -54,6 +56,8 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
         results["memory"] = crawl.memory(sizes["memory"])
     if "feeds" in only:
         results["feeds"] = feeds.run(sizes["feeds"], rounds=3 if quick else 15)
+    if "site" in only:
+        results["site"] = site.run(sizes["site"])
     return results
 
 

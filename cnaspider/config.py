@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from cnaspider.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle
 
 DEFAULT_OUTPUT_DIR = "output"
@@ -63,3 +65,27 @@ def post_style(settings: Any) -> PostStyle:
         source_label=settings.get("SOURCE_LABEL") or DEFAULT_SOURCE_LABEL,
         image_proxy="" if proxy in (None, "", "0", "off", "none", False) else str(proxy),
     )
+
+
+SITE_CONFIG = "_config.yml"
+
+
+def site_address(output_dir: Path | str, setting: str | None = "") -> str:
+    """The site's public address (url + baseurl): ``setting`` (SITE_URL) when given, else
+    ``url`` + ``baseurl`` of ``output_dir/_config.yml``; "" when neither says.
+
+    One address for everything that links to the site (feed self links, entry
+    links), so that the feeds and Jekyll never disagree once the site is published.
+    """
+    if setting:
+        return str(setting).rstrip("/")
+    try:
+        with (Path(output_dir) / SITE_CONFIG).open(encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError):
+        return ""
+    if not isinstance(config, dict) or not config.get("url"):
+        return ""
+    url = str(config["url"]).rstrip("/")
+    baseurl = str(config.get("baseurl") or "").strip("/")
+    return f"{url}/{baseurl}" if baseurl else url

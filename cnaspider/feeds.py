@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import json
 import mimetypes
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from cnaspider.atomic import atomic_write_bytes
-from cnaspider.items import Article
+from cnaspider.config import SITE_CONFIG, site_address
+from cnaspider.items import Article, Image, RelatedLink
 from cnaspider.parsing import TAIPEI, summary_text
-from cnaspider.post import PostStyle, _image_url, render_body
-from cnaspider.store import Store
+from cnaspider.post import PostStyle, _image_url
+from cnaspider.store import Store, StoredArticle
 from cnaspider.urls import SITE_URL as CNA_URL
+from cnaspider.urls import article_id
 
 DEFAULT_LIMIT = 50
 ATOM_NAME = "atom.xml"
@@ -44,8 +47,10 @@ POST_PERMALINK = "/posts/{id}/"
 # feed reader must see one id per story whatever section the page shows now.
 # ``firstnews`` matches the earlier generator's links for the same stories.
 ENTRY_ID = CNA_URL + "/news/firstnews/{id}.aspx"
-# Without a site URL the feed still needs a stable id: derived, not random.
-_ANON_FEED_ID = uuid.uuid5(uuid.NAMESPACE_URL, CNA_URL + "/#cnaspider").urn
+# A feed's id is derived from its path on the site, never from the site's
+# address: setting or moving SITE_URL must not make readers see a new feed.
+# The main feed's id is the one it always had without a site URL.
+_FEED_ID_BASE = CNA_URL + "/#cnaspider"
 # A feed with no entries still needs an ``updated``; a fixed time keeps it reproducible.
 _EMPTY_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # XML 1.0 forbids C0 controls except tab/LF/CR, lone surrogates and U+FFFE/U+FFFF;
@@ -63,9 +68,15 @@ def entry_id(article: Article) -> str:
     return ENTRY_ID.format(id=article.id)
 
 
-def post_url(site_url: str, article: Article) -> str:
-    """The article's page on the Jekyll site at ``site_url`` (url + baseurl)."""
-    return site_url.rstrip("/") + POST_PERMALINK.format(id=article.id)
+def post_url(site_url: str, article: Article | str) -> str:
+    """The article's page (an article or its id) on the Jekyll site at ``site_url`` (url + baseurl)."""
+    ident = article if isinstance(article, str) else article.id
+    return site_url.rstrip("/") + POST_PERMALINK.format(id=ident)
+
+
+def feed_id(path: str = "") -> str:
+    """The stable id of the feeds at ``path`` (``""`` for the site's main feeds, else e.g. ``tags/中國/``)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, _FEED_ID_BASE + (f"/{path}" if path else "")).urn
 
 
 def _taipei(when: dt.datetime) -> dt.datetime:
@@ -89,10 +100,54 @@ def _image_type(url: str) -> str:
     return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
 
 
+def _figure(image: Image, style: PostStyle) -> str:
+    # A caption shown under the photo is not repeated as its alt text: a reader
+    # that cannot load the photo would show the same sentence twice.
+    src = html.escape(_image_url(image.src, style.image_proxy), quote=True)
+    caption = image.caption or image.alt
+    alt = "" if caption else image.alt
+    shown = f"<figcaption>{html.escape(caption, quote=False)}</figcaption>" if caption else ""
+    return f'<figure><img src="{src}" alt="{html.escape(alt, quote=True)}">{shown}</figure>'
+
+
+def feed_body(
+    article: Article, style: PostStyle, related_href: Callable[[RelatedLink], str] | None = None
+) -> str:
+    """The article as feed content: plain HTML that reads well without the site's stylesheet.
+
+    The post's markup (CNA's classes, the hidden title line) is for the site; a
+    feed reader gets the photos as figures with captions, the paragraphs and the
+    延伸閱讀 links as a list (``related_href`` picks each link's address: the
+    site's own copy when it has one).
+    """
+    parts: list[str] = []
+    if article.image:
+        parts.append(_figure(article.image, style))
+    inline: dict[int, list[Image]] = {}
+    for item in article.inline_images:
+        inline.setdefault(item.after, []).append(item.image)
+    for index, paragraph in enumerate(article.paragraphs):
+        parts.extend(_figure(i, style) for i in inline.get(index, []))
+        parts.append(f"<p>{paragraph}</p>")
+    for index in sorted(k for k in inline if k >= len(article.paragraphs)):
+        parts.extend(_figure(i, style) for i in inline[index])
+    if article.related:
+        href = related_href or (lambda link: link.url)
+        items = "".join(
+            f'<li><a href="{html.escape(href(link), quote=True)}">'
+            f"{html.escape(link.title, quote=False)}</a></li>"
+            for link in article.related
+        )
+        parts.append(f"<h3>延伸閱讀</h3><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
 class _Entry:
     """Everything a feed says about one article, cleaned once for all three formats."""
 
-    def __init__(self, article: Article, site_url: str, style: PostStyle) -> None:
+    def __init__(
+        self, article: Article, site_url: str, style: PostStyle, local_ids: Collection[str] = ()
+    ) -> None:
         self.id = entry_id(article)
         self.url = article.url
         self.post_url = post_url(site_url, article) if site_url else ""
@@ -104,7 +159,14 @@ class _Entry:
         # The parser's text helpers (lxml) refuse these characters too.
         text = dataclasses.replace(article, paragraphs=[xml_safe(p) for p in article.paragraphs])
         self.summary = xml_safe(summary_text(text))
-        self.content = xml_safe(render_body(text, style))
+
+        def related_href(link: RelatedLink) -> str:
+            ident = article_id(link.url)
+            if site_url and ident and ident in local_ids:
+                return post_url(site_url, ident)
+            return link.url
+
+        self.content = xml_safe(feed_body(text, style, related_href))
         # The same (proxied) address as the <img> in the content, so a reader
         # that cannot reach CNA's image host can show the enclosure too.
         self.image = _image_url(article.image.src, style.image_proxy) if article.image else ""
@@ -129,11 +191,11 @@ class _EntryLinks(BaseEntryExtension):
         if e is None:
             return entry
         if e.post_url:
-            # A second alternate must differ in type or hreflang (RFC 4287 4.1.1).
-            _sub(
-                entry, "link", href=e.post_url, rel="alternate", type="text/html", hreflang=LANGUAGE
-            )
-        _sub(entry, "link", href=e.url, rel="alternate", type="text/html")
+            # The published site is what a reader opens; CNA is the source (RFC 4287 4.2.7.2 "via").
+            _sub(entry, "link", href=e.post_url, rel="alternate", type="text/html")
+            _sub(entry, "link", href=e.url, rel="via", type="text/html")
+        else:
+            _sub(entry, "link", href=e.url, rel="alternate", type="text/html")
         if e.image:
             _sub(entry, "link", href=e.image, rel="enclosure", type=e.image_type, length="0")
         return entry
@@ -142,8 +204,8 @@ class _EntryLinks(BaseEntryExtension):
         e = self.entry
         if e is None:
             return item
-        # RSS has one link: the CNA original (the local post is in Atom and JSON Feed).
-        _sub(item, "link").text = e.url
+        # RSS has one link: the site's post when the site is published, else CNA's page.
+        _sub(item, "link").text = e.post_url or e.url
         if e.image:
             # The length is unknown without fetching the image; RSS readers accept 0.
             _sub(item, "enclosure", url=e.image, length="0", type=e.image_type)
@@ -154,27 +216,39 @@ def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, tag, attrs)
 
 
+@dataclasses.dataclass(frozen=True)
+class FeedInfo:
+    """What identifies one set of feeds: where it lives on the site and what it is called."""
+
+    title: str = FEED_TITLE
+    subtitle: str = FEED_SUBTITLE
+    # The feeds' directory on the site, "" for the root or e.g. "tags/中國/" (ends with "/").
+    path: str = ""
+
+    def address(self, site_url: str, name: str = "") -> str:
+        """The absolute URL of ``name`` in this feed's directory ("" without a site URL)."""
+        base = site_url.rstrip("/")
+        if not base:
+            return ""
+        return f"{base}/{quote(self.path)}{name}"
+
+
 def _feed_generator(
-    entries: Sequence[_Entry], site_url: str, style: PostStyle, title: str, subtitle: str
+    entries: Sequence[_Entry], site_url: str, style: PostStyle, info: FeedInfo, updated: dt.datetime
 ) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("media")
     # RSS <author> must be an e-mail address; dc:creator carries names.
     fg.load_extension("dc", atom=False, rss=True)
-    base = site_url.rstrip("/")
-    fg.id(base + "/" if base else _ANON_FEED_ID)
-    fg.title(xml_safe(title))
-    fg.subtitle(xml_safe(subtitle))
+    fg.id(feed_id(info.path))
+    fg.title(xml_safe(info.title))
+    fg.subtitle(xml_safe(info.subtitle))
     fg.language(LANGUAGE)
     fg.author({"name": xml_safe(style.source_label)})
     fg.generator("cnaspider")
     fg.register_extension("links", BaseExtension, _EntryLinks)
-    # feedgen's RSS <link> is the last link added: self first, alternate last.
-    if base:
-        fg.link(href=f"{base}/{ATOM_NAME}", rel="self", type="application/atom+xml")
-    fg.link(href=base + "/" if base else CNA_URL + "/", rel="alternate", type="text/html")
-    # Not the build time (feedgen's default): the feed changes only when an entry does.
-    fg.updated(max((e.updated for e in entries), default=_EMPTY_UPDATED))
+    _set_links(fg, site_url, info, ATOM_NAME, "application/atom+xml")
+    fg.updated(updated)
     for e in entries:
         # feedgen prepends by default; ``entries`` is already newest first.
         fe = fg.add_entry(order="append")
@@ -197,29 +271,40 @@ def _feed_generator(
     return fg
 
 
+def _set_links(fg: FeedGenerator, site_url: str, info: FeedInfo, name: str, mime: str) -> None:
+    """The feed's own links: itself (``name``) and the page it belongs to."""
+    home = info.address(site_url) or CNA_URL + "/"
+    # feedgen's RSS <link> is the last link added: self first, alternate last.
+    links = [{"href": info.address(site_url, name), "rel": "self", "type": mime}]
+    fg.link(
+        [lk for lk in links if lk["href"]]
+        + [{"href": home, "rel": "alternate", "type": "text/html"}],
+        replace=True,
+    )
+
+
 def _json_time(when: dt.datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
-def _json_feed(
-    entries: Sequence[_Entry], site_url: str, style: PostStyle, title: str, subtitle: str
-) -> bytes:
-    base = site_url.rstrip("/")
+def _json_feed(entries: Sequence[_Entry], site_url: str, style: PostStyle, info: FeedInfo) -> bytes:
     feed: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": xml_safe(title),
-        "description": xml_safe(subtitle),
-        "home_page_url": base + "/" if base else CNA_URL + "/",
+        "title": xml_safe(info.title),
+        "description": xml_safe(info.subtitle),
+        "home_page_url": info.address(site_url) or CNA_URL + "/",
     }
-    if base:
-        feed["feed_url"] = f"{base}/{JSON_NAME}"
+    if site_url:
+        feed["feed_url"] = info.address(site_url, JSON_NAME)
     feed["language"] = LANGUAGE
     feed["authors"] = [{"name": xml_safe(style.source_label)}]
     items = []
     for e in entries:
-        item: dict[str, Any] = {"id": e.id, "url": e.url}
+        # url is what a reader opens: the site's post when published; CNA's page is then the
+        # "page elsewhere" (JSON Feed 1.1 external_url).
+        item: dict[str, Any] = {"id": e.id, "url": e.post_url or e.url}
         if e.post_url:
-            item["external_url"] = e.post_url
+            item["external_url"] = e.url
         item.update(
             title=e.title,
             content_html=e.content,
@@ -237,14 +322,14 @@ def _json_feed(
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
+def _write_if_changed(path: Path, data: bytes, durable: bool = True) -> bool:
     """Replace ``path`` atomically unless it already holds ``data``; True if written."""
     try:
         if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, durable=durable)
     return True
 
 
@@ -269,16 +354,102 @@ def render_feeds(
     style: PostStyle | None = None,
     title: str = FEED_TITLE,
     subtitle: str = FEED_SUBTITLE,
+    info: FeedInfo | None = None,
+    updated: dt.datetime | None = None,
+    local_ids: Collection[str] = (),
+    names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
+    cache: dict[str, _Entry] | None = None,
 ) -> dict[str, bytes]:
-    """The three feed files for ``articles`` (newest first) as ``{file name: bytes}``."""
+    """The feed files for ``articles`` (newest first) as ``{file name: bytes}``.
+
+    ``updated`` is the feed-level time (default: the newest entry's); ``local_ids``
+    are the ids the site has a post for (延伸閱讀 links to them go to the site).
+    """
     style = style or PostStyle()
-    entries = [_Entry(a, site_url, style) for a in articles]
-    fg = _feed_generator(entries, site_url, style, title, subtitle)
-    return {
-        ATOM_NAME: fg.atom_str(pretty=True, encoding="UTF-8"),
-        RSS_NAME: fg.rss_str(pretty=True, encoding="UTF-8"),
-        JSON_NAME: _json_feed(entries, site_url, style, title, subtitle),
-    }
+    info = info or FeedInfo(title=title, subtitle=subtitle)
+    entries = []
+    for article in articles:
+        # An article is in the main, its section's and its tags' feeds: cleaned once
+        # per run when the caller keeps a cache (same site, style and store).
+        entry = cache.get(article.id) if cache is not None else None
+        if entry is None:
+            entry = _Entry(article, site_url, style, local_ids)
+            if cache is not None:
+                cache[article.id] = entry
+        entries.append(entry)
+    if updated is None:
+        updated = max((e.updated for e in entries), default=_EMPTY_UPDATED)
+    fg = _feed_generator(entries, site_url, style, info, _taipei(updated))
+    out: dict[str, bytes] = {}
+    if ATOM_NAME in names:
+        out[ATOM_NAME] = fg.atom_str(pretty=True, encoding="UTF-8")
+    if RSS_NAME in names:
+        # One generator, two files: each file's self link must be itself.
+        _set_links(fg, site_url, info, RSS_NAME, "application/rss+xml")
+        out[RSS_NAME] = fg.rss_str(pretty=True, encoding="UTF-8")
+    if JSON_NAME in names:
+        out[JSON_NAME] = _json_feed(entries, site_url, style, info)
+    return out
+
+
+def feed_updated(rows: Sequence[StoredArticle]) -> dt.datetime:
+    """The feed-level time: the latest moment an entry changed or entered the store.
+
+    Not the newest entry's time alone: an older article added (or one pushed
+    out) changes the feed without a newer entry time. From the store, never the
+    clock, so the same store gives the same bytes.
+    """
+    times = [r.article.modified for r in rows]
+    times += [dt.datetime.fromisoformat(r.first_seen) for r in rows if r.first_seen]
+    return max((_taipei(t) for t in times), default=_EMPTY_UPDATED)
+
+
+def render_stored(
+    store: Store,
+    rows: Sequence[StoredArticle],
+    *,
+    site_url: str,
+    style: PostStyle | None,
+    info: FeedInfo,
+    names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
+    cache: dict[str, _Entry] | None = None,
+) -> dict[str, bytes]:
+    """:func:`render_feeds` for stored rows: the feed time and the site's own 延伸閱讀 targets from the store."""
+    articles = [r.article for r in rows]
+    fresh = [a for a in articles if cache is None or a.id not in cache]
+    wanted = {i for a in fresh for link in a.related if (i := article_id(link.url))}
+    local = store.existing_ids(wanted) if site_url and wanted else set()
+    return render_feeds(
+        articles,
+        site_url=site_url,
+        style=style,
+        info=info,
+        updated=feed_updated(rows),
+        local_ids=local,
+        names=names,
+        cache=cache,
+    )
+
+
+def write_files(
+    out: Path, rendered: dict[str, bytes], *, durable: bool = True, keep_entries: bool = False
+) -> dict[str, Any]:
+    """Write ``rendered`` into ``out`` (only the files whose bytes change); the per-file report.
+
+    ``keep_entries``: the rendered feeds are empty because the store is (deleted,
+    truncated), so a file that has entries is kept as it is (``"kept": True``).
+    """
+    files = {}
+    for name, data in rendered.items():
+        path = out / name
+        kept = keep_entries and _has_entries(path)
+        files[name] = {
+            "path": str(path),
+            "bytes": path.stat().st_size if kept else len(data),
+            "changed": False if kept else _write_if_changed(path, data, durable),
+            **({"kept": True} if kept else {}),
+        }
+    return files
 
 
 def write_feeds(
@@ -295,28 +466,28 @@ def write_feeds(
 
     Reads only ``store.newest(limit)``, so the cost does not grow with the
     archive. An empty store never replaces a feed that has entries (the file is
-    kept, ``"kept": True``). Returns ``{"entries", "updated", "files": {name: {"path", "bytes",
-    "changed"}}}``.
+    kept, ``"kept": True``). The site's address is ``site_url`` or else ``url`` + ``baseurl``
+    of ``output_dir/_config.yml``. When ``output_dir`` is a Jekyll site (it has
+    a ``_config.yml``), the section, tag and month pages and their feeds are
+    brought up to date too (cnaspider/listings.py). Returns ``{"entries",
+    "updated", "files": {name: {"path", "bytes", "changed"}}}`` (and
+    ``"listings"`` for a site).
     """
     out = Path(output_dir)
-    articles = [s.article for s in store.newest(max(0, int(limit)))]
-    rendered = render_feeds(
-        articles, site_url=site_url or "", style=style, title=title, subtitle=subtitle
-    )
-    files = {}
-    for name, data in rendered.items():
-        path = out / name
-        # An empty store (deleted, truncated) must not empty the feeds readers follow.
-        kept = not articles and _has_entries(path)
-        files[name] = {
-            "path": str(path),
-            "bytes": path.stat().st_size if kept else len(data),
-            "changed": False if kept else _write_if_changed(path, data),
-            **({"kept": True} if kept else {}),
-        }
-    newest = max((_taipei(a.modified) for a in articles), default=None)
-    return {
-        "entries": len(articles),
+    site_url = site_address(out, site_url)
+    rows = store.newest(max(0, int(limit)))
+    info = FeedInfo(title=title, subtitle=subtitle)
+    rendered = render_stored(store, rows, site_url=site_url, style=style, info=info)
+    # An empty store (deleted, truncated) must not empty the feeds readers follow.
+    files = write_files(out, rendered, keep_entries=not rows)
+    newest = max((_taipei(r.article.modified) for r in rows), default=None)
+    report: dict[str, Any] = {
+        "entries": len(rows),
         "updated": newest.isoformat() if newest else None,
         "files": files,
     }
+    if (out / SITE_CONFIG).is_file():
+        from cnaspider.listings import write_listings
+
+        report["listings"] = write_listings(store, out, limit=limit, site_url=site_url, style=style)
+    return report

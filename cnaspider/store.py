@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,34 @@ CREATE TABLE IF NOT EXISTS written_posts (
     post_path TEXT PRIMARY KEY,
     sha256    TEXT NOT NULL,
     written   TEXT NOT NULL
+);
+-- The site's section, tag and month pages (cnaspider/listings.py): one row per
+-- article per page it is listed on, read newest first by index.
+CREATE TABLE IF NOT EXISTS listing_entries (
+    kind      TEXT NOT NULL,   -- section, tag or month
+    key       TEXT NOT NULL,   -- the page's file name (listings.slug) or YYYY-MM
+    published TEXT NOT NULL,   -- as articles.published
+    id        TEXT NOT NULL,
+    name      TEXT NOT NULL,   -- the section or tag as this article names it
+    PRIMARY KEY (kind, key, published, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS listing_entries_by_id ON listing_entries (id);
+-- Articles whose listing rows are out of date. Triggers fill it, so every writer
+-- of articles (the crawl, rebuild, an import) is covered without knowing of it.
+CREATE TABLE IF NOT EXISTS listing_queue (id TEXT PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS listing_queue_insert AFTER INSERT ON articles
+BEGIN INSERT OR IGNORE INTO listing_queue (id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS listing_queue_update AFTER UPDATE OF content_hash ON articles
+WHEN NEW.content_hash IS NOT OLD.content_hash
+BEGIN INSERT OR IGNORE INTO listing_queue (id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS listing_queue_delete AFTER DELETE ON articles
+BEGIN INSERT OR IGNORE INTO listing_queue (id) VALUES (OLD.id); END;
+-- Listings whose pages and feeds must be written again, from the entry published at ``since``.
+CREATE TABLE IF NOT EXISTS listing_dirty (
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
 );
 """
 
@@ -577,6 +605,146 @@ class Store:
             (run_id,),
         )
         return [(f, n, k, json.loads(w), bool(lost)) for f, n, k, w, lost in rows]
+
+    # --- site listings (cnaspider/listings.py) ------------------------------------
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that have a post: stored articles and foreign posts (index lookups)."""
+        wanted = sorted(set(ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id FROM articles WHERE id IN ({marks})"
+                f" UNION SELECT id FROM foreign_posts WHERE id IN ({marks})",
+                (*chunk, *chunk),
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def sync_listings(
+        self, version: str, entries: Callable[[Article], Iterable[tuple[str, str, str]]]
+    ) -> int:
+        """Bring ``listing_entries`` up to date with the queued articles; return how many.
+
+        ``entries(article)`` gives the ``(kind, key, name)`` listings of an article.
+        Every listing that gains or loses a row is marked dirty from that row's
+        time. A new ``version`` (new listing rules) lists the whole archive again.
+        """
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT value FROM meta WHERE key = 'listings_version'"
+            ).fetchone()
+            if row is None or row[0] != version:
+                self.db.execute(
+                    "INSERT INTO listing_dirty (kind, key, since)"
+                    " SELECT kind, key, '' FROM listing_entries GROUP BY kind, key"
+                    " ON CONFLICT(kind, key) DO UPDATE SET since = ''"
+                )
+                self.db.execute("DELETE FROM listing_entries")
+                self.db.execute("INSERT OR IGNORE INTO listing_queue (id) SELECT id FROM articles")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('listings_version', ?)",
+                    (version,),
+                )
+            queued = [r[0] for r in self.db.execute("SELECT id FROM listing_queue")]
+            dirty: dict[tuple[str, str], str] = {}
+            for ident in queued:
+                old = self.db.execute(
+                    "SELECT kind, key, published FROM listing_entries WHERE id = ?", (ident,)
+                ).fetchall()
+                self.db.execute("DELETE FROM listing_entries WHERE id = ?", (ident,))
+                new: list[tuple[str, str, str, str, str]] = []
+                stored = self.get(ident)
+                if stored is not None:
+                    published = utc_iso(stored.article.published)
+                    new = [
+                        (kind, key, published, ident, name)
+                        for kind, key, name in dict.fromkeys(
+                            (k, key, n) for k, key, n in entries(stored.article)
+                        )
+                    ]
+                    # One row per listing even when two names share a key.
+                    new = list({(n[0], n[1]): n for n in new}.values())
+                    self.db.executemany(
+                        "INSERT OR REPLACE INTO listing_entries (kind, key, published, id, name)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        new,
+                    )
+                for kind, key, published in [*old, *((n[0], n[1], n[2]) for n in new)]:
+                    since = dirty.get((kind, key))
+                    dirty[(kind, key)] = published if since is None else min(since, published)
+            self.db.executemany(
+                "INSERT INTO listing_dirty (kind, key, since) VALUES (?, ?, ?)"
+                " ON CONFLICT(kind, key) DO UPDATE SET since = min(since, excluded.since)",
+                [(k, key, since) for (k, key), since in dirty.items()],
+            )
+            self.db.executemany("DELETE FROM listing_queue WHERE id = ?", [(i,) for i in queued])
+        return len(queued)
+
+    def dirty_listings(self) -> list[tuple[str, str, str]]:
+        """``(kind, key, since)`` of every listing whose pages must be written again."""
+        rows = self.db.execute("SELECT kind, key, since FROM listing_dirty ORDER BY kind, key")
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def listing_written(self, kind: str, key: str, since: str) -> None:
+        """Forget that the listing was dirty (unless it became dirty from an earlier entry since)."""
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM listing_dirty WHERE kind = ? AND key = ? AND since >= ?",
+                (kind, key, since),
+            )
+
+    def listing_count(self, kind: str, key: str, before: str = "") -> int:
+        """How many articles the listing has (published before ``before``, when given)."""
+        sql = "SELECT COUNT(*) FROM listing_entries WHERE kind = ? AND key = ?"
+        args: tuple[str, ...] = (kind, key)
+        if before:
+            sql += " AND published < ?"
+            args += (before,)
+        return int(self.db.execute(sql, args).fetchone()[0])
+
+    def listing_name(self, kind: str, key: str) -> str:
+        """The listing's name as its newest article gives it."""
+        row = self.db.execute(
+            "SELECT name FROM listing_entries WHERE kind = ? AND key = ?"
+            " ORDER BY published DESC, id DESC LIMIT 1",
+            (kind, key),
+        ).fetchone()
+        return str(row[0]) if row else key
+
+    def listing_page(
+        self, kind: str, key: str, limit: int, offset: int = 0, newest_first: bool = True
+    ) -> list[tuple[str, str, str]]:
+        """``(id, title, published)`` of one page of a listing (an index range scan)."""
+        order = "DESC" if newest_first else "ASC"
+        rows = self.db.execute(
+            "SELECT e.id, a.title, a.published FROM listing_entries e JOIN articles a ON a.id = e.id"
+            f" WHERE e.kind = ? AND e.key = ? ORDER BY e.published {order}, e.id {order}"
+            " LIMIT ? OFFSET ?",
+            (kind, key, limit, offset),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def listing_newest(self, kind: str, key: str, limit: int) -> list[StoredArticle]:
+        """The ``limit`` newest articles of a listing, for its feeds (an index range scan)."""
+        rows = self.db.execute(
+            "SELECT a.data, a.post_path, a.first_seen, a.last_seen, a.content_hash"
+            " FROM listing_entries e JOIN articles a ON a.id = e.id"
+            " WHERE e.kind = ? AND e.key = ? ORDER BY e.published DESC, e.id DESC LIMIT ?",
+            (kind, key, limit),
+        )
+        return [_stored(r) for r in rows]
+
+    def listing_summary(self, kind: str) -> list[tuple[str, str, int]]:
+        """``(key, name, count)`` of every listing of ``kind``, most articles first."""
+        rows = self.db.execute(
+            "SELECT key, name, COUNT(*) AS n, MAX(published) FROM listing_entries WHERE kind = ?"
+            " GROUP BY key ORDER BY n DESC, key",
+            (kind,),
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
 
 
 def _stored(row: tuple[Any, ...]) -> StoredArticle:

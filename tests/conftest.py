@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 def needs_program(name: str) -> pytest.MarkDecorator:
     """Skip when ``name`` is not installed, unless CNASPIDER_REQUIRE lists it.
 
-    CI sets CNASPIDER_REQUIRE=jekyll after installing it, so a broken install fails the run
-    instead of silently skipping the site tests.
+    CI sets CNASPIDER_REQUIRE=jekyll,chromium after installing them, so a broken install fails
+    the run instead of silently skipping the site and browser tests.
     """
     required = name in os.environ.get("CNASPIDER_REQUIRE", "").split(",")
     return pytest.mark.skipif(

@@ -30,3 +30,7 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     assert results["memory"]["articles_80"] == 80 and results["memory"]["maxrss_mb_80"] > 0
     assert set(results["feeds"]) >= {"feeds_s_100", "feeds_s_1000", "ratio_largest_to_smallest"}
     assert "parse_render" in done.stdout and "written to" in done.stdout
+    site = results["site"]
+    if "skipped" not in site:  # jekyll is installed
+        assert site["posts_60"] == 60 and site["full_build_wall_s_60"] > 0
+        assert site["one_post_rebuild_cpu_s_60"] > 0 and site["one_post_listing_pages_60"] > 0

@@ -22,14 +22,17 @@ from cnaspider.feeds import (
     FEED_SUBTITLE,
     FEED_TITLE,
     entry_id,
+    feed_body,
+    feed_id,
     post_url,
     render_feeds,
     write_feeds,
 )
-from cnaspider.items import Article
+from cnaspider.items import Article, RelatedLink
 from cnaspider.parsing import TAIPEI, PageRefused, parse_article, summary_text
-from cnaspider.post import PostStyle, render_body
+from cnaspider.post import PostStyle
 from cnaspider.store import Store
+from cnaspider.urls import article_id
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = REPO / "cnaspider" / "localcna" / "data" / "articles"
@@ -99,24 +102,56 @@ def _time(struct: Any) -> dt.datetime:
     return dt.datetime(*struct[:6]).replace(tzinfo=dt.UTC)
 
 
+def stored_updated(store: Store) -> dt.datetime:
+    """The feed-level time the store implies: the latest entry change or arrival."""
+    rows = store.newest(50)
+    times = [r.article.modified for r in rows]
+    times += [dt.datetime.fromisoformat(r.first_seen) for r in rows]
+    return max(times)
+
+
+def expected_body(article: Article, style: PostStyle, site_url: str, local: set[str]) -> str:
+    """The feed content: 延伸閱讀 links go to the site's copy of stored articles when published."""
+
+    def href(link: RelatedLink) -> str:
+        ident = article_id(link.url)
+        return post_url(site_url, ident) if site_url and ident in local else link.url
+
+    return feed_body(article, style, href)
+
+
 def check_feeds(
-    output_dir: Path, expected: list[Article], site_url: str, style: PostStyle
+    output_dir: Path,
+    expected: list[Article],
+    site_url: str,
+    style: PostStyle,
+    updated: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Assert every field the issue lists, in all three feeds, for ``expected`` (newest first)."""
+    """Assert every field the issue lists, in all three feeds, for ``expected`` (newest first).
+
+    ``updated``: the feed-level time; by default only checked to be no older than the newest entry.
+    """
     feeds = read_all(output_dir)
     atom, rss, data = feeds["atom"], feeds["rss"], feeds["json"]
     newest_update = max(a.modified for a in expected)
     base = site_url.rstrip("/")
+    local = {a.id for a in expected}
 
     # Feed level.
-    for parsed in (atom, rss):
+    for parsed, name in ((atom, "atom.xml"), (rss, "rss.xml")):
         assert parsed.feed.title == FEED_TITLE
         assert parsed.feed.subtitle == FEED_SUBTITLE
         assert parsed.feed.language == "zh-TW"
         assert parsed.feed.link == (base + "/" if base else "https://www.cna.com.tw/")
-        assert _time(parsed.feed.updated_parsed) == newest_update
+        if updated is None:
+            assert _time(parsed.feed.updated_parsed) >= newest_update
+        else:
+            assert _time(parsed.feed.updated_parsed) == updated.replace(microsecond=0)
+        # Each file's self link is itself.
         selfs = [lk.href for lk in parsed.feed.get("links", []) if lk.rel == "self"]
-        assert selfs == ([f"{base}/atom.xml"] if base else [])
+        assert selfs == ([f"{base}/{name}"] if base else [])
+    # The id does not depend on the site's address.
+    assert atom.feed.id == feed_id()
     assert data["version"] == "https://jsonfeed.org/version/1.1"
     assert data["title"] == FEED_TITLE and data["description"] == FEED_SUBTITLE
     assert data["language"] == "zh-TW"
@@ -133,26 +168,29 @@ def check_feeds(
         expected, atom.entries, rss.entries, data["items"], strict=True
     ):
         assert a_entry.id.startswith("https://www.cna.com.tw/news/") and article.id in a_entry.id
-        body = render_body(article, style)
+        body = expected_body(article, style, site_url, local)
+        # With a published site the reader opens the site's post; CNA is the source.
+        primary = post_url(site_url, article) if site_url else article.url
         summary = summary_text(article)
         authors = [style.source_label, *article.reporters]
         categories = list(dict.fromkeys([article.section, *article.tags]))
         for entry in (a_entry, r_entry):
             assert entry.title == article.title
-            assert entry.link == article.url  # the CNA original
+            assert entry.link == primary
             assert _time(entry.published_parsed) == article.published
             assert entry.summary == summary
-            assert entry.content[0].value == body.strip()
+            assert entry.content[0].value == body
             assert [t.term for t in entry.tags] == categories
             assert [a.get("name") for a in entry.authors] == authors
         assert _time(a_entry.updated_parsed) == article.modified
-        # Atom: the local post as a second alternate when the site URL is known.
+        # Atom: one alternate (what a reader opens) and CNA as "via" when the site is published.
         alternates = [lk.href for lk in a_entry.links if lk.rel == "alternate"]
-        expect_alt = [post_url(site_url, article)] if site_url else []
-        assert alternates == [*expect_alt, article.url]
+        assert alternates == [primary]
+        vias = [lk.href for lk in a_entry.links if lk.rel == "via"]
+        assert vias == ([article.url] if site_url else [])
         assert a_entry.content[0].type == "text/html"
-        assert item["url"] == article.url
-        assert item.get("external_url") == (expect_alt[0] if expect_alt else None)
+        assert item["url"] == primary
+        assert item.get("external_url") == (article.url if site_url else None)
         assert item["title"] == article.title
         assert item["content_html"] == body
         assert item["summary"] == summary
@@ -183,8 +221,9 @@ def test_every_field_in_all_three_feeds(tmp_path: Path, style: PostStyle) -> Non
     articles = real_articles()
     with fill(tmp_path / "db.sqlite3", articles) as store:
         report = write_feeds(store, tmp_path, site_url=SITE, style=style)
+        updated = stored_updated(store)
     expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
-    check_feeds(tmp_path, expected, SITE, style)
+    check_feeds(tmp_path, expected, SITE, style, updated)
     assert report["entries"] == len(articles)
     assert report["updated"] == max(a.modified for a in articles).astimezone(TAIPEI).isoformat()
     for name in FEED_NAMES:
@@ -244,8 +283,15 @@ def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) 
         again = write_feeds(store, one, site_url=SITE, style=style)
     assert not any(f["changed"] for f in again["files"].values())
     assert {n: (one / n).stat().st_mtime_ns for n in FEED_NAMES} == mtimes
-    # Another store, filled in the opposite order at another time: same bytes.
+    # Another store with the same rows, filled in the opposite order: same bytes. (The
+    # feed-level time comes from when the store received its entries: the same here.)
     with fill(two / "db.sqlite3", articles[::-1]) as store:
+        with Store(one / "db.sqlite3") as first:
+            seen = dict(first.db.execute("SELECT id, first_seen FROM articles"))
+        with store.db:
+            store.db.executemany(
+                "UPDATE articles SET first_seen = ? WHERE id = ?", [(v, k) for k, v in seen.items()]
+            )
         write_feeds(store, two, site_url=SITE, style=style)
     for name in FEED_NAMES:
         assert (one / name).read_bytes() == (two / name).read_bytes()
@@ -314,11 +360,8 @@ def test_atom_is_valid_beyond_well_formed(tmp_path: Path, style: PostStyle) -> N
         content = entry.find("a:content", ns)
         assert content is not None and content.get("type") == "html"
         links = entry.findall("a:link", ns)
-        assert all(lk.get("rel") in ("alternate", "enclosure") for lk in links)
-        keys = [
-            (lk.get("type"), lk.get("hreflang")) for lk in links if lk.get("rel") == "alternate"
-        ]
-        assert len(keys) == len(set(keys)) == 2
+        assert all(lk.get("rel") in ("alternate", "via", "enclosure") for lk in links)
+        assert [lk.get("rel") for lk in links][:2] == ["alternate", "via"]
         assert entry.find("a:author/a:name", ns) is not None
     rss = etree.fromstring((tmp_path / "rss.xml").read_bytes())
     for item in rss.iterfind("channel/item"):
@@ -348,3 +391,90 @@ def test_style_changes_image_urls_and_author(tmp_path: Path) -> None:
 def test_feeds_module_does_not_import_scrapy() -> None:
     code = "import sys, cnaspider.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+def test_feed_id_and_self_links_follow_the_site_address(tmp_path: Path, style: PostStyle) -> None:
+    """The id never changes; the address comes from SITE_URL or else _config.yml (url + baseurl)."""
+    articles = real_articles()
+    bare, configured, setting = tmp_path / "bare", tmp_path / "configured", tmp_path / "setting"
+    configured.mkdir()
+    (configured / "_config.yml").write_text(
+        'title: x\nurl: "https://news.example.org"\nbaseurl: "/cna/"\n', encoding="utf-8"
+    )
+    for out, site in ((bare, ""), (configured, ""), (setting, SITE)):
+        with fill(out / "db.sqlite3", articles) as store:
+            write_feeds(store, out, site_url=site, style=style)
+    ids = {
+        feedparser.parse((out / "atom.xml").read_bytes()).feed.id
+        for out in (bare, configured, setting)
+    }
+    assert ids == {feed_id()}
+    expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+    check_feeds(bare, expected, "", style)
+    check_feeds(configured, expected, SITE, style)
+    check_feeds(setting, expected, SITE, style)
+    data = json.loads((configured / "feed.json").read_text(encoding="utf-8"))
+    assert data["feed_url"] == SITE + "/feed.json"
+
+
+def test_feed_updated_moves_when_an_older_article_arrives(tmp_path: Path, style: PostStyle) -> None:
+    """Entries changed (an older article added): the feed time moves, taken from the store."""
+    articles = many_articles(10)
+    newest_first = sorted(articles, key=lambda a: a.published, reverse=True)
+    with fill(tmp_path / "db.sqlite3", newest_first[:-1]) as store:
+        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        before = feedparser.parse((tmp_path / "atom.xml").read_bytes()).feed.updated_parsed
+        assert (
+            write_feeds(store, tmp_path, site_url=SITE, style=style)["files"]["atom.xml"]["changed"]
+            is False
+        )
+        with store.db:  # the store received the first articles a day ago
+            store.db.execute("UPDATE articles SET first_seen = '2026-01-01T00:00:00+00:00'")
+        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        assert _time(
+            feedparser.parse((tmp_path / "atom.xml").read_bytes()).feed.updated_parsed
+        ) == (dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        oldest = newest_first[-1]
+        assert oldest.modified < max(a.modified for a in newest_first[:-1])
+        store.save(oldest, None)
+        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        arrived = dt.datetime.fromisoformat(store.db.execute(
+            "SELECT first_seen FROM articles WHERE id = ?", (oldest.id,)
+        ).fetchone()[0])  # fmt: skip
+        check_feeds(tmp_path, newest_first, SITE, style, arrived)
+    assert before is not None
+
+
+def test_feed_content_reads_well_without_the_site_stylesheet(
+    tmp_path: Path, style: PostStyle
+) -> None:
+    """Photo caption shown once, 延伸閱讀 as a list (local when archived), no hidden title line."""
+    base = next(a for a in real_articles() if a.image and a.image.caption)
+    target = real_articles()[0]
+    article = dataclasses.replace(
+        base,
+        related=[
+            RelatedLink(target.url.replace(target.url.split("/")[4], "firstnews"), target.title),
+            RelatedLink("https://www.cna.com.tw/news/aipl/202001010001.aspx", "不在檔案庫"),
+        ],
+    )
+    with fill(tmp_path / "db.sqlite3", [article, target]) as store:
+        write_feeds(store, tmp_path, site_url=SITE, style=style)
+    entry = next(e for e in read_all(tmp_path)["atom"].entries if e.id == entry_id(article))
+    content = entry.content[0].value
+    doc = etree.HTML(f"<html><body>{content}</body></html>")
+    assert base.image is not None
+    figure = doc.find(".//figure")
+    assert figure.find("img").get("alt") == ""
+    assert figure.findtext("figcaption") == base.image.caption
+    assert content.count(base.image.caption) == 1
+    heading = doc.find(".//h3")
+    assert heading.text == "延伸閱讀"
+    links = [(a.get("href"), a.text) for a in doc.findall(".//ul/li/a")]
+    assert links == [
+        (post_url(SITE, target), target.title),
+        ("https://www.cna.com.tw/news/aipl/202001010001.aspx", "不在檔案庫"),
+    ]
+    assert "——" not in content and article.title not in content
+    assert "class=" not in content and "<i " not in content
+    assert len(doc.findall(".//body/p")) == len(article.paragraphs)

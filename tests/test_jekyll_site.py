@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -160,8 +161,10 @@ def test_feeds_are_copied_and_advertised(built: dict[str, Any]) -> None:
     assert days == sorted(set(days), reverse=True)
     assert days[0] == newest_first[0].published.astimezone(TAIPEI).strftime("%Y-%m-%d")
     # The feed's links to local posts land on built pages (POST_PERMALINK matches _config.yml).
-    feed = (dest / "feed.json").read_text(encoding="utf-8")
-    for local in re.findall(r'"external_url": "([^"]+)"', feed):
+    feed = json.loads((dest / "feed.json").read_text(encoding="utf-8"))
+    locals_ = [item["url"] for item in feed["items"]]
+    assert len(locals_) == len(built["articles"])
+    for local in locals_:
         assert local.startswith(SITE_URL + "/posts/")
         assert (dest / local[len(SITE_URL) + 1 :] / "index.html").exists()
 
@@ -178,3 +181,65 @@ def test_liquid_in_article_text_shows_literally(built: dict[str, Any]) -> None:
         frontmatter.load(next((built["src"] / "_posts").glob("*202308239999.md"))).get("title")
         == LIQUID_TITLE
     )
+
+
+def _jekyll_incremental(src: Path) -> str:
+    done = subprocess.run(
+        [JEKYLL, "build", "--incremental", "--source", str(src), "--destination", str(src / "_site")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def _further_reading(src: Path, ident: str) -> list[str]:
+    page = src / "_site" / "posts" / ident / "index.html"
+    doc = lxml.html.fromstring(page.read_bytes().decode("utf-8"))
+    return [a.get("href") for a in doc.cssselect(".moreArticle a")]
+
+
+def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> None:
+    """A 延伸閱讀 target that arrives after its citing post turns local on the next
+    incremental build, with no post file rewritten; the front page and the target's
+    listings show it."""
+    from cnaspider.items import RelatedLink
+    from cnaspider.listings import slug
+    from tests.test_feeds import real_articles
+
+    src = tmp_path / "src"
+    _copy_skeleton(src)
+    paths = Paths.for_output(src)
+    first, *others = real_articles()
+    later = dataclasses.replace(
+        others[0], id="202308239998", url="https://www.cna.com.tw/news/ahel/202308239998.aspx"
+    )
+    citing = dataclasses.replace(
+        first,
+        related=[
+            RelatedLink("https://www.cna.com.tw/news/firstnews/202308239998.aspx", "稍後的報導"),
+            RelatedLink(others[1].url, others[1].title),
+        ],
+    )
+    with Store(paths.state_db) as store:
+        for article in [citing, *others]:
+            post, _ = write_post(paths.posts_dir, article)
+            store.save(article, str(post.relative_to(src)))
+        write_feeds(store, src)
+    _jekyll_incremental(src)
+    assert _further_reading(src, citing.id) == [
+        "https://www.cna.com.tw/news/firstnews/202308239998.aspx",
+        f"/posts/{others[1].id}/",
+    ]
+    citing_post = next(paths.posts_dir.glob(f"*{citing.id}.md"))
+    before = citing_post.read_bytes(), citing_post.stat().st_mtime_ns
+    with Store(paths.state_db) as store:
+        post, _ = write_post(paths.posts_dir, later)
+        store.save(later, str(post.relative_to(src)))
+        write_feeds(store, src)
+    _jekyll_incremental(src)
+    assert _further_reading(src, citing.id) == [f"/posts/{later.id}/", f"/posts/{others[1].id}/"]
+    assert (citing_post.read_bytes(), citing_post.stat().st_mtime_ns) == before
+    index = (src / "_site" / "index.html").read_text(encoding="utf-8")
+    assert f"/posts/{later.id}/" in index
+    tag_page = src / "_site" / "tags" / slug(later.tags[0]) / "index.html"
+    assert f"posts/{later.id}/" in tag_page.read_text(encoding="utf-8")

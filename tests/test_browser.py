@@ -1,0 +1,195 @@
+"""The demo site as a reader gets it: built by real Jekyll, opened in headless Chromium.
+
+``python -m cnaspider.demo`` crawls the local CNA into a site and builds it; the
+built ``_site`` is served on 127.0.0.1 and Chromium renders its pages
+(``--dump-dom`` gives the DOM after parsing, as the browser sees it). Skipped
+without ``jekyll`` or ``chromium``, unless CNASPIDER_REQUIRE names them (CI).
+Set CNASPIDER_SCREENSHOTS=DIR to keep the screenshots (docs/ holds the README's).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import quote, urljoin, urlsplit
+from urllib.request import urlopen
+
+import feedparser
+import lxml.html
+import pytest
+
+from cnaspider.listings import slug
+from cnaspider.store import Store
+from cnaspider.urls import article_id
+from tests.conftest import REPO, crawl_env, needs_program
+
+pytestmark = [needs_program("jekyll"), needs_program("chromium")]
+CHROMIUM = shutil.which("chromium") or "chromium"
+REFERENCE = "202101140136"  # the golden post: 3 of its 5 延伸閱讀 targets are in the demo archive
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``python -m cnaspider.demo`` into a fresh directory, its _site served on 127.0.0.1."""
+    out = tmp_path_factory.mktemp("browser") / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "cnaspider.demo", "--output", str(out)],
+        cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "site: " in done.stdout and "make serve" in done.stdout
+    site = out / "_site"
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
+        articles = [s.article for s in store.iter_all()]
+    try:
+        yield {
+            "out": out,
+            "site": site,
+            "base": f"http://127.0.0.1:{server.server_address[1]}",
+            "articles": articles,
+            "profile": tmp_path_factory.mktemp("chromium-profile"),
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium(demo: dict[str, Any], path: str, *args: str) -> str:
+    """Run headless Chromium on ``path`` of the served site; its stdout."""
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={demo['profile']}", *args, demo["base"] + path,
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def dom(demo: dict[str, Any], path: str) -> lxml.html.HtmlElement:
+    """The page's DOM after Chromium loaded it."""
+    return lxml.html.fromstring(chromium(demo, path, "--dump-dom"))
+
+
+def test_front_page_lists_every_post_newest_first(demo: dict[str, Any]) -> None:
+    page = dom(demo, "/")
+    listed = page.xpath("//section[@class='day']//li/a/@href")
+    newest = sorted(demo["articles"], key=lambda a: (a.published, a.id), reverse=True)
+    assert listed == [f"/posts/{a.id}/" for a in newest]
+    assert len(listed) >= 10
+    titles = [t.strip() for t in page.xpath("//section[@class='day']//li/a/text()")]
+    assert titles == [a.title for a in newest]
+
+
+def test_post_shows_title_photo_paragraphs_and_local_further_reading(demo: dict[str, Any]) -> None:
+    article = next(a for a in demo["articles"] if a.id == REFERENCE)
+    page = dom(demo, f"/posts/{REFERENCE}/")
+    assert page.xpath("string(//h1)").strip() == article.title
+    content = page.cssselect(".post-content")[0]
+    # The photo block: the image and its caption, shown once (the alt is empty).
+    assert article.image is not None
+    img = content.cssselect(".fullPic img")[0]
+    assert img.get("src").endswith(article.image.src.split("://", 1)[1])
+    assert img.get("alt") == ""
+    assert content.cssselect(".fullPic .picinfo")[0].text_content() == article.image.caption
+    shown = [p.text_content() for p in content.cssselect("div.paragraph > p")]
+    assert len(shown) == len(article.paragraphs) == 5
+    assert shown[0].startswith("（中央社記者溫貴香台北14日電）")
+    # 延伸閱讀: the site's own copy when the archive has the article, else CNA.
+    stored = {a.id for a in demo["articles"]}
+    hrefs = [a.get("href") for a in content.cssselect(".moreArticle a.moreArticle-link")]
+    expected = [
+        f"/posts/{ident}/" if (ident := article_id(link.url)) in stored else link.url
+        for link in article.related
+    ]
+    assert hrefs == expected
+    assert sum(h.startswith("/posts/") for h in hrefs) == 3
+    # The post's hidden title line ("title ——") is gone, not just hidden.
+    assert "——" not in content.text_content()
+    assert article.url in page.xpath("//a/@href")
+
+
+def test_tag_page_lists_exactly_its_posts_and_its_feed(demo: dict[str, Any]) -> None:
+    counts: dict[str, list[str]] = {}
+    for article in demo["articles"]:
+        for tag in article.tags:
+            counts.setdefault(tag, []).append(article.id)
+    tag = max(sorted(counts), key=lambda t: len(counts[t]))
+    tagged = sorted(
+        (a for a in demo["articles"] if tag in a.tags),
+        key=lambda a: (a.published, a.id),
+        reverse=True,
+    )
+    path = f"/tags/{quote(slug(tag))}/"
+    page = dom(demo, path)
+    assert page.xpath("string(//h1)").strip() == f"標籤：{tag}"
+    links = page.xpath("//ul[@class='post-list']/li/a/@href")
+    assert [urljoin(path, h) for h in links] == [f"/posts/{a.id}/" for a in tagged]
+    alternates = page.xpath("//head/link[@rel='alternate']/@href")
+    assert f"{path}atom.xml" in alternates and f"{path}feed.json" in alternates
+    assert f"{path}atom.xml" in page.xpath("//main//a/@href")
+    with urlopen(demo["base"] + path + "atom.xml") as response:
+        feed = feedparser.parse(response.read())
+    assert feed.bozo == 0
+    assert [e.link for e in feed.entries] == [a.url for a in tagged]  # no SITE_URL in the demo
+
+
+def _internal_links(site: Path) -> dict[str, set[str]]:
+    """Every site-internal URL path that a built page links to, with the pages that do."""
+    found: dict[str, set[str]] = {}
+    for html_file in site.rglob("*.html"):
+        rel = html_file.relative_to(site).as_posix()
+        page_url = "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+        page_url = quote(page_url)
+        doc = lxml.html.fromstring(html_file.read_bytes())
+        for value in doc.xpath("//@href | //@src"):
+            target = urlsplit(urljoin(page_url, value))
+            if target.scheme or target.netloc:
+                continue
+            found.setdefault(target.path, set()).add(page_url)
+    return found
+
+
+def test_no_internal_link_is_broken(demo: dict[str, Any]) -> None:
+    links = _internal_links(demo["site"])
+    assert len(links) > 50 and any(p.startswith("/tags/") for p in links)
+    broken = {}
+    for path, pages in sorted(links.items()):
+        try:
+            with urlopen(demo["base"] + path) as response:
+                status = response.status
+        except HTTPError as error:
+            status = error.code
+        if status != 200:
+            broken[path] = sorted(pages)[:3]
+    assert broken == {}
+
+
+def test_screenshots_of_the_front_page_and_a_post(demo: dict[str, Any], tmp_path: Path) -> None:
+    keep = os.environ.get("CNASPIDER_SCREENSHOTS")
+    for name, path in (("front-page", "/"), ("post", f"/posts/{REFERENCE}/")):
+        shot = tmp_path / f"{name}.png"
+        chromium(demo, path, f"--screenshot={shot}", "--window-size=1000,1400", "--hide-scrollbars")
+        data = shot.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, Path(keep) / f"screenshot-{name}.png")
