@@ -285,6 +285,14 @@ def write_feeds(
     """
     out = Path(output_dir)
     articles = [s.article for s in store.newest(max(0, int(limit)))]
+    # An edited article's entry is updated when the edit was seen, even if CNA kept its time.
+    edited = store.edit_times([a.id for a in articles])
+    articles = [
+        dataclasses.replace(a, modified=edited[a.id])
+        if a.id in edited and edited[a.id] > a.modified
+        else a
+        for a in articles
+    ]
     rendered = render_feeds(
         articles, site_url=site_url or "", style=style, title=title, subtitle=subtitle
     )
@@ -296,6 +304,10 @@ def write_feeds(
             "bytes": len(data),
             "changed": _write_if_changed(path, data),
         }
+    # Imported here: the edits feed builds on this module's helpers.
+    from cnaspider.changelog import write_changelog
+
+    files.update(write_changelog(store, out, limit=limit, site_url=site_url or "", style=style))
     newest = max((_taipei(a.modified) for a in articles), default=None)
     return {
         "entries": len(articles),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import sqlite3
 from typing import Any
 
@@ -12,11 +14,18 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
+from cnaspider.changelog import write_article_edits
+from cnaspider.changes import fields_lost
 from cnaspider.config import Paths, post_style
 from cnaspider.coverage import count_article
 from cnaspider.items import Article
-from cnaspider.post import PostStyle, write_post
-from cnaspider.store import Store
+from cnaspider.post import PostStyle, post_filename, write_post
+from cnaspider.revisits import FetchInfo, RevisitSchedule, revisit_settings
+from cnaspider.store import EDITED, Revision, Store, utc_iso, visible_hash
+
+# A refetched page that parsed with fields missing that the stored version has.
+WORSE = "worse"
+
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,11 @@ class PostPipeline:
         self.store: Store | None = None
         self.writer: ThreadPool | None = None
         self.closing = False
+        try:
+            self.schedule, _ = revisit_settings(crawler.settings)
+        except ValueError:
+            # The spider reports the bad setting and closes before any item arrives.
+            self.schedule = RevisitSchedule()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
@@ -74,9 +88,12 @@ class PostPipeline:
 
         stats = self.crawler.stats
         assert stats is not None
+        # The spider leaves how it fetched the page here (validators, revisit or not).
+        fetch_info: dict[str, FetchInfo] = getattr(self.crawler.spider, "fetch_info", {})
+        fetch = fetch_info.pop(item.id, None) or FetchInfo(dt.datetime.now(dt.UTC))
         try:
             status, changed, relative = await maybe_deferred_to_future(
-                deferToThreadPool(reactor, self.writer, self._save, self.store, item)
+                deferToThreadPool(reactor, self.writer, self._save, self.store, item, fetch)
             )
         except (OSError, sqlite3.Error) as exc:
             # A full disk or a read-only directory fails every later write too:
@@ -94,6 +111,13 @@ class PostPipeline:
                     self.crawler.engine.close_spider_async(reason="output_not_writable")
                 )
             raise DropItem(f"output not writable: {exc}") from exc
+        if fetch.revisit:
+            stats.inc_value(f"cnaspider/revisits/{status}")
+        if status == WORSE:
+            return item
+        if status == EDITED:
+            # judge_crawl counts updated articles as parsed; edits are a kind of update.
+            stats.inc_value("cnaspider/articles/updated")
         stats.inc_value(f"cnaspider/articles/{status}")
         # Every article parsed this run counts, refetched unchanged ones too: each
         # shows what today's pages give (cnaspider/coverage.py).
@@ -103,13 +127,55 @@ class PostPipeline:
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)
         return item
 
-    def _save(self, store: Store, item: Article) -> tuple[str, bool, str]:
-        """Post, then row (in the writer thread); return (status, post changed, post path)."""
+    def _save(self, store: Store, item: Article, fetch: FetchInfo) -> tuple[str, bool, str]:
+        """Post, edit history, then row (in the writer thread); return (status, post changed, path).
+
+        Files first, the store last: a crash in between leaves the revisit due
+        (its state moves in the same transaction as the row), so the next run
+        fetches the page again and stores what the files already show.
+        """
         old = store.get(item.id)
-        path, changed = write_post(self.paths.posts_dir, item, self.style)
+        if old is not None:
+            lost = fields_lost(old.article, item)
+            if lost:
+                # A worse parse (layout drift, a broken page) is not an edit: keep the stored one.
+                logger.warning(
+                    "refetched %s lacks %s that the stored version has; kept the stored version",
+                    item.id,
+                    ", ".join(lost),
+                )
+                store.record_fetch(item.id, fetch.fetched, self.schedule.next_due)
+                return WORSE, False, old.post_path or ""
+        path = self.paths.posts_dir / post_filename(item)
         relative = str(path.relative_to(self.paths.output_dir))
-        status = store.save(item, relative)
-        # The published day can move when CNA corrects a time; never keep two posts.
+        moved_from = None
         if old and old.post_path and old.post_path != relative:
-            (self.paths.output_dir / old.post_path).unlink(missing_ok=True)
+            # The published day moved (CNA corrected a time): rename the old post first, so
+            # there is one file for the id at every moment, then overwrite it atomically.
+            moved_from = self.paths.output_dir / old.post_path
+            if moved_from.exists() and not path.exists():
+                os.replace(moved_from, path)
+        path, changed = write_post(self.paths.posts_dir, item, self.style)
+        if old is not None and visible_hash(old.article) != visible_hash(item):
+            history = store.revisions(item.id)
+            history.append(
+                Revision(
+                    item.id,
+                    history[-1].rev + 1 if history else 2,
+                    utc_iso(fetch.fetched),
+                    utc_iso(item.modified),
+                    item,
+                )
+            )
+            write_article_edits(self.paths.output_dir, history)
+        status = store.record_version(
+            item,
+            relative,
+            fetched=fetch.fetched,
+            next_due=self.schedule.next_due,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+        )
+        if moved_from is not None:
+            moved_from.unlink(missing_ok=True)
         return status, changed, relative

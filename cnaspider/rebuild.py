@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cnaspider.changelog import rebuild_article_edits
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.feeds import write_feeds
 from cnaspider.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle, write_post
@@ -28,6 +29,8 @@ def rebuild(paths: Paths, style: PostStyle) -> tuple[int, int]:
                 store.save(stored.article, relative)
             checked += 1
             changed += did_change
+        # The 更新紀錄 data files are views of the store's revisions too.
+        rebuild_article_edits(store, paths.output_dir)
     return checked, changed
 
 

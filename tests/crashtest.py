@@ -4,6 +4,12 @@
 After every kill: each post on disk is complete, no feed is partial, the store
 passes ``PRAGMA integrity_check``; a rerun then completes the crawl with exactly
 the expected posts, one per article.
+
+``--revisits`` kills revisit runs instead: a first crawl is stored, the local CNA
+edits four stories, and runs that fetch every stored article again are killed.
+After each kill every post is the stored version or the edited one (never a mix,
+never two files), and each article's revisions are whole; a rerun stores each
+edit exactly once.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,7 +30,11 @@ from typing import Any
 
 import frontmatter
 
+from cnaspider.localcna.edits import edit_site
 from cnaspider.localcna.httpd import LocalCNA
+from cnaspider.parsing import parse_article
+from cnaspider.post import render_post
+from cnaspider.store import Store, visible_hash
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 
 
@@ -64,23 +75,47 @@ def check_output(out: Path) -> list[str]:
     return problems
 
 
-def _start(base_url: str, out: Path) -> subprocess.Popen[bytes]:
-    cmd = crawl_command(base_url, out, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR")
+def check_history(out: Path, served: dict[str, str]) -> list[str]:
+    """Problems with the revisions after a (possibly killed) revisit run.
+
+    ``served``: the post each edited article becomes from the page CNA serves now.
+    """
+    problems = []
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
+        for stored in store.iter_all():
+            ident = stored.article.id
+            revisions = store.revisions(ident)
+            if [r.rev for r in revisions] != list(range(1, len(revisions) + 1)):
+                problems.append(f"{ident}: revisions {[r.rev for r in revisions]}")
+            if revisions and visible_hash(revisions[-1].article) != visible_hash(stored.article):
+                problems.append(f"{ident}: the latest revision is not the stored article")
+            if not stored.post_path:
+                continue
+            post = (out / stored.post_path).read_text(encoding="utf-8")
+            if post != render_post(stored.article) and post != served.get(ident):
+                problems.append(f"{ident}: post is neither the stored nor the served version")
+    return problems
+
+
+def _start(base_url: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    cmd = crawl_command(base_url, out, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR", *extra)
     return subprocess.Popen(
         cmd, cwd=REPO, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
-def crawl_seconds(base_url: str, out: Path) -> float:
+def crawl_seconds(base_url: str, out: Path, *extra: str) -> float:
     """Wall time of one uncut crawl, so kills can be spread over a whole run on this machine."""
     started = time.monotonic()
-    _start(base_url, out).wait(timeout=120)
+    _start(base_url, out, *extra).wait(timeout=120)
     return time.monotonic() - started
 
 
-def kill_at_random(base_url: str, out: Path, rng: random.Random, window: float) -> float:
+def kill_at_random(
+    base_url: str, out: Path, rng: random.Random, window: float, *extra: str
+) -> float:
     """Start a crawl and SIGKILL it after a random delay within ``window`` seconds."""
-    proc = _start(base_url, out)
+    proc = _start(base_url, out, *extra)
     delay = rng.uniform(0.2, window)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
@@ -120,12 +155,86 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
     }
 
 
+EVERY_RUN = ("-s", "REVISIT_SCHEDULE=0s")
+
+
+def _kill_during_revisits(server: LocalCNA, out: Path, rng: random.Random) -> None:
+    """SIGKILL a revisit run after its n-th conditional request (n random) plus a jitter.
+
+    Start-up takes most of a short run's wall time, so kills timed from the start
+    would nearly all land before the first revisit; counting the requests spreads them
+    over the fetches and the saves.
+    """
+    asked = len(server.conditional)
+    target = asked + rng.randint(1, len(server.site.reachable(1)))
+    proc = _start(server.base_url, out, *EVERY_RUN)
+    deadline = time.monotonic() + 60
+    while len(server.conditional) < target and proc.poll() is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, 0.08))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def run_revisits(kills: int, seed: int = 0) -> dict[str, Any]:
+    """Kill revisit runs of a stored crawl while the local CNA serves edited stories."""
+    rng = random.Random(seed)
+    problems: list[str] = []
+    edited_at_kill: list[int] = []
+    with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
+        stored = Path(tmp) / "stored"
+        first = run_crawl(server.base_url, stored)
+        if first.report.get("outcome") != "ok":
+            return {"problems": [f"first crawl: {first.report.get('outcome')}"]}
+        expected = edit_site(server.site, 1)
+        served = {}
+        for ident in expected:
+            info = server.site.articles[ident]
+            served[ident] = render_post(
+                parse_article(server.site.pages[info["path"]].body, info["url"])
+            )
+        for round_ in range(kills):
+            out = Path(tmp) / f"run{round_}"
+            shutil.copytree(stored, out)
+            _kill_during_revisits(server, out, rng)
+            edited_at_kill.append(
+                sum((out / "_data" / "edits" / f"{i}.json").exists() for i in expected)
+            )
+            problems += [f"after kill {round_}: {p}" for p in check_output(out)]
+            problems += [f"after kill {round_}: {p}" for p in check_history(out, served)]
+            result = run_crawl(server.base_url, out, *EVERY_RUN)
+            problems += [f"after rerun {round_}: {p}" for p in check_output(out)]
+            problems += [f"after rerun {round_}: {p}" for p in check_history(out, served)]
+            if result.report.get("outcome") != "ok":
+                problems.append(f"rerun {round_}: outcome {result.report.get('outcome')}")
+            with Store(out / ".state" / "cnaspider.sqlite3") as store:
+                for ident in expected:
+                    revs = len(store.revisions(ident))
+                    if revs != 2:
+                        problems.append(f"rerun {round_}: {ident} has {revs} revisions, not 2")
+                    post = out / (store.get(ident).post_path or "")  # type: ignore[union-attr]
+                    if post.read_text(encoding="utf-8") != served[ident]:
+                        problems.append(f"rerun {round_}: {ident} post is not the edited version")
+            if list(out.rglob(".*.tmp")):
+                problems.append(f"rerun {round_}: temporary files left")
+    mid = sum(0 < n < len(expected) for n in edited_at_kill)
+    return {
+        "kills": kills,
+        "kills_mid_edits": mid,
+        "edited_at_kill": edited_at_kill,
+        "problems": problems,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--revisits", action="store_true", help="kill revisit runs instead")
     args = parser.parse_args()
-    summary = run(args.kills, args.seed)
+    summary = (run_revisits if args.revisits else run)(args.kills, args.seed)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 1 if summary["problems"] else 0
 
