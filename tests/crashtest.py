@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import xml.dom.minidom
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,23 +105,30 @@ def _start(base_url: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
     )
 
 
-def crawl_seconds(base_url: str, out: Path, *extra: str) -> float:
-    """Wall time of one uncut crawl, so kills can be spread over a whole run on this machine."""
-    started = time.monotonic()
-    _start(base_url, out, *extra).wait(timeout=120)
-    return time.monotonic() - started
+def kill_after_requests(
+    server: LocalCNA,
+    out: Path,
+    rng: random.Random,
+    count: Callable[[], int],
+    most: int,
+    *extra: str,
+) -> None:
+    """Start a crawl and SIGKILL it after ``n`` more requests (``count``; n random up to
+    ``most``) plus a random jitter.
 
-
-def kill_at_random(
-    base_url: str, out: Path, rng: random.Random, window: float, *extra: str
-) -> float:
-    """Start a crawl and SIGKILL it after a random delay within ``window`` seconds."""
-    proc = _start(base_url, out, *extra)
-    delay = rng.uniform(0.2, window)
-    time.sleep(delay)
+    Timed by the server's log rather than by the clock: start-up takes most of a short
+    crawl's wall time and varies with the machine's load, so kills timed from the start
+    bunch up before the first write on a busy machine; counting requests spreads them
+    over the fetches and the saves on any machine.
+    """
+    target = count() + rng.randint(0, most)
+    proc = _start(server.base_url, out, *extra)
+    deadline = time.monotonic() + 60
+    while count() < target and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, 0.1))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    return delay
 
 
 def run(kills: int, seed: int = 0) -> dict[str, Any]:
@@ -130,10 +138,10 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
     posts_at_kill: list[int] = []
     with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
         expected = server.site.reachable(1)
-        window = crawl_seconds(server.base_url, Path(tmp) / "calibration")
+        requested = len(server.site.visited(1, ("firstnews", "headlines")))
         for round_ in range(kills):
             out = Path(tmp) / f"run{round_}"
-            kill_at_random(server.base_url, out, rng, window)
+            kill_after_requests(server, out, rng, lambda: len(server.article_requests()), requested)
             posts_at_kill.append(len(list((out / "_posts").glob("*.md"))))
             problems += [f"after kill {round_}: {p}" for p in check_output(out)]
             result = run_crawl(server.base_url, out)
@@ -148,7 +156,6 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
     mid = sum(0 < n < len(expected) for n in posts_at_kill)
     return {
         "kills": kills,
-        "window_seconds": round(window, 2),
         "kills_mid_write": mid,
         "posts_at_kill": posts_at_kill,
         "problems": problems,
@@ -156,26 +163,6 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
 
 
 EVERY_RUN = ("-s", "REVISIT_SCHEDULE=0s")
-
-
-def _kill_during_revisits(server: LocalCNA, out: Path, rng: random.Random) -> None:
-    """SIGKILL a revisit run after its n-th conditional request (n random) plus a jitter.
-
-    Start-up takes most of a short run's wall time, so kills timed from the start
-    would nearly all land before the first revisit; counting the requests spreads them
-    over the fetches and the saves.
-    """
-    asked = len(server.conditional)
-    target = asked + rng.randint(1, len(server.site.reachable(1)))
-    proc = _start(server.base_url, out, *EVERY_RUN)
-    deadline = time.monotonic() + 60
-    while len(server.conditional) < target and proc.poll() is None:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.002)
-    time.sleep(rng.uniform(0, 0.08))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
 
 
 def run_revisits(kills: int, seed: int = 0) -> dict[str, Any]:
@@ -198,7 +185,14 @@ def run_revisits(kills: int, seed: int = 0) -> dict[str, Any]:
         for round_ in range(kills):
             out = Path(tmp) / f"run{round_}"
             shutil.copytree(stored, out)
-            _kill_during_revisits(server, out, rng)
+            kill_after_requests(
+                server,
+                out,
+                rng,
+                lambda: len(server.conditional),
+                len(server.site.reachable(1)),
+                *EVERY_RUN,
+            )
             edited_at_kill.append(
                 sum((out / "_data" / "edits" / f"{i}.json").exists() for i in expected)
             )

@@ -11,7 +11,7 @@ def test_twenty_random_kills() -> None:
     counts = summary["posts_at_kill"]
     # The kills landed at different moments: before, during and after the writes.
     assert len(set(counts)) >= 3, counts
-    # Kills are spread over one measured crawl, so several cut it between two post writes.
+    # Kills are timed by the crawl's requests, so several cut it between two post writes.
     assert summary["kills_mid_write"] >= 3, summary
 
 
