@@ -111,6 +111,9 @@ class PostPipeline:
                     self.crawler.engine.close_spider_async(reason="output_not_writable")
                 )
             raise DropItem(f"output not writable: {exc}") from exc
+        # Every article parsed this run counts, refetched unchanged ones too: each
+        # shows what today's pages give (cnaspider/coverage.py); a worse revisit as well.
+        count_article(stats, item)
         if fetch.revisit:
             stats.inc_value(f"cnaspider/revisits/{status}")
         if status == WORSE:
@@ -119,9 +122,6 @@ class PostPipeline:
             # judge_crawl counts updated articles as parsed; edits are a kind of update.
             stats.inc_value("cnaspider/articles/updated")
         stats.inc_value(f"cnaspider/articles/{status}")
-        # Every article parsed this run counts, refetched unchanged ones too: each
-        # shows what today's pages give (cnaspider/coverage.py).
-        count_article(stats, item)
         if changed:
             stats.inc_value("cnaspider/posts/written")
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)
