@@ -404,6 +404,23 @@ def feed_updated(rows: Sequence[StoredArticle]) -> dt.datetime:
     return max((_taipei(t) for t in times), default=_EMPTY_UPDATED)
 
 
+def with_edit_times(store: Store, rows: Sequence[StoredArticle]) -> list[StoredArticle]:
+    """``rows`` with each edited article's modified time moved to when the edit was seen.
+
+    CNA does not always move its own modified time when it edits a story; an
+    entry must still read as updated (Atom ``updated``, JSON ``date_modified``).
+    """
+    edited = store.edit_times([r.article.id for r in rows])
+    return [
+        dataclasses.replace(
+            r, article=dataclasses.replace(r.article, modified=edited[r.article.id])
+        )
+        if r.article.id in edited and edited[r.article.id] > r.article.modified
+        else r
+        for r in rows
+    ]
+
+
 def render_stored(
     store: Store,
     rows: Sequence[StoredArticle],
@@ -415,6 +432,7 @@ def render_stored(
     cache: dict[str, _Entry] | None = None,
 ) -> dict[str, bytes]:
     """:func:`render_feeds` for stored rows: the feed time and the site's own 延伸閱讀 targets from the store."""
+    rows = with_edit_times(store, rows)
     articles = [r.article for r in rows]
     fresh = [a for a in articles if cache is None or a.id not in cache]
     wanted = {i for a in fresh for link in a.related if (i := article_id(link.url))}
@@ -475,11 +493,15 @@ def write_feeds(
     """
     out = Path(output_dir)
     site_url = site_address(out, site_url)
-    rows = store.newest(max(0, int(limit)))
+    rows = with_edit_times(store, store.newest(max(0, int(limit))))
     info = FeedInfo(title=title, subtitle=subtitle)
     rendered = render_stored(store, rows, site_url=site_url, style=style, info=info)
     # An empty store (deleted, truncated) must not empty the feeds readers follow.
     files = write_files(out, rendered, keep_entries=not rows)
+    # Imported here: the edits feed builds on this module's helpers.
+    from cnaspider.changelog import write_changelog
+
+    files.update(write_changelog(store, out, limit=limit, site_url=site_url, style=style))
     newest = max((_taipei(r.article.modified) for r in rows), default=None)
     report: dict[str, Any] = {
         "entries": len(rows),

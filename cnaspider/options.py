@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cnaspider.revisits import DEFAULT_MAX_PER_RUN, DEFAULT_SCHEDULE, RevisitSchedule
 from cnaspider.urls import SITE_URL
 
 
@@ -142,6 +143,13 @@ PATH = Check(lambda v: _path(v, empty_ok=False), "a directory path")
 PATH_OR_EMPTY = Check(lambda v: _path(v, empty_ok=True), "a file path, or empty for the default")
 
 
+REVISIT_SCHEDULE = Check(
+    lambda v: RevisitSchedule.parse(str(v)),
+    "comma-separated ages after the first fetch like 15m,1h,3h,8h,24h (s, m, h, d);"
+    " empty for no revisits, 0s for every article at every run",
+)
+
+
 @dataclass(frozen=True)
 class Option:
     """One spider argument (``-a``) or setting (``-s``)."""
@@ -161,7 +169,8 @@ SPIDER_ARGUMENTS: tuple[Option, ...] = (
     Option("related_depth", whole(0, 10), 1, "延伸閱讀 hops to follow; 0 turns following off"),
     Option("base_url", HTTP_URL, SITE_URL, "where the whole crawl goes (e.g. a local copy)"),
     Option("api_pages", whole(0, 50), 0, "extra list pages through the WNewsList API"),
-    Option("refresh_hours", number(0, 1_000_000), 0.0, "refetch listed articles this young"),
+    # Folded into REVISIT_SCHEDULE (README: Edits): accepted, warned about, ignored.
+    Option("refresh_hours", number(0, 1_000_000), 0.0, "replaced by REVISIT_SCHEDULE; ignored"),
     Option("recover", BOOLEAN, False, "fetch only the articles of posts the store lacks"),
 )
 # Set by Scrapyd on every job; not ours, but never a mistake.
@@ -176,6 +185,15 @@ SETTINGS: tuple[Option, ...] = (
     Option("FEED_LIMIT", whole(1, 10_000), 50, "entries per feed"),
     Option("SITE_URL", HTTP_URL_OR_EMPTY, "", "public URL of the Jekyll site"),
     Option("WRITE_FEEDS", BOOLEAN, True, "regenerate the feeds after every crawl"),
+    Option(
+        "REVISIT_SCHEDULE",
+        REVISIT_SCHEDULE,
+        DEFAULT_SCHEDULE,
+        "when stored articles are fetched again",
+    ),
+    Option(
+        "REVISIT_MAX_PER_RUN", whole(0, 100_000), DEFAULT_MAX_PER_RUN, "revisits per run at most"
+    ),
 )
 
 _BY_ARGUMENT = {o.name: o for o in SPIDER_ARGUMENTS}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import os
 import sqlite3
 from typing import Any
 
@@ -13,11 +15,18 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
+from cnaspider.changelog import write_article_edits
+from cnaspider.changes import fields_lost
 from cnaspider.config import Paths, post_style
 from cnaspider.coverage import count_article
 from cnaspider.items import Article
 from cnaspider.post import PostStyle, post_filename, render_post, write_post_text
-from cnaspider.store import Store, StoreError
+from cnaspider.revisits import FetchInfo, RevisitSchedule, revisit_settings
+from cnaspider.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
+
+# A refetched page that parsed with fields missing that the stored version has.
+WORSE = "worse"
+
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,11 @@ class PostPipeline:
         self.store: Store | None = None
         self.writer: ThreadPool | None = None
         self.closing = False
+        try:
+            self.schedule, _ = revisit_settings(crawler.settings)
+        except ValueError:
+            # The spider reports the bad setting and closes before any item arrives.
+            self.schedule = RevisitSchedule()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
@@ -77,9 +91,12 @@ class PostPipeline:
 
         stats = self.crawler.stats
         assert stats is not None
+        # The spider leaves how it fetched the page here (validators, revisit or not).
+        fetch_info: dict[str, FetchInfo] = getattr(self.crawler.spider, "fetch_info", {})
+        fetch = fetch_info.pop(item.id, None) or FetchInfo(dt.datetime.now(dt.UTC))
         try:
             status, changed, relative = await maybe_deferred_to_future(
-                deferToThreadPool(reactor, self.writer, self._save, self.store, item)
+                deferToThreadPool(reactor, self.writer, self._save, self.store, item, fetch)
             )
         except (OSError, sqlite3.Error) as exc:
             # A full disk or a read-only directory fails every later write too:
@@ -97,32 +114,80 @@ class PostPipeline:
                     self.crawler.engine.close_spider_async(reason="output_not_writable")
                 )
             raise DropItem(f"output not writable: {exc}") from exc
-        stats.inc_value(f"cnaspider/articles/{status}")
         # Every article parsed this run counts, refetched unchanged ones too: each
-        # shows what today's pages give (cnaspider/coverage.py).
+        # shows what today's pages give (cnaspider/coverage.py); a worse revisit as well.
         count_article(stats, item)
+        if fetch.revisit:
+            stats.inc_value(f"cnaspider/revisits/{status}")
+        if status == WORSE:
+            return item
+        if status == EDITED:
+            # judge_crawl counts updated articles as parsed; edits are a kind of update.
+            stats.inc_value("cnaspider/articles/updated")
+        stats.inc_value(f"cnaspider/articles/{status}")
         if changed:
             stats.inc_value("cnaspider/posts/written")
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)
         return item
 
-    def _save(self, store: Store, item: Article) -> tuple[str, bool, str]:
-        """Post, then row (in the writer thread); return (status, post changed, post path)."""
+    def _save(self, store: Store, item: Article, fetch: FetchInfo) -> tuple[str, bool, str]:
+        """Post, edit history, then row (in the writer thread); return (status, post changed, path).
+
+        Files first, the store last: a crash in between leaves the revisit due
+        (its state moves in the same transaction as the row), so the next run
+        fetches the page again and stores what the files already show.
+        """
         kept = item.found_via.get("recovered_post")
         if kept and (self.paths.output_dir / kept).is_file():
             return self._save_recovered(store, item, str(kept))
         old = store.get(item.id)
+        if old is not None:
+            lost = fields_lost(old.article, item)
+            if lost:
+                # A worse parse (layout drift, a broken page) is not an edit: keep the stored one.
+                logger.warning(
+                    "refetched %s lacks %s that the stored version has; kept the stored version",
+                    item.id,
+                    ", ".join(lost),
+                )
+                store.record_fetch(item.id, fetch.fetched, self.schedule.next_due)
+                return WORSE, False, old.post_path or ""
         path = self.paths.posts_dir / post_filename(item)
         relative = str(path.relative_to(self.paths.output_dir))
+        moved_from = None
+        if old and old.post_path and old.post_path != relative:
+            # The published day moved (CNA corrected a time): rename the old post first, so
+            # there is one file for the id at every moment, then overwrite it atomically.
+            moved_from = self.paths.output_dir / old.post_path
+            if moved_from.exists() and not path.exists():
+                os.replace(moved_from, path)
         text = render_post(item, self.style)
         # Recorded before the post: a post left without its row by a crash is then
         # known as cnaspider's own (not adopted as foreign), so its article is fetched again.
         store.note_written(relative, hashlib.sha256(text.encode("utf-8")).hexdigest())
         changed = write_post_text(path, text)
-        status = store.save(item, relative)
-        # The published day can move when CNA corrects a time; never keep two posts.
-        if old and old.post_path and old.post_path != relative:
-            (self.paths.output_dir / old.post_path).unlink(missing_ok=True)
+        if old is not None and visible_hash(old.article) != visible_hash(item):
+            history = store.revisions(item.id)
+            history.append(
+                Revision(
+                    item.id,
+                    history[-1].rev + 1 if history else 2,
+                    utc_iso(fetch.fetched),
+                    utc_iso(item.modified),
+                    item,
+                )
+            )
+            write_article_edits(self.paths.output_dir, history)
+        status = store.record_version(
+            item,
+            relative,
+            fetched=fetch.fetched,
+            next_due=self.schedule.next_due,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+        )
+        if moved_from is not None:
+            moved_from.unlink(missing_ok=True)
         return status, changed, relative
 
     def _save_recovered(self, store: Store, item: Article, post_path: str) -> tuple[str, bool, str]:

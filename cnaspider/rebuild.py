@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnaspider.atomic import atomic_write_bytes
+from cnaspider.changelog import rebuild_article_edits
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.feeds import write_feeds
 from cnaspider.options import BadOption, check_settings
@@ -121,6 +122,8 @@ def rebuild(paths: Paths, style: PostStyle, *, force: bool = False) -> RebuildRe
                 (paths.output_dir / current).unlink(missing_ok=True)
             elif store.written_sha(relative) != digest:
                 store.note_written(relative, digest)
+        # The 更新紀錄 data files are views of the store's revisions too.
+        rebuild_article_edits(store, paths.output_dir)
     return result
 
 

@@ -119,6 +119,29 @@ CREATE TABLE IF NOT EXISTS listing_dirty (
     since TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
+-- Every version of an article a reader could tell apart (visible_hash), oldest
+-- first: rev 1 is the first fetch. The articles row holds the latest one.
+CREATE TABLE IF NOT EXISTS revisions (
+    id           TEXT NOT NULL,
+    rev          INTEGER NOT NULL,
+    fetched      TEXT NOT NULL,   -- ISO 8601 UTC, when cnaspider saw this version
+    modified     TEXT NOT NULL,   -- CNA's modified time on that page
+    visible_hash TEXT NOT NULL,
+    data         TEXT NOT NULL,   -- Article.to_dict() as JSON
+    PRIMARY KEY (id, rev)
+);
+CREATE INDEX IF NOT EXISTS revisions_edits_by_fetched ON revisions (fetched DESC) WHERE rev > 1;
+-- When each stored article is due to be fetched again (cnaspider/revisits.py),
+-- and the validators of its last stored response for conditional requests.
+CREATE TABLE IF NOT EXISTS revisits (
+    id            TEXT PRIMARY KEY,
+    first_fetched TEXT NOT NULL,
+    last_fetched  TEXT NOT NULL,
+    next_due      TEXT,           -- NULL: no scheduled step left
+    etag          TEXT,
+    last_modified TEXT
+);
+CREATE INDEX IF NOT EXISTS revisits_by_due ON revisits (next_due) WHERE next_due IS NOT NULL;
 """
 
 # Refusal reasons that no later run can cure: the id is not requested again.
@@ -128,6 +151,11 @@ _FINAL_SQL = ", ".join(f"'{r}'" for r in FINAL_REFUSALS)
 NEW = "new"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
+# An update that a reader can see (a new row in ``revisions``); see visible_hash.
+EDITED = "edited"
+
+# What a reader sees of an article: a change in any of these is an edit.
+VISIBLE_FIELDS = ("title", "published", "paragraphs", "image", "inline_images", "related", "tags")
 
 
 def utc_iso(when: dt.datetime) -> str:
@@ -147,6 +175,51 @@ def content_hash(article: Article | dict[str, Any]) -> str:
     data.pop("ways", None)
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def visible_hash(article: Article | dict[str, Any]) -> str:
+    """Hash of :data:`VISIBLE_FIELDS` only: a new modified time or dateline parse is not an edit."""
+    data = article if isinstance(article, dict) else article.to_dict()
+    if isinstance(data.get("published"), str):
+        # One spelling per instant, whatever zone the JSON was written in.
+        data = {**data, "published": utc_iso(dt.datetime.fromisoformat(data["published"]))}
+    blob = json.dumps({k: data.get(k) for k in VISIBLE_FIELDS}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def edit_time(
+    fetched: str, modified: str, previous_modified: str, previous_fetched: str
+) -> dt.datetime:
+    """When an edit happened: CNA's modified time if the edit moved it to a moment between
+    the two fetches (the page's own 更新 time), else when the edit was seen."""
+    if modified > previous_modified and previous_fetched < modified <= fetched:
+        return dt.datetime.fromisoformat(modified)
+    return dt.datetime.fromisoformat(fetched)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One stored version of an article (``rev`` 1 is the first fetch)."""
+
+    id: str
+    rev: int
+    fetched: str
+    modified: str
+    article: Article
+
+
+@dataclass(frozen=True)
+class DueRevisit:
+    """A stored article due to be fetched again, with its validators."""
+
+    id: str
+    url: str
+    depth: int
+    etag: str | None
+    last_modified: str | None
+
+
+NextDue = Callable[[dt.datetime, dt.datetime], "dt.datetime | None"]
 
 
 @dataclass(frozen=True)
@@ -526,6 +599,302 @@ class Store:
             "SELECT sha256 FROM written_posts WHERE post_path = ?", (post_path,)
         ).fetchone()
         return str(row[0]) if row else None
+
+    def _begin(self) -> None:
+        # isolation_level=None: without an explicit BEGIN each statement commits alone.
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def record_version(
+        self,
+        article: Article,
+        post_path: str | None,
+        *,
+        fetched: dt.datetime,
+        next_due: NextDue,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> str:
+        """Store a fetched version in one transaction; return NEW, EDITED, UPDATED or UNCHANGED.
+
+        The article row becomes this version; a version a reader can tell from
+        the last one (:func:`visible_hash`) is added to ``revisions`` (EDITED);
+        the revisit state moves on and keeps this response's validators. A
+        crash leaves all of it or none of it.
+        """
+        data = article.to_dict()
+        digest = content_hash(data)
+        seen = visible_hash(data)
+        when = utc_iso(fetched)
+        blob = json.dumps(data, ensure_ascii=False)
+        self._begin()
+        try:
+            old = self.db.execute(
+                "SELECT content_hash, data, first_seen, modified FROM articles WHERE id = ?",
+                (article.id,),
+            ).fetchone()
+            if old is None:
+                status = NEW
+                first = when
+                self.db.execute(
+                    "INSERT INTO articles (url, title, section, published, modified, content_hash,"
+                    " data, post_path, last_seen, found_via, first_seen, id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        article.url,
+                        article.title,
+                        article.section,
+                        utc_iso(article.published),
+                        utc_iso(article.modified),
+                        digest,
+                        blob,
+                        post_path,
+                        when,
+                        json.dumps(article.found_via, ensure_ascii=False),
+                        when,
+                        article.id,
+                    ),
+                )
+                self._add_revision(article.id, 1, when, utc_iso(article.modified), seen, blob)
+            else:
+                old_digest, old_data, first, old_modified = old
+                last = self.db.execute(
+                    "SELECT rev, visible_hash FROM revisions WHERE id = ? ORDER BY rev DESC LIMIT 1",
+                    (article.id,),
+                ).fetchone()
+                if last is None:
+                    # Stored before revisions were kept: its row is revision 1.
+                    last = (1, visible_hash(json.loads(old_data)))
+                    self._add_revision(article.id, 1, first, old_modified, last[1], old_data)
+                if old_digest == digest:
+                    status = UNCHANGED
+                    self.db.execute(
+                        "UPDATE articles SET last_seen = ?, post_path = ? WHERE id = ?",
+                        (when, post_path, article.id),
+                    )
+                else:
+                    status = EDITED if last[1] != seen else UPDATED
+                    # found_via keeps how the article was first found.
+                    self.db.execute(
+                        "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
+                        " content_hash=?, data=?, post_path=?, last_seen=? WHERE id=?",
+                        (
+                            article.url,
+                            article.title,
+                            article.section,
+                            utc_iso(article.published),
+                            utc_iso(article.modified),
+                            digest,
+                            blob,
+                            post_path,
+                            when,
+                            article.id,
+                        ),
+                    )
+                    if status == EDITED:
+                        self._add_revision(
+                            article.id, last[0] + 1, when, utc_iso(article.modified), seen, blob
+                        )
+            self._set_revisit(article.id, first, when, next_due, (etag, last_modified))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return status
+
+    def _add_revision(
+        self, ident: str, rev: int, fetched: str, modified: str, seen: str, data: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO revisions (id, rev, fetched, modified, visible_hash, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (ident, rev, fetched, modified, seen, data),
+        )
+
+    def _set_revisit(
+        self,
+        ident: str,
+        first: str,
+        when: str,
+        next_due: NextDue,
+        validators: tuple[str | None, str | None] | None,
+    ) -> None:
+        """Upsert the revisit row; ``validators`` None keeps the stored ones."""
+        row = self.db.execute(
+            "SELECT first_fetched FROM revisits WHERE id = ?", (ident,)
+        ).fetchone()
+        first = row[0] if row else first
+        due = next_due(dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(when))
+        due_iso = utc_iso(due) if due else None
+        if row is None:
+            etag, modified = validators or (None, None)
+            self.db.execute(
+                "INSERT INTO revisits (id, first_fetched, last_fetched, next_due, etag,"
+                " last_modified) VALUES (?, ?, ?, ?, ?, ?)",
+                (ident, first, when, due_iso, etag, modified),
+            )
+        elif validators is None:
+            self.db.execute(
+                "UPDATE revisits SET last_fetched = ?, next_due = ? WHERE id = ?",
+                (when, due_iso, ident),
+            )
+        else:
+            self.db.execute(
+                "UPDATE revisits SET last_fetched = ?, next_due = ?, etag = ?, last_modified = ?"
+                " WHERE id = ?",
+                (when, due_iso, *validators, ident),
+            )
+
+    def record_fetch(self, ident: str, fetched: dt.datetime, next_due: NextDue) -> None:
+        """A revisit that stored no version (304, refused, parsed worse): move the schedule on.
+
+        The validators stay those of the stored version, so a later change is
+        never answered with a 304.
+        """
+        self._begin()
+        try:
+            row = self.db.execute(
+                "SELECT first_seen FROM articles WHERE id = ?", (ident,)
+            ).fetchone()
+            if row is not None:
+                self._set_revisit(ident, row[0], utc_iso(fetched), next_due, None)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def prepare_revisits(self, schedule_key: str, next_due: NextDue) -> int:
+        """Give every stored article a revisit row; recompute due times if the schedule changed.
+
+        Returns how many rows were added or recomputed. Articles stored before
+        revisits existed start from their first and last sighting.
+        """
+        changed = 0
+        self._begin()
+        try:
+            stored_key = self.db.execute(
+                "SELECT value FROM meta WHERE key = 'revisit_schedule'"
+            ).fetchone()
+            if stored_key is None or stored_key[0] != schedule_key:
+                rows = self.db.execute(
+                    "SELECT id, first_fetched, last_fetched FROM revisits"
+                ).fetchall()
+                for ident, first, last in rows:
+                    due = next_due(
+                        dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+                    )
+                    self.db.execute(
+                        "UPDATE revisits SET next_due = ? WHERE id = ?",
+                        (utc_iso(due) if due else None, ident),
+                    )
+                changed += len(rows)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('revisit_schedule', ?)",
+                    (schedule_key,),
+                )
+            missing = self.db.execute(
+                "SELECT a.id, a.first_seen, a.last_seen FROM articles a"
+                " LEFT JOIN revisits r ON r.id = a.id WHERE r.id IS NULL"
+            ).fetchall()
+            for ident, first, last in missing:
+                self._set_revisit(ident, first, last, next_due, (None, None))
+            changed += len(missing)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return changed
+
+    def due_revisits(
+        self, now: dt.datetime, limit: int, *, every_run: bool = False
+    ) -> tuple[list[DueRevisit], int]:
+        """Up to ``limit`` stored articles due at ``now``, oldest due first, and how many are due.
+
+        ``every_run``: every stored article is due, the least recently fetched first.
+        """
+        args: tuple[str, ...] = ()
+        if every_run:
+            where, order = "", "r.last_fetched, r.id"
+        else:
+            where, order, args = "WHERE r.next_due <= ?", "r.next_due, r.id", (utc_iso(now),)
+        join = "FROM revisits r JOIN articles a ON a.id = r.id"
+        total = int(self.db.execute(f"SELECT COUNT(*) {join} {where}", args).fetchone()[0])
+        rows = self.db.execute(
+            f"SELECT r.id, a.url, a.found_via, r.etag, r.last_modified {join} {where}"
+            f" ORDER BY {order} LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        due = []
+        for ident, url, found_via, etag, modified in rows:
+            try:
+                depth = int(json.loads(found_via).get("depth", 0))
+            except (ValueError, TypeError, AttributeError):
+                depth = 0
+            due.append(DueRevisit(ident, url, depth, etag, modified))
+        return due, total
+
+    def revisions(self, ident: str) -> list[Revision]:
+        """Every stored version of ``ident``, oldest first; [] for an unknown id.
+
+        An article stored before revisions were kept has one: its row.
+        """
+        rows = self.db.execute(
+            "SELECT rev, fetched, modified, data FROM revisions WHERE id = ? ORDER BY rev",
+            (ident,),
+        ).fetchall()
+        if not rows:
+            row = self.db.execute(
+                "SELECT first_seen, modified, data FROM articles WHERE id = ?", (ident,)
+            ).fetchone()
+            rows = [(1, *row)] if row else []
+        return [
+            Revision(ident, rev, fetched, modified, Article.from_dict(json.loads(data)))
+            for rev, fetched, modified, data in rows
+        ]
+
+    def recent_edits(self, limit: int) -> list[tuple[Revision, Revision]]:
+        """The ``limit`` most recent edits across the archive as (before, after), newest first."""
+        rows = self.db.execute(
+            "SELECT id, rev FROM revisions WHERE rev > 1 ORDER BY fetched DESC, id DESC, rev DESC"
+            " LIMIT ?",
+            (limit,),
+        ).fetchall()
+        edits = []
+        for ident, rev in rows:
+            pair = self.db.execute(
+                "SELECT rev, fetched, modified, data FROM revisions WHERE id = ? AND rev IN (?, ?)"
+                " ORDER BY rev",
+                (ident, rev - 1, rev),
+            ).fetchall()
+            if len(pair) == 2:
+                before, after = (
+                    Revision(ident, r, f, m, Article.from_dict(json.loads(d)))
+                    for r, f, m, d in pair
+                )
+                edits.append((before, after))
+        return edits
+
+    def edited_ids(self) -> list[str]:
+        """Ids with more than one revision."""
+        rows = self.db.execute("SELECT DISTINCT id FROM revisions WHERE rev > 1 ORDER BY id")
+        return [r[0] for r in rows]
+
+    def edit_times(self, ids: list[str]) -> dict[str, dt.datetime]:
+        """For each edited id of ``ids``, when its latest edit happened (:func:`edit_time`)."""
+        times: dict[str, dt.datetime] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, rev, fetched, modified FROM revisions WHERE id IN ({marks})"
+                " ORDER BY id, rev",
+                chunk,
+            ).fetchall()
+            previous: dict[str, tuple[str, str]] = {}
+            for ident, rev, fetched, modified in rows:
+                if rev > 1 and ident in previous:
+                    times[ident] = edit_time(fetched, modified, *previous[ident])
+                previous[ident] = (modified, fetched)
+        return times
 
     # --- runs -----------------------------------------------------------------
 

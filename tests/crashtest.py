@@ -4,6 +4,12 @@
 After every kill: each post on disk is complete, no feed is partial, the store
 passes ``PRAGMA integrity_check``; a rerun then completes the crawl with exactly
 the expected posts, one per article.
+
+``--revisits`` kills revisit runs instead: a first crawl is stored, the local CNA
+edits four stories, and runs that fetch every stored article again are killed.
+After each kill every post is the stored version or the edited one (never a mix,
+never two files), and each article's revisions are whole; a rerun stores each
+edit exactly once.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,12 +25,17 @@ import sys
 import tempfile
 import time
 import xml.dom.minidom
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import frontmatter
 
+from cnaspider.localcna.edits import edit_site
 from cnaspider.localcna.httpd import LocalCNA
+from cnaspider.parsing import parse_article
+from cnaspider.post import render_post
+from cnaspider.store import Store, visible_hash
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 
 
@@ -64,46 +76,59 @@ def check_output(out: Path) -> list[str]:
     return problems
 
 
-def _start(base_url: str, out: Path) -> subprocess.Popen[bytes]:
-    cmd = crawl_command(base_url, out, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR")
+def check_history(out: Path, served: dict[str, str]) -> list[str]:
+    """Problems with the revisions after a (possibly killed) revisit run.
+
+    ``served``: the post each edited article becomes from the page CNA serves now.
+    """
+    problems = []
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
+        for stored in store.iter_all():
+            ident = stored.article.id
+            revisions = store.revisions(ident)
+            if [r.rev for r in revisions] != list(range(1, len(revisions) + 1)):
+                problems.append(f"{ident}: revisions {[r.rev for r in revisions]}")
+            if revisions and visible_hash(revisions[-1].article) != visible_hash(stored.article):
+                problems.append(f"{ident}: the latest revision is not the stored article")
+            if not stored.post_path:
+                continue
+            post = (out / stored.post_path).read_text(encoding="utf-8")
+            if post != render_post(stored.article) and post != served.get(ident):
+                problems.append(f"{ident}: post is neither the stored nor the served version")
+    return problems
+
+
+def _start(base_url: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    cmd = crawl_command(base_url, out, "-s", "DOWNLOAD_DELAY=0.03", "-s", "LOG_LEVEL=ERROR", *extra)
     return subprocess.Popen(
         cmd, cwd=REPO, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
-def crawl_seconds(base_url: str, out: Path) -> float:
-    """Wall time of one uncut crawl, so kills can be spread over a whole run on this machine."""
-    started = time.monotonic()
-    _start(base_url, out).wait(timeout=120)
-    return time.monotonic() - started
+def kill_after_requests(
+    server: LocalCNA,
+    out: Path,
+    rng: random.Random,
+    count: Callable[[], int],
+    most: int,
+    *extra: str,
+) -> None:
+    """Start a crawl and SIGKILL it after ``n`` more requests (``count``; n random up to
+    ``most``) plus a random jitter.
 
-
-def kill_at_random(
-    base_url: str, out: Path, rng: random.Random, window: float, posts: int = 0
-) -> float:
-    """Start a crawl and SIGKILL it at a random moment; return when (seconds after start).
-
-    With ``posts``, the moment is chosen by progress, not by the clock: the kill
-    comes a random 0-50 ms after a random number of posts (0 to all) is on disk,
-    so kills land before, between and after the post writes however slow the
-    machine is at that moment (a clock-chosen moment missed the writes on a loaded
-    machine). A target of 0 kills after a random delay within ``window``.
+    Timed by the server's log rather than by the clock: start-up takes most of a short
+    crawl's wall time and varies with the machine's load, so kills timed from the start
+    bunch up before the first write on a busy machine; counting requests spreads them
+    over the fetches and the saves on any machine.
     """
-    proc = _start(base_url, out)
-    started = time.monotonic()
-    target = rng.randint(0, posts) if posts else 0
-    if target == 0:
-        time.sleep(rng.uniform(0.2, window))
-    else:
-        deadline = started + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            if len(list((out / "_posts").glob("*.md"))) >= target:
-                break
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.05))
+    target = count() + rng.randint(0, most)
+    proc = _start(server.base_url, out, *extra)
+    deadline = time.monotonic() + 60
+    while count() < target and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, 0.1))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    return time.monotonic() - started
 
 
 def run(kills: int, seed: int = 0) -> dict[str, Any]:
@@ -113,10 +138,10 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
     posts_at_kill: list[int] = []
     with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
         expected = server.site.reachable(1)
-        window = crawl_seconds(server.base_url, Path(tmp) / "calibration")
+        requested = len(server.site.visited(1, ("firstnews", "headlines")))
         for round_ in range(kills):
             out = Path(tmp) / f"run{round_}"
-            kill_at_random(server.base_url, out, rng, window, len(expected))
+            kill_after_requests(server, out, rng, lambda: len(server.article_requests()), requested)
             posts_at_kill.append(len(list((out / "_posts").glob("*.md"))))
             problems += [f"after kill {round_}: {p}" for p in check_output(out)]
             result = run_crawl(server.base_url, out)
@@ -131,9 +156,68 @@ def run(kills: int, seed: int = 0) -> dict[str, Any]:
     mid = sum(0 < n < len(expected) for n in posts_at_kill)
     return {
         "kills": kills,
-        "window_seconds": round(window, 2),
         "kills_mid_write": mid,
         "posts_at_kill": posts_at_kill,
+        "problems": problems,
+    }
+
+
+EVERY_RUN = ("-s", "REVISIT_SCHEDULE=0s")
+
+
+def run_revisits(kills: int, seed: int = 0) -> dict[str, Any]:
+    """Kill revisit runs of a stored crawl while the local CNA serves edited stories."""
+    rng = random.Random(seed)
+    problems: list[str] = []
+    edited_at_kill: list[int] = []
+    with LocalCNA() as server, tempfile.TemporaryDirectory() as tmp:
+        stored = Path(tmp) / "stored"
+        first = run_crawl(server.base_url, stored)
+        if first.report.get("outcome") != "ok":
+            return {"problems": [f"first crawl: {first.report.get('outcome')}"]}
+        expected = edit_site(server.site, 1)
+        served = {}
+        for ident in expected:
+            info = server.site.articles[ident]
+            served[ident] = render_post(
+                parse_article(server.site.pages[info["path"]].body, info["url"])
+            )
+        for round_ in range(kills):
+            out = Path(tmp) / f"run{round_}"
+            shutil.copytree(stored, out)
+            kill_after_requests(
+                server,
+                out,
+                rng,
+                lambda: len(server.conditional),
+                len(server.site.reachable(1)),
+                *EVERY_RUN,
+            )
+            edited_at_kill.append(
+                sum((out / "_data" / "edits" / f"{i}.json").exists() for i in expected)
+            )
+            problems += [f"after kill {round_}: {p}" for p in check_output(out)]
+            problems += [f"after kill {round_}: {p}" for p in check_history(out, served)]
+            result = run_crawl(server.base_url, out, *EVERY_RUN)
+            problems += [f"after rerun {round_}: {p}" for p in check_output(out)]
+            problems += [f"after rerun {round_}: {p}" for p in check_history(out, served)]
+            if result.report.get("outcome") != "ok":
+                problems.append(f"rerun {round_}: outcome {result.report.get('outcome')}")
+            with Store(out / ".state" / "cnaspider.sqlite3") as store:
+                for ident in expected:
+                    revs = len(store.revisions(ident))
+                    if revs != 2:
+                        problems.append(f"rerun {round_}: {ident} has {revs} revisions, not 2")
+                    post = out / (store.get(ident).post_path or "")  # type: ignore[union-attr]
+                    if post.read_text(encoding="utf-8") != served[ident]:
+                        problems.append(f"rerun {round_}: {ident} post is not the edited version")
+            if list(out.rglob(".*.tmp")):
+                problems.append(f"rerun {round_}: temporary files left")
+    mid = sum(0 < n < len(expected) for n in edited_at_kill)
+    return {
+        "kills": kills,
+        "kills_mid_edits": mid,
+        "edited_at_kill": edited_at_kill,
         "problems": problems,
     }
 
@@ -142,8 +226,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--revisits", action="store_true", help="kill revisit runs instead")
     args = parser.parse_args()
-    summary = run(args.kills, args.seed)
+    summary = (run_revisits if args.revisits else run)(args.kills, args.seed)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 1 if summary["problems"] else 0
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import frontmatter
 
 from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import Page
 from cnaspider.store import Store
 from tests.conftest import run_crawl
 
@@ -109,32 +108,3 @@ def test_existing_archive_is_not_duplicated(local_cna: LocalCNA, tmp_path: Path)
     assert "/news/firstnews/202101140136.aspx" not in local_cna.article_requests()
     assert [p.name for p in posts.glob("*202101140136*")] == []
     assert old.read_text(encoding="utf-8").endswith("old\n")
-
-
-def test_edited_headline_updates_the_one_post_when_refreshing(
-    local_cna: LocalCNA, tmp_path: Path
-) -> None:
-    out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
-    path = "/news/aopl/202609230336.aspx"
-    old_title = "OECD小幅上調2026年全球經濟成長預測至2.9%"
-    page = local_cna.site.pages[path]
-    local_cna.site.pages[path] = Page(
-        page.body.replace(old_title.encode(), "OECD上調全球成長預測".encode())
-    )
-    # Without refresh_hours a stored article is never fetched again.
-    local_cna.clear_log()
-    run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
-    assert local_cna.article_requests() == []
-    result = run_crawl(
-        local_cna.base_url, out, "-a", "related_depth=0", "-a", "refresh_hours=1000000"
-    )
-    assert result.stats["cnaspider/articles/updated"] == 1
-    assert result.stats["cnaspider/articles/unchanged"] == 5
-    posts = list((out / "_posts").glob("*-202609230336.md"))
-    assert len(posts) == 1
-    assert frontmatter.load(posts[0])["title"] == "OECD上調全球成長預測"
-    with Store(out / ".state" / "cnaspider.sqlite3") as store:
-        stored = store.get("202609230336")
-        assert stored is not None and stored.article.title == "OECD上調全球成長預測"
-        assert stored.article.found_via == {"list": "headlines", "depth": 0}

@@ -52,7 +52,8 @@ def test_disk_full_and_read_only_keep_existing_posts(small_disk: Path, local_cna
 
     # Fill the disk: the next crawl has new articles (depth 1) and no room for them.
     filler = small_disk / "filler"
-    with filler.open("wb") as handle:
+    # Unbuffered: a buffered file would raise ENOSPC again when closed.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)

@@ -93,6 +93,10 @@ BAD = [
     (["-s", "SITE_URL=example.org"], ["SITE_URL", "http"]),
     (["-s", "IMAGE_PROXY=javascript:alert(1)//"], ["IMAGE_PROXY", "http"]),
     (["-s", "SOURCE_LABEL="], ["SOURCE_LABEL", "one line"]),
+    (["-s", "REVISIT_SCHEDULE=15 minutes"], ["REVISIT_SCHEDULE", "15m,1h,3h,8h,24h"]),
+    (["-s", "REVISIT_SCHEDULE=1w"], ["REVISIT_SCHEDULE", "ages after the first fetch"]),
+    (["-s", "REVISIT_MAX_PER_RUN=-1"], ["REVISIT_MAX_PER_RUN", "from 0"]),
+    (["-s", "REVISIT_MAX_PER_RUN=lots"], ["REVISIT_MAX_PER_RUN", "whole number"]),
     # beyond the list: a Scrapy setting of the wrong type
     (["-s", "DOWNLOAD_DELAY=abc"], ["DOWNLOAD_DELAY", "a number"]),
 ]

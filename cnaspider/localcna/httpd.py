@@ -6,6 +6,9 @@ told to misbehave per path (:meth:`LocalCNA.set_fault`) for fault tests.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import hashlib
 import re
 import socket
 import sys
@@ -18,6 +21,37 @@ from typing import Any
 from cnaspider.localcna.sitemap import Site, build_site
 
 ARTICLE_PATH = re.compile(r"^/news/[a-z]+/\d{12}(?:-\d+)?\.aspx", re.ASCII)
+_MODIFIED_META = re.compile(rb'<meta property="article:modified_time" content="([^"]+)"')
+
+
+def validators(body: bytes) -> tuple[str, str | None]:
+    """An article page's ETag (its bytes) and Last-Modified (its ``article:modified_time``)."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    match = _MODIFIED_META.search(body)
+    if not match:
+        return etag, None
+    try:
+        when = dt.datetime.fromisoformat(match.group(1).decode())
+    except ValueError:
+        return etag, None
+    return etag, email.utils.format_datetime(when.astimezone(dt.UTC), usegmt=True)
+
+
+def not_modified(headers: Any, etag: str, last_modified: str | None) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    match = headers.get("If-None-Match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return "*" in tags or etag in tags
+    since = headers.get("If-Modified-Since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        return email.utils.parsedate_to_datetime(
+            last_modified
+        ) <= email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -71,6 +105,11 @@ class LocalCNA:
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
         self.user_agents: list[str] = []  # the User-Agent of each request, in order
+        # Article pages carry ETag and Last-Modified and answer conditional requests
+        # with 304; either validator can be switched off to test the other alone.
+        self.send_etag = True
+        self.send_last_modified = True
+        self.conditional: list[tuple[str, int]] = []  # (path, status) of conditional requests
         self.faults: dict[str, Fault] = {}
         self.httpd = _Server(("127.0.0.1", port), _Handler)
         self.httpd.owner = self
@@ -134,24 +173,46 @@ class LocalCNA:
         if fault is not None and self._fault_response(handler, fault):
             return
         page = self.site.get(path)
-        self._send(handler, page.status, page.body, page.content_type)
+        headers: dict[str, str] = {}
+        if page.status == 200 and ARTICLE_PATH.match(path):
+            etag, last_modified = validators(page.body)
+            if self.send_etag:
+                headers["ETag"] = etag
+            if self.send_last_modified and last_modified:
+                headers["Last-Modified"] = last_modified
+            asked = {k: v for k, v in handler.headers.items() if k.lower().startswith("if-")}
+            if asked:
+                fresh = not_modified(
+                    handler.headers,
+                    etag if self.send_etag else "",
+                    last_modified if self.send_last_modified else None,
+                )
+                with self._lock:
+                    self.conditional.append((path, 304 if fresh else 200))
+                if fresh:
+                    self._send(handler, 304, b"", page.content_type, headers, body=False)
+                    return
+        self._send(handler, page.status, page.body, page.content_type, headers)
 
     @staticmethod
     def _send(
         handler: _Handler,
         status: int,
-        body: bytes,
+        content: bytes,
         content_type: str,
         headers: dict[str, str] | None = None,
+        *,
+        body: bool = True,
     ) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
+        if body:
+            handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(content)))
         for key, value in (headers or {}).items():
             handler.send_header(key, value)
         handler.end_headers()
-        if handler.command != "HEAD":
-            handler.wfile.write(body)
+        if handler.command != "HEAD" and content:
+            handler.wfile.write(content)
 
     def _fault_response(self, handler: _Handler, fault: Fault) -> bool:
         """Answer as ``fault`` says; False when the normal page should follow (``slow``)."""

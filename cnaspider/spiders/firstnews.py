@@ -10,6 +10,7 @@ import codecs
 import datetime as dt
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -34,7 +35,8 @@ from cnaspider.parsing import (
 )
 from cnaspider.post import import_existing_posts
 from cnaspider.recovery import lost_store, to_recover
-from cnaspider.store import Store, StoreError
+from cnaspider.revisits import DEFAULT_SCHEDULE, FetchInfo, RevisitSchedule, revisit_settings
+from cnaspider.store import DueRevisit, Store, StoreError
 from cnaspider.urls import SITE_URL, article_id, normalize_article_url, to_fetch_url, to_site_url
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,11 @@ class FirstNewsSpider(scrapy.Spider):
     cnaspider.rebuild --recover``: read no list, fetch only the articles named by
     posts that the store lacks), with their types, ranges and meanings in
     :data:`cnaspider.options.SPIDER_ARGUMENTS`; anything else is refused.
+
+    Stored articles are fetched again on the ``REVISIT_SCHEDULE`` setting
+    (:mod:`cnaspider.revisits`), whether or not a list still shows them. The
+    old ``refresh_hours`` argument is folded into it: it is accepted, warned
+    about and ignored.
     """
 
     name = "firstnews"
@@ -83,13 +90,22 @@ class FirstNewsSpider(scrapy.Spider):
             {"cna.com.tw", urlsplit(self.base_url).hostname or "cna.com.tw"}
         )
         self.api_pages: int = args["api_pages"]
-        self.refresh_hours: float = args["refresh_hours"]
         self.recover: bool = args["recover"]
         if self.recover:
             self.related_depth = 0
-        # Stored articles young enough to be fetched again when a list shows them
-        # (CNA edits headlines and bodies in the first hours).
-        self.refreshable: set[str] = set()
+        if args["refresh_hours"]:
+            logger.warning(
+                "refresh_hours is replaced by revisits: every stored article is fetched again"
+                " on REVISIT_SCHEDULE (default %s) whether or not a list shows it;"
+                " refresh_hours=%s is ignored",
+                DEFAULT_SCHEDULE,
+                args["refresh_hours"],
+            )
+        # Set from the (checked) settings in from_crawler.
+        self.revisit_schedule = RevisitSchedule()
+        self.revisit_cap = 0
+        # How each article page was fetched, for the pipeline (validators, revisit or not).
+        self.fetch_info: dict[str, FetchInfo] = {}
         self.store: Store | None = None
         self.known: set[str] = set()
         # Article ids that redirect to another article: {id: (target id, target URL)}.
@@ -109,6 +125,8 @@ class FirstNewsSpider(scrapy.Spider):
             record_refused_start(crawler.settings, str(exc))
             raise
         spider = super().from_crawler(crawler, **kwargs)
+        # Already checked with the other settings (cnaspider/options.py).
+        spider.revisit_schedule, spider.revisit_cap = revisit_settings(crawler.settings)
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
         crawler.signals.connect(spider._request_dropped, signal=scrapy.signals.request_dropped)
         return spider
@@ -160,6 +178,10 @@ class FirstNewsSpider(scrapy.Spider):
         stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
             paths.output_dir
         )
+        # The 更新紀錄 data files (cnaspider/changelog.py) are written atomically too.
+        stale += sum(
+            remove_stale_temporaries(paths.output_dir / d) for d in ("_data", "_data/edits")
+        )
         if stale:
             logger.warning("removed %d temporary files left by an interrupted run", stale)
         self.aliases = self.store.aliases()
@@ -172,9 +194,7 @@ class FirstNewsSpider(scrapy.Spider):
             logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
             self._inc("cnaspider/posts/recognised", imported)
         self.known = self.store.known_ids()
-        if self.refresh_hours:
-            cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=self.refresh_hours)
-            self.refreshable = self.store.ids_published_since(cutoff)
+        revisits = self._due_revisits(self.store)
         for name in self.lists:
             yield scrapy.Request(
                 to_fetch_url(f"{SITE_URL}/list/{name}.aspx", self.base_url),
@@ -183,6 +203,68 @@ class FirstNewsSpider(scrapy.Spider):
                 cb_kwargs={"list_name": name},
                 meta={"handle_httpstatus_list": [404, 410]},
             )
+        for due in revisits:
+            yield self._revisit_request(due)
+
+    # --- revisits --------------------------------------------------------------
+
+    def _due_revisits(self, store: Store) -> list[DueRevisit]:
+        """The stored articles to fetch again this run, oldest due first, within the cap."""
+        schedule = self.revisit_schedule
+        if not schedule.enabled:
+            return []
+        try:
+            store.prepare_revisits(schedule.key, schedule.next_due)
+            due, total = store.due_revisits(
+                dt.datetime.now(dt.UTC), self.revisit_cap, every_run=schedule.every_run
+            )
+        except sqlite3.Error as exc:
+            # A full disk or a read-only store: the pipeline reports it when it saves;
+            # revisits wait (they stay due) rather than stop the whole run here.
+            logger.error("cannot read or update the revisit schedule: %s; no revisits", exc)
+            return []
+        self._inc("cnaspider/revisits/due", total)
+        self._inc("cnaspider/revisits/requested", len(due))
+        if total > len(due):
+            # Not dropped: they stay due and come first in the next run.
+            logger.info(
+                "%d articles due for a revisit; %d now, %d wait for the next run (REVISIT_MAX_PER_RUN)",
+                total,
+                len(due),
+                total - len(due),
+            )
+            self._inc("cnaspider/revisits/deferred", total - len(due))
+        for item in due:
+            # Its 延伸閱讀 links are followed from the depth it was first found at.
+            self.depths[item.id] = min(self.depths.get(item.id, item.depth), item.depth)
+        return due
+
+    def _revisit_request(self, due: DueRevisit) -> scrapy.Request:
+        headers = {}
+        if due.etag:
+            headers["If-None-Match"] = due.etag
+        if due.last_modified:
+            headers["If-Modified-Since"] = due.last_modified
+        return scrapy.Request(
+            to_fetch_url(due.url, self.base_url),
+            callback=self.parse_revisit,
+            errback=self.article_failed,
+            headers=headers,
+            cb_kwargs={"found_via": {"revisit": True, "depth": due.depth}, "requested_id": due.id},
+            meta={"handle_httpstatus_list": [304, 404, 410]},
+            dont_filter=True,
+        )
+
+    def parse_revisit(
+        self, response: Response, found_via: dict[str, Any], requested_id: str
+    ) -> Iterator[Any]:
+        """A stored article fetched again: 304 moves its schedule on, anything else is parsed."""
+        if response.status == 304:
+            self._inc("cnaspider/revisits/not_modified")
+            if self.store is not None:
+                revisit_done(self.store, requested_id, self.revisit_schedule)
+            return
+        yield from self.parse_article_page(response, found_via, requested_id)
 
     def _recover_requests(self, paths: Paths) -> Iterator[scrapy.Request]:
         """One request per post whose article the store lacks (the post itself is kept)."""
@@ -306,8 +388,7 @@ class FirstNewsSpider(scrapy.Spider):
         if previous is not None and previous <= depth:
             return
         self.depths[ident] = depth
-        refresh = depth == 0 and ident in self.refreshable
-        if ident in self.known and not refresh:
+        if ident in self.known:
             if previous is None:
                 self._inc("cnaspider/articles/skipped_known")
             # A stored article is not fetched again, but its 延伸閱讀 links still are:
@@ -323,7 +404,6 @@ class FirstNewsSpider(scrapy.Spider):
             errback=self.article_failed,
             cb_kwargs={"found_via": found_via, "requested_id": ident},
             meta={"handle_httpstatus_list": [404, 410]},
-            dont_filter=refresh,
         )
 
     def parse_article_page(
@@ -353,7 +433,12 @@ class FirstNewsSpider(scrapy.Spider):
             logger.warning("refused %s: %s (%s)", requested_id, refusal.reason, refusal.detail)
             self._inc(f"cnaspider/refused/{refusal.reason}")
             if self.store is not None:
-                self.store.record_refusal(requested_id, response.url, refusal.reason)
+                if found_via.get("revisit"):
+                    # CNA took a stored story down or broke its page: keep what was stored.
+                    self._inc("cnaspider/revisits/refused")
+                    revisit_done(self.store, requested_id, self.revisit_schedule)
+                else:
+                    self.store.record_refusal(requested_id, response.url, refusal.reason)
             return
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
@@ -369,6 +454,12 @@ class FirstNewsSpider(scrapy.Spider):
         for key in field_stats(article):
             self._inc(key)
         article.found_via = found_via
+        self.fetch_info[article.id] = FetchInfo(
+            fetched=dt.datetime.now(dt.UTC),
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            revisit=bool(found_via.get("revisit")),
+        )
         yield article
         depth = self.depths.get(article.id, int(found_via.get("depth", 0)))
         yield from self._follow_related([link.url for link in article.related], article.id, depth)
@@ -408,6 +499,20 @@ class FirstNewsSpider(scrapy.Spider):
             "article request failed: %s (%s)", _failed_url(failure), failure.getErrorMessage()
         )
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
+
+
+def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> None:
+    """Move a revisit's schedule on when it stored no version (304 or a refused page)."""
+    try:
+        store.record_fetch(ident, dt.datetime.now(dt.UTC), schedule.next_due)
+    except sqlite3.Error as exc:
+        # The article stays due and is asked again next run; nothing stored is touched.
+        logger.error("cannot record the revisit of %s: %s", ident, exc)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _failed_url(failure: Failure) -> str:
