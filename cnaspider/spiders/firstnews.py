@@ -146,8 +146,10 @@ class FirstNewsSpider(scrapy.Spider):
                 raise CloseSpider(blocker)
         if self.store is not None:
             paths = Paths.from_settings(self.settings)
-            stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
-                paths.output_dir
+            # .state/ too: a kill while last-crawl.json was being written left one there.
+            stale = sum(
+                remove_stale_temporaries(folder)
+                for folder in (paths.posts_dir, paths.output_dir, paths.state_dir)
             )
             if stale:
                 logger.warning("removed %d temporary files left by an interrupted run", stale)
