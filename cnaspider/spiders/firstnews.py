@@ -175,12 +175,17 @@ class FirstNewsSpider(scrapy.Spider):
             )
             if lost:
                 self._stop("store_missing", lost)
-        stale = remove_stale_temporaries(paths.posts_dir) + remove_stale_temporaries(
-            paths.output_dir
-        )
-        # The 更新紀錄 data files (cnaspider/changelog.py) are written atomically too.
-        stale += sum(
-            remove_stale_temporaries(paths.output_dir / d) for d in ("_data", "_data/edits")
+        # .state/ too: a kill while last-crawl.json was being written left one there; the
+        # 更新紀錄 data files (cnaspider/changelog.py) are written atomically too.
+        stale = sum(
+            remove_stale_temporaries(folder)
+            for folder in (
+                paths.posts_dir,
+                paths.output_dir,
+                paths.state_dir,
+                paths.output_dir / "_data",
+                paths.output_dir / "_data" / "edits",
+            )
         )
         if stale:
             logger.warning("removed %d temporary files left by an interrupted run", stale)
