@@ -510,7 +510,7 @@ def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
     if not finished:
         return []
     lines: list[str] = []
-    with Store(paths.state_db) as store:
+    with Store(paths.state_db, readonly=True) as store:  # status works read-only
         # Most reruns find nothing new: show the newest run that parsed something.
         for run in finished:
             rows = store.run_coverage(int(run["id"]))
