@@ -344,7 +344,7 @@ def _has_entries(path: Path) -> bool:
             return bool(json.loads(data).get("items"))
         except (ValueError, AttributeError):
             return False
-    return b"<entry>" in data or b"<item>" in data
+    return b"<entry" in data or b"<item" in data
 
 
 def render_feeds(

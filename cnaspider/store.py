@@ -654,7 +654,15 @@ class Store:
                         article.id,
                     ),
                 )
-                self._add_revision(article.id, 1, when, utc_iso(article.modified), seen, blob)
+                # Revisions outlive a row deleted by hand or lost with a post left behind by
+                # a crash: continue that history rather than collide with its revision 1.
+                last = self.db.execute(
+                    "SELECT rev, visible_hash FROM revisions WHERE id = ? ORDER BY rev DESC LIMIT 1",
+                    (article.id,),
+                ).fetchone()
+                if last is None or last[1] != seen:
+                    rev = last[0] + 1 if last else 1
+                    self._add_revision(article.id, rev, when, utc_iso(article.modified), seen, blob)
             else:
                 old_digest, old_data, first, old_modified = old
                 last = self.db.execute(
