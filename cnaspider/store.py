@@ -600,10 +600,6 @@ class Store:
         ).fetchone()
         return str(row[0]) if row else None
 
-    def _begin(self) -> None:
-        # isolation_level=None: without an explicit BEGIN each statement commits alone.
-        self.db.execute("BEGIN IMMEDIATE")
-
     def record_version(
         self,
         article: Article,
@@ -626,8 +622,7 @@ class Store:
         seen = visible_hash(data)
         when = utc_iso(fetched)
         blob = json.dumps(data, ensure_ascii=False)
-        self._begin()
-        try:
+        with self.transaction():
             old = self.db.execute(
                 "SELECT content_hash, data, first_seen, modified FROM articles WHERE id = ?",
                 (article.id,),
@@ -703,10 +698,6 @@ class Store:
                             article.id, last[0] + 1, when, utc_iso(article.modified), seen, blob
                         )
             self._set_revisit(article.id, first, when, next_due, (etag, last_modified))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return status
 
     def _add_revision(
@@ -758,17 +749,12 @@ class Store:
         The validators stay those of the stored version, so a later change is
         never answered with a 304.
         """
-        self._begin()
-        try:
+        with self.transaction():
             row = self.db.execute(
                 "SELECT first_seen FROM articles WHERE id = ?", (ident,)
             ).fetchone()
             if row is not None:
                 self._set_revisit(ident, row[0], utc_iso(fetched), next_due, None)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def prepare_revisits(self, schedule_key: str, next_due: NextDue) -> int:
         """Give every stored article a revisit row; recompute due times if the schedule changed.
@@ -777,8 +763,7 @@ class Store:
         revisits existed start from their first and last sighting.
         """
         changed = 0
-        self._begin()
-        try:
+        with self.transaction():
             stored_key = self.db.execute(
                 "SELECT value FROM meta WHERE key = 'revisit_schedule'"
             ).fetchone()
@@ -806,10 +791,6 @@ class Store:
             for ident, first, last in missing:
                 self._set_revisit(ident, first, last, next_due, (None, None))
             changed += len(missing)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return changed
 
     def due_revisits(
