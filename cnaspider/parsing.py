@@ -89,7 +89,19 @@ DRIFT_REASONS = frozenset({MISSING_TITLE, MISSING_BODY})
 _PARAGRAPH_TAGS = {"a", "b", "strong", "i", "em", "br", "span", "sub", "sup", "u", "small"}
 _PARAGRAPH_ATTRS = {"a": {"href", "title"}}
 _SAFE_SCHEMES = {"http", "https"}
+# Built once: nh3.clean() builds its sanitizer on every call, four times the cost of using one.
+_PARAGRAPH_CLEANER = nh3.Cleaner(
+    tags=_PARAGRAPH_TAGS,
+    attributes=_PARAGRAPH_ATTRS,
+    url_schemes=_SAFE_SCHEMES,
+    link_rel=None,
+    strip_comments=True,
+)
 
+# The characters HTML parsing or serialising changes in plain text (markup and references,
+# the serialiser's &nbsp;, the CR and NUL of input preprocessing, a leading BOM): a
+# paragraph without any is its own sanitised form, and most paragraphs have none.
+_HTML_SIGNIFICANT = re.compile("[<>&\xa0\x00\r\ufeff]")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _SPACE_RUN = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -188,7 +200,8 @@ class ListPage:
 
 def clean_text(text: str) -> str:
     """Drop zero-width characters and trim (U+3000 inside titles is kept)."""
-    return text.translate(_INVISIBLE).strip()
+    # Zero-width characters are not printable, so printable text has none to drop.
+    return text.strip() if text.isprintable() else text.translate(_INVISIBLE).strip()
 
 
 def clean_caption(text: str) -> str:
@@ -499,15 +512,9 @@ def _classes(el: etree._Element) -> set[str]:
 
 def sanitize_inline_html(fragment: str) -> str:
     """Allowlist-sanitise paragraph markup (nh3): no scripts, handlers or script URLs."""
-    cleaned = nh3.clean(
-        fragment,
-        tags=_PARAGRAPH_TAGS,
-        attributes=_PARAGRAPH_ATTRS,
-        url_schemes=_SAFE_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-    )
-    return one_line(cleaned)
+    if _HTML_SIGNIFICANT.search(fragment) is None:
+        return one_line(fragment)  # plain text: nh3 would give it back unchanged
+    return one_line(_PARAGRAPH_CLEANER.clean(fragment))
 
 
 def one_line(text: str) -> str:
@@ -516,11 +523,14 @@ def one_line(text: str) -> str:
     Keeps each body paragraph on one line, so no line of article text can
     look like front matter (``---``) or Markdown to Jekyll.
     """
+    # Control characters and line breaks are not printable: most text skips both scans.
+    if text.isprintable():
+        return text.strip()
     return _LINE_BREAKS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def _inner_html(el: etree._Element) -> str:
-    outer = lxml.html.tostring(el, encoding="unicode", with_tail=False)
+    outer = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
     start = outer.find(">") + 1
     end = outer.rfind("<")
     return outer[start:end] if end >= start else ""
@@ -575,41 +585,52 @@ def _is_heading(el: etree._Element) -> bool:
     )
 
 
-def _body(body: etree._Element, page_url: str) -> tuple[list[str], list[str], list[InlineImage]]:
-    """Paragraph markup, paragraph text and in-body photos of the body div."""
+def _body(
+    body: etree._Element, page_url: str
+) -> tuple[list[str], list[etree._Element], list[InlineImage]]:
+    """Paragraph markup, the <p> elements it came from, and in-body photos of the body div."""
     lifted = _prepare_paragraphs(body, page_url)
     paragraphs: list[str] = []
-    texts: list[str] = []
+    kept: list[etree._Element] = []
     images: list[InlineImage] = []
     for child in sel.BODY_CHILDREN(body):
         if child.tag == "p":
             html = sanitize_inline_html(_inner_html(child))
             if html:
                 paragraphs.append(html)
-                texts.append(child.text_content().strip())
+                kept.append(child)
             images += [InlineImage(after=len(paragraphs), image=i) for i in lifted.get(child, ())]
         elif child.tag == "figure" or sel.MEDIA_CLASS in _classes(child):
             photo, _ = _picture(child, page_url)
             if photo:
                 images.append(InlineImage(after=len(paragraphs), image=photo))
-    return paragraphs, texts, images
+    return paragraphs, kept, images
+
+
+def _text(paragraph: etree._Element) -> str:
+    return str(paragraph.text_content()).strip()
 
 
 def _parse_body(
     page: _Page, body: etree._Element | None
-) -> tuple[list[str], list[str], list[InlineImage], str]:
-    """(paragraph markup, paragraph text, in-body photos, way)."""
+) -> tuple[list[str], tuple[str, str], list[InlineImage], str]:
+    """(paragraph markup, text of the first and last paragraphs, in-body photos, way).
+
+    The way is "" when no paragraph has text. Only the texts the caller reads (the
+    dateline's and the editor line's) are extracted, one call each, not one per paragraph.
+    """
     if body is not None:
-        paragraphs, texts, images = _body(body, page.url)
+        paragraphs, kept, images = _body(body, page.url)
         # When the body div is renamed, the first div.paragraph left is the copyright line's.
+        texts = (_text(p) for p in kept)
         if any(text and sel.COPYRIGHT_NOTICE not in text for text in texts):
-            return paragraphs, texts, images, "paragraph-div"
+            return paragraphs, (_text(kept[0]), _text(kept[-1])), images, "paragraph-div"
     article_body = _ld_text(page.ld, "articleBody")
-    texts = [t for t in (one_line(clean_text(line)) for line in _LD_LINES.split(article_body)) if t]
-    if texts:
-        paragraphs = [sanitize_inline_html(htmllib.escape(t, quote=False)) for t in texts]
-        return paragraphs, texts, [], "json-ld-articleBody"
-    return [], [], [], ""
+    lines = [t for t in (one_line(clean_text(line)) for line in _LD_LINES.split(article_body)) if t]
+    if lines:
+        paragraphs = [sanitize_inline_html(htmllib.escape(t, quote=False)) for t in lines]
+        return paragraphs, (lines[0], lines[-1]), [], "json-ld-articleBody"
+    return [], ("", ""), [], ""
 
 
 def _dateline(first_paragraph_text: str) -> tuple[str, list[str]]:
@@ -642,8 +663,8 @@ def _text_of(fragment: str) -> str:
 def _parse_title(page: _Page) -> tuple[str, str]:
     h1s = sel.TITLE_H1(page.central)
     if h1s:
-        for junk in sel.CLUTTER_INSIDE(h1s[0]):
-            junk.drop_tree()  # e.g. a support button inside the headline
+        for junk in [el for el in h1s[0].iterdescendants() if el.get("class") and _is_clutter(el)]:
+            junk.drop_tree()  # e.g. a support button inside the headline  # e.g. a support button inside the headline
         title = clean_caption(h1s[0].text_content())
         if title:
             return title, "h1"
@@ -695,12 +716,27 @@ def _parse_tags(page: _Page) -> tuple[list[str], str]:
     return (tags, "json-ld") if tags else ([], "")
 
 
-def _article_links(anchors: list[etree._Element], page_url: str) -> list[RelatedLink]:
+def _not_related(el: etree._Element, central: etree._Element) -> bool:
+    """Whether a link (or heading) in a related block belongs to something else."""
+    if el.tag == "a" and sel.RELATED_INSERT_CLASS in _classes(el):
+        return True
+    for ancestor in el.iterancestors():
+        if ancestor is central:
+            return False
+        names = ancestor.get("class")
+        if names and not sel.NOT_RELATED_CONTAINER_CLASSES.isdisjoint(names.split()):
+            return True
+    return False
+
+
+def _article_links(
+    anchors: list[etree._Element], page_url: str, central: etree._Element
+) -> list[RelatedLink]:
     """The CNA article links among ``anchors``: page order, one per id, titled by link text."""
     links: list[RelatedLink] = []
     index: dict[str, int] = {}
     for a in anchors:
-        if sel.NOT_RELATED_LINK(a):
+        if _not_related(a, central):
             continue
         url = normalize_article_url(resolve(a.get("href", ""), page_url))
         ident = article_id(url) if url else None
@@ -747,7 +783,7 @@ def _links_under_heading(heading: etree._Element, central: etree._Element) -> li
 def _parse_related(page: _Page) -> tuple[list[RelatedLink], str]:
     blocks = sel.RELATED_BLOCK(page.central)
     if blocks:
-        links = _article_links(sel.BLOCK_LINKS(blocks[0]), page.url)
+        links = _article_links(sel.BLOCK_LINKS(blocks[0]), page.url, page.central)
         if links:
             return links, "more-article-class"
     text = sel.TEXT(page.central)
@@ -756,14 +792,31 @@ def _parse_related(page: _Page) -> tuple[list[RelatedLink], str]:
     for heading in sel.RELATED_HEADING(page.central):
         if (
             not _is_heading(heading)
-            or sel.NOT_RELATED_LINK(heading)
+            or _not_related(heading, page.central)
             or _in_clutter(heading, page.central)
         ):
             continue
-        links = _article_links(_links_under_heading(heading, page.central), page.url)
+        links = _article_links(_links_under_heading(heading, page.central), page.url, page.central)
         if links:
             return links, "heading-text"
     return [], ""
+
+
+def _canonical_url(doc: etree._Element, article: etree._Element | None, url: str) -> str:
+    """The page's CNA article URL: link rel=canonical, the article's data-canonical-url,
+    og:url, then the URL it was fetched from; the first that is a CNA article URL wins."""
+    candidates: list[Callable[[], list[Any]]] = [
+        lambda: sel.CANONICAL_LINK(doc),
+        lambda: [sel.ARTICLE_CANONICAL(article)] if article is not None else [],
+        lambda: sel.OG_URL(doc),
+        lambda: [url],
+    ]
+    for values in candidates:
+        for value in values():
+            normalized = normalize_article_url(str(value))
+            if normalized:
+                return normalized
+    return ""
 
 
 # --- public ------------------------------------------------------------------
@@ -788,17 +841,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
         raise PageRefused(NOT_ARTICLE, f"no div.centralContent at {url}")
     central = centrals[0]
 
-    canonical = _first(
-        [
-            normalize_article_url(u) or ""
-            for u in [
-                *sel.CANONICAL_LINK(doc),
-                sel.ARTICLE_CANONICAL(root) if articles else "",
-                *sel.OG_URL(doc),
-                url,
-            ]
-        ]
-    )
+    canonical = _canonical_url(doc, root if articles else None, url)
     ident = article_id(canonical) if canonical else None
     if not ident:
         raise PageRefused(NOT_ARTICLE, f"no CNA article URL for {url}")
@@ -816,8 +859,8 @@ def parse_article(html: str | bytes, url: str) -> Article:
         raise PageRefused(
             MISSING_TITLE, f"no h1 in div.centralContent, JSON-LD headline or og:title for {ident}"
         )
-    paragraphs, texts, inline_images, ways["body"] = _parse_body(page, body)
-    if not any(texts):
+    paragraphs, (first_text, last_text), inline_images, ways["body"] = _parse_body(page, body)
+    if not ways["body"]:
         raise PageRefused(
             MISSING_BODY, f"no text in div.paragraph's <p> children or JSON-LD for {ident}"
         )
@@ -826,10 +869,10 @@ def parse_article(html: str | bytes, url: str) -> Article:
     image, ways["image"], ways["caption"] = _parse_image(page, inline_images)
     related, ways["related"] = _parse_related(page)
     tags, ways["tags"] = _parse_tags(page)
-    dateline, reporters = _dateline(texts[0])
+    dateline, reporters = _dateline(first_text)
     if reporters:
         ways["reporters"] = "dateline"
-    editor_match = _EDITOR.search(texts[-1])
+    editor_match = _EDITOR.search(last_text)
     if editor_match:
         ways["editor"] = "editor-line"
     return Article(

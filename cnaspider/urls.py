@@ -44,9 +44,18 @@ def is_valid_id(ident: str) -> bool:
     return bool(_ID_RE.match(ident))
 
 
+# An absolute URL that urljoin() would only take apart and put back together unchanged:
+# an ASCII host without brackets (nothing to validate or NFKC-check), no empty query or
+# fragment to drop, no ;params, no tab or line break to remove.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[\w.:@%~!$&'()*+,=-]+(?:[/?#][^\s;]*)?(?<![?#])", re.ASCII)
+
+
 def resolve(href: str, page_url: str) -> str:
     """Resolve ``href`` as the real site would, against the page's canonical URL."""
-    return urljoin(page_url, href.strip())
+    href = href.strip()
+    if _PLAIN_ABSOLUTE.fullmatch(href) and "?#" not in href and href.isprintable():
+        return href  # what urljoin() returns for it, at a tenth of the cost
+    return urljoin(page_url, href)
 
 
 def to_site_url(url: str, base_url: str) -> str:
