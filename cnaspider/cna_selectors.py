@@ -6,6 +6,7 @@ compiled XPath; names say what they find, comments say which layout needs them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -36,9 +37,10 @@ class Selector:
         self.fast = etree.XPath(fast)
         self.thorough = etree.XPath(thorough) if thorough else None
 
-    def __call__(self, node: etree._Element) -> Any:
+    def __call__(self, node: etree._Element, worth_it: Callable[[], bool] | None = None) -> Any:
+        """The fast path's result, else the thorough one's unless ``worth_it()`` says no."""
         found = self.fast(node)
-        if found or self.thorough is None:
+        if found or self.thorough is None or (worth_it is not None and not worth_it()):
             return found
         return self.thorough(node)
 
@@ -72,6 +74,11 @@ ARTICLE = Selector(
 )
 ARTICLE_CANONICAL = _x("string(@data-canonical-url)")
 ARTICLE_SECTION_ATTR = _x("string(@data-origin-type-name)")
+# Every class of every div below a node, and whether a figure is there: a scan for a
+# class costs a predicate per div, these cost a tenth of that, so a thorough search runs
+# only when what it looks for can be there (most pages have no lead photo, many no 延伸閱讀).
+DIV_CLASSES = etree.XPath("descendant::div/@class", smart_strings=False)
+HAS_FIGURE = _x("boolean(descendant::figure)")
 CENTRAL = Selector("./div/div/div[@class='centralContent']", f".//div[{_cls('centralContent')}]")
 SECTION = _x(f"string((./div[{_cls('breadcrumb')}]//a[{_cls('blue')}])[1])")
 
@@ -121,7 +128,8 @@ PARAGRAPH_WORK = _x(f"./p//*[self::figure or self::a[@href] or (@class and ({_CL
 # --- lead photo (ways: full-pic, lead-figure; then JSON-LD image, og:image) ------
 # 2023: div.fullPic > div.floatImg > div.BGimgWrap > picture > img; 2018: .fullPic .wrap img;
 # 2025-26 (second-hand): div.fullPic > figure.floatImg > picture, or figure > div.fullPic.
-FULL_PIC = Selector(f"./div[{_cls('fullPic')}]", f".//div[{_cls('fullPic')}]")
+FULL_PIC_CLASS = "fullPic"
+FULL_PIC = Selector(f"./div[{_cls(FULL_PIC_CLASS)}]", f".//div[{_cls(FULL_PIC_CLASS)}]")
 ENCLOSING_FIGURE = _x("ancestor::figure[1]")
 # A figure outside the body div (in-body figures are inline photos, not the lead).
 LEAD_FIGURE = Selector(
@@ -141,7 +149,8 @@ SITE_LOGO_MARKERS = ("/images/pic_fb.", "/logo/")
 
 # --- 延伸閱讀 (ways: more-article-class, heading-text) ------------------------------
 # The block by class: div.paragraph.moreArticle, not the per-keyword .flexhalf lists.
-_MORE = f"{_cls('moreArticle')} and not({_cls('flexhalf')})"
+RELATED_BLOCK_CLASS = "moreArticle"
+_MORE = f"{_cls(RELATED_BLOCK_CLASS)} and not({_cls('flexhalf')})"
 RELATED_BLOCK = Selector(
     f"./div[@class='paragraph'][1]/div[{_MORE}]",
     f".//div[{_MORE}]",
@@ -165,9 +174,10 @@ BLOCK_END_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
 
 # --- tags (ways: keyword-group, meta, json-ld) -------------------------------------
 # 2023: div.articlekeywordGroup > div.keywordTag > a; 2025-26: with or without the wrapper.
+TAG_GROUP_CLASS = "articlekeywordGroup"
 TAG_LINKS = Selector(
-    f"./div[@class='paragraph'][1]/div[{_cls('articlekeywordGroup')}]//a",
-    f".//div[{_cls('articlekeywordGroup')}]//a",
+    f"./div[@class='paragraph'][1]/div[{_cls(TAG_GROUP_CLASS)}]//a",
+    f".//div[{_cls(TAG_GROUP_CLASS)}]//a",
 )
 # The copyright line, in a div.paragraph of its own after the body: never the body.
 COPYRIGHT_NOTICE = "非經授權，不得轉載"

@@ -313,6 +313,20 @@ class _Page:
         return value, ""
 
     @cached_property
+    def div_classes(self) -> frozenset[str]:
+        """The class names of the divs below div.centralContent."""
+        return frozenset(" ".join(sel.DIV_CLASSES(self.central)).split())
+
+    def may_have_div(self, class_name: str) -> bool:
+        """False when no div below div.centralContent has the class: no search can find one."""
+        return class_name in self.div_classes
+
+    @cached_property
+    def has_figure(self) -> bool:
+        """Whether a <figure> is below div.centralContent."""
+        return bool(sel.HAS_FIGURE(self.central))
+
+    @cached_property
     def span_times(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """(published, modified) from the visible time box."""
         return _span_times(next(iter(sel.TIME_BOX(self.central)), None))
@@ -476,14 +490,15 @@ def _ld_image_urls(value: Any) -> list[str]:
 
 def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, str, str]:
     """(lead photo, its way, its caption's way)."""
-    pics = [p for p in sel.FULL_PIC(page.central) if not _in_clutter(p, page.central)]
+    found = sel.FULL_PIC(page.central, lambda: page.may_have_div(sel.FULL_PIC_CLASS))
+    pics = [p for p in found if not _in_clutter(p, page.central)]
     if pics:
         # 2025-26 (one source): the figure holds div.fullPic, and maybe the figcaption.
         figure = sel.ENCLOSING_FIGURE(pics[0])
         image, caption_way = _picture(figure[0] if figure else pics[0], page.url)
         if image:
             return image, "full-pic", caption_way
-    figures = sel.LEAD_FIGURE(page.central)
+    figures = sel.LEAD_FIGURE(page.central, lambda: page.has_figure)
     if figures:
         image, caption_way = _picture(figures[0], page.url)
         if image:
@@ -700,7 +715,8 @@ def _unique_tags(raw: Any) -> list[str]:
 
 
 def _parse_tags(page: _Page) -> tuple[list[str], str]:
-    tags = _unique_tags(a.text_content() for a in sel.TAG_LINKS(page.central))
+    links = sel.TAG_LINKS(page.central, lambda: page.may_have_div(sel.TAG_GROUP_CLASS))
+    tags = _unique_tags(a.text_content() for a in links)
     if tags:
         return tags, "keyword-group"
     # CNA writes article:tag in the reverse of the page's order (all four 2023 pages).
@@ -781,7 +797,7 @@ def _links_under_heading(heading: etree._Element, central: etree._Element) -> li
 
 
 def _parse_related(page: _Page) -> tuple[list[RelatedLink], str]:
-    blocks = sel.RELATED_BLOCK(page.central)
+    blocks = sel.RELATED_BLOCK(page.central, lambda: page.may_have_div(sel.RELATED_BLOCK_CLASS))
     if blocks:
         links = _article_links(sel.BLOCK_LINKS(blocks[0]), page.url, page.central)
         if links:
