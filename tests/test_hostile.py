@@ -157,3 +157,21 @@ def test_line_breaks_in_title_never_break_the_front_matter(char: str) -> None:
     text = render_post(article(f"a{char}---{char}b"))
     assert text.split("\n")[8] == "---"
     assert frontmatter.loads(text)["title"] == f"a{char}---{char}b"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    fragment=st.lists(
+        st.one_of(
+            st.characters(exclude_categories=["Cs"]),
+            st.sampled_from(list("<>&\xa0\x00\r\n\ufeff\u2028\u3000\u200b\ufdd0\uffff")),
+            st.sampled_from(["<b>", "</b>", "<a href='x'>", "&amp;", "&nbsp;", "<!--", "-->"]),
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_plain_text_paragraphs_skip_nh3_with_the_same_result(fragment: str) -> None:
+    """sanitize_inline_html() skips nh3 for text without markup: the result must not change."""
+    from cnaspider.parsing import _PARAGRAPH_CLEANER, one_line, sanitize_inline_html
+
+    assert sanitize_inline_html(fragment) == one_line(_PARAGRAPH_CLEANER.clean(fragment))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from urllib.parse import urljoin
 
-from cnaspider.urls import article_id, normalize_article_url, to_fetch_url, to_site_url
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnaspider.urls import article_id, normalize_article_url, resolve, to_fetch_url, to_site_url
 
 
 @pytest.mark.parametrize(
@@ -59,3 +63,37 @@ def test_base_url_round_trip() -> None:
     fetch = to_fetch_url(site, "http://127.0.0.1:8000/")
     assert fetch == "http://127.0.0.1:8000/news/ahel/202308230179.aspx"
     assert to_site_url(fetch, "http://127.0.0.1:8000") == site
+
+
+# Pieces of hrefs that exercise every branch urljoin() takes: schemes, hosts (empty,
+# bracketed, full-width), dot segments, empty queries and fragments, params, whitespace.
+_HREF_PIECES = [
+    "https://", "http://", "HTTPS://", "www.cna.com.tw", "127.0.0.1:8000", "/news/", "acn",
+    "/", "202308230192", ".aspx", "?", "#", "?#", "v=1", "../", "./", ";p", "\t", "\n", " ",
+    "中", "%20", "\x00", "&", "@", ":", "//", "[", "]", "::1", "\ufeff", "\u3000", "\x85",
+    "\uff03", "\uff0f", "\u2100", "_", "~", "javascript:",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    href=st.lists(st.sampled_from(_HREF_PIECES), max_size=8).map("".join),
+    base=st.sampled_from(
+        [
+            "https://www.cna.com.tw/news/acn/202308230192.aspx",
+            "https://www.cna.com.tw/",
+            "http://127.0.0.1:8000/news/aipl/202101140143.aspx",
+        ]
+    ),
+)
+def test_resolve_is_urljoin(href: str, base: str) -> None:
+    """resolve() skips urljoin() for plain absolute URLs: it must give what urljoin() gives."""
+    try:
+        expected: str | type[ValueError] = urljoin(base, href.strip())
+    except ValueError:
+        expected = ValueError
+    try:
+        got: str | type[ValueError] = resolve(href, base)
+    except ValueError:
+        got = ValueError
+    assert got == expected
