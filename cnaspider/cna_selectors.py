@@ -120,7 +120,6 @@ TIME_SPANS = _x("./span")
 # The body is the first div whose class is exactly "paragraph": a second plain
 # div.paragraph holds the copyright line and must not be read.
 BODY = Selector("./div[@class='paragraph'][1]", "(.//div[normalize-space(@class)='paragraph'])[1]")
-BODY_CHILDREN = _x("./*")
 # What inside a body paragraph needs work before it is kept: links to resolve,
 # clutter to drop (e.g. a dictionary pop-up), photos to lift out (2025-26 figure).
 PARAGRAPH_WORK = _x(f"./p//*[self::figure or self::a[@href] or (@class and ({_CLUTTER}))]")

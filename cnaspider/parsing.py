@@ -608,7 +608,7 @@ def _body(
     paragraphs: list[str] = []
     kept: list[etree._Element] = []
     images: list[InlineImage] = []
-    for child in sel.BODY_CHILDREN(body):
+    for child in body.iterchildren(etree.Element):
         if child.tag == "p":
             html = sanitize_inline_html(_inner_html(child))
             if html:
