@@ -283,13 +283,14 @@ def _check_scrapy_setting(name: str, value: Any) -> None:
         ) from None
 
 
-def argument_pairs(pairs: Iterable[str]) -> dict[str, str]:
-    """``NAME=VALUE`` strings as a dict; a pair without ``=`` is a :class:`BadOption`."""
+def argument_pairs(pairs: Iterable[str], flag: str = "-a") -> dict[str, str]:
+    """``NAME=VALUE`` strings (given with ``flag``) as a dict; a pair without ``=`` is a
+    :class:`BadOption`."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise BadOption(f"bad -a {pair!r}: use -a NAME=VALUE")
+            raise BadOption(f"bad {flag} {pair!r}: use {flag} NAME=VALUE")
         out[name.strip()] = value
     return out
 

@@ -29,7 +29,7 @@ from cnaspider.atomic import atomic_write_bytes
 from cnaspider.changelog import rebuild_article_edits
 from cnaspider.config import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.feeds import write_feeds
-from cnaspider.options import BadOption, check_settings
+from cnaspider.options import BadOption, argument_pairs, check_settings
 from cnaspider.post import PostStyle, post_filename, render_post
 from cnaspider.recovery import lost_store, set_aside, to_recover
 from cnaspider.runlock import RunLock
@@ -69,11 +69,7 @@ def project_settings(pairs: list[str]) -> dict[str, object]:
     """``cnaspider.settings`` with ``-s KEY=VALUE`` pairs on top; BadOption on a bad pair."""
     module = importlib.import_module("cnaspider.settings")
     values: dict[str, object] = {k: getattr(module, k) for k in dir(module) if k.isupper()}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise BadOption(f"-s wants KEY=VALUE, got {pair!r}")
-        values[key.strip()] = value
+    values.update(argument_pairs(pairs, "-s"))
     return values
 
 

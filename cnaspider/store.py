@@ -479,38 +479,11 @@ class Store:
                 "SELECT content_hash FROM articles WHERE id = ?", (article.id,)
             ).fetchone()
             if old and old[0] == digest:
-                self.db.execute(
-                    "UPDATE articles SET last_seen = ?, post_path = ? WHERE id = ?",
-                    (now, post_path, article.id),
-                )
+                self._touch_row(article.id, now, post_path)
                 return UNCHANGED
-            values = (
-                article.url,
-                article.title,
-                article.section,
-                utc_iso(article.published),
-                utc_iso(article.modified),
-                digest,
-                json.dumps(data, ensure_ascii=False),
-                post_path,
-                now,
-                json.dumps(article.found_via, ensure_ascii=False),
-            )
-            if old:
-                # found_via keeps how the article was first found.
-                self.db.execute(
-                    "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
-                    " content_hash=?, data=?, post_path=?, last_seen=? WHERE id=?",
-                    (*values[:-1], article.id),
-                )
-                return UPDATED
-            self.db.execute(
-                "INSERT INTO articles (url, title, section, published, modified, content_hash,"
-                " data, post_path, last_seen, found_via, first_seen, id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, now, article.id),
-            )
-            return NEW
+            blob = json.dumps(data, ensure_ascii=False)
+            self._write_row(article, digest, blob, post_path, now, exists=bool(old))
+            return UPDATED if old else NEW
 
     def newest(self, limit: int) -> list[StoredArticle]:
         """The ``limit`` most recently published articles, newest first (uses the index)."""
@@ -630,75 +603,86 @@ class Store:
             if old is None:
                 status = NEW
                 first = when
-                self.db.execute(
-                    "INSERT INTO articles (url, title, section, published, modified, content_hash,"
-                    " data, post_path, last_seen, found_via, first_seen, id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        article.url,
-                        article.title,
-                        article.section,
-                        utc_iso(article.published),
-                        utc_iso(article.modified),
-                        digest,
-                        blob,
-                        post_path,
-                        when,
-                        json.dumps(article.found_via, ensure_ascii=False),
-                        when,
-                        article.id,
-                    ),
-                )
+                self._write_row(article, digest, blob, post_path, when, exists=False)
                 # Revisions outlive a row deleted by hand or lost with a post left behind by
                 # a crash: continue that history rather than collide with its revision 1.
-                last = self.db.execute(
-                    "SELECT rev, visible_hash FROM revisions WHERE id = ? ORDER BY rev DESC LIMIT 1",
-                    (article.id,),
-                ).fetchone()
+                last = self._last_revision(article.id)
                 if last is None or last[1] != seen:
                     rev = last[0] + 1 if last else 1
                     self._add_revision(article.id, rev, when, utc_iso(article.modified), seen, blob)
             else:
                 old_digest, old_data, first, old_modified = old
-                last = self.db.execute(
-                    "SELECT rev, visible_hash FROM revisions WHERE id = ? ORDER BY rev DESC LIMIT 1",
-                    (article.id,),
-                ).fetchone()
+                last = self._last_revision(article.id)
                 if last is None:
                     # Stored before revisions were kept: its row is revision 1.
                     last = (1, visible_hash(json.loads(old_data)))
                     self._add_revision(article.id, 1, first, old_modified, last[1], old_data)
                 if old_digest == digest:
                     status = UNCHANGED
-                    self.db.execute(
-                        "UPDATE articles SET last_seen = ?, post_path = ? WHERE id = ?",
-                        (when, post_path, article.id),
-                    )
+                    self._touch_row(article.id, when, post_path)
                 else:
                     status = EDITED if last[1] != seen else UPDATED
-                    # found_via keeps how the article was first found.
-                    self.db.execute(
-                        "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
-                        " content_hash=?, data=?, post_path=?, last_seen=? WHERE id=?",
-                        (
-                            article.url,
-                            article.title,
-                            article.section,
-                            utc_iso(article.published),
-                            utc_iso(article.modified),
-                            digest,
-                            blob,
-                            post_path,
-                            when,
-                            article.id,
-                        ),
-                    )
+                    self._write_row(article, digest, blob, post_path, when, exists=True)
                     if status == EDITED:
                         self._add_revision(
                             article.id, last[0] + 1, when, utc_iso(article.modified), seen, blob
                         )
             self._set_revisit(article.id, first, when, next_due, (etag, last_modified))
         return status
+
+    def _last_revision(self, ident: str) -> tuple[int, str] | None:
+        """(number, visible hash) of the article's newest revision, or None."""
+        row = self.db.execute(
+            "SELECT rev, visible_hash FROM revisions WHERE id = ? ORDER BY rev DESC LIMIT 1",
+            (ident,),
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def _write_row(
+        self,
+        article: Article,
+        digest: str,
+        blob: str,
+        post_path: str | None,
+        when: str,
+        *,
+        exists: bool,
+    ) -> None:
+        """Insert the article's row, or update it in place (``when`` is its last_seen).
+
+        An update keeps found_via and first_seen: how and when the article was first found.
+        """
+        values = (
+            article.url,
+            article.title,
+            article.section,
+            utc_iso(article.published),
+            utc_iso(article.modified),
+            digest,
+            blob,
+            post_path,
+            when,
+        )
+        if exists:
+            self.db.execute(
+                "UPDATE articles SET url=?, title=?, section=?, published=?, modified=?,"
+                " content_hash=?, data=?, post_path=?, last_seen=? WHERE id=?",
+                (*values, article.id),
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO articles (url, title, section, published, modified, content_hash,"
+                " data, post_path, last_seen, found_via, first_seen, id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, json.dumps(article.found_via, ensure_ascii=False), when, article.id),
+            )
+
+    def _touch_row(self, ident: str, when: str, post_path: str | None) -> None:
+        """An unchanged article was seen again (its post may have moved)."""
+        self.db.execute(
+            "UPDATE articles SET last_seen = ?, post_path = ? WHERE id = ?",
+            (when, post_path, ident),
+        )
 
     def _add_revision(
         self, ident: str, rev: int, fetched: str, modified: str, seen: str, data: str

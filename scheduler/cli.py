@@ -110,16 +110,6 @@ def _positive(text: str) -> int:
     return number
 
 
-def _settings_pairs(pairs: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise BadOption(f"bad -s {pair!r}: use -s NAME=VALUE")
-        out[key.strip()] = value
-    return out
-
-
 # Settings the scheduler sets for its crawl itself: given with -s they would be ignored.
 _OWN_SETTINGS = {
     "OUTPUT_DIR": "use --output DIR",
@@ -216,7 +206,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     Paths are made absolute (the crawl runs from the repository root); spider arguments
     and settings are refused here with the crawl's own message (:class:`BadOption`).
     """
-    overrides = _settings_pairs(args.settings)
+    overrides = argument_pairs(args.settings, "-s")
     for name, why in _OWN_SETTINGS.items():
         if name in overrides:
             raise BadOption(f"-s {name} is not for the scheduler: {why}")

@@ -23,7 +23,7 @@ from cnaspider.localcna.pages import (
     Skeleton,
     article_page,
     body_markup,
-    lead_photo,
+    file_photo,
     list_page_2026,
 )
 from cnaspider.localcna.sitemap import ROBOTS, Page, Site
@@ -99,14 +99,7 @@ def serve_batch(
         else:
             body = body_markup(paragraphs, [], tags)
             body = body[: -len("</div>")] + placeholder_block(ident) + "</div>"
-        photo = (
-            lead_photo(
-                f"https://imgcdn.cna.com.tw/www/WebPhotos/1024/{when:%Y%m%d}/{ident}.jpg",
-                f"{title}（中央社檔案照片）",
-            )
-            if i % 4 != 2
-            else ""
-        )
+        photo = file_photo(ident, when, title) if i % 4 != 2 else ""
         spec = ArticleSpec(
             id=ident,
             slug=slug,

@@ -150,6 +150,14 @@ def lead_photo(src: str, caption: str) -> str:
     )
 
 
+def file_photo(ident: str, when: dt.datetime, title: str) -> str:
+    """The lead photo local stories carry: a CNA file photo named after the story."""
+    return lead_photo(
+        f"https://imgcdn.cna.com.tw/www/WebPhotos/1024/{when:%Y%m%d}/{ident}.jpg",
+        f"{title}（中央社檔案照片）",
+    )
+
+
 def body_markup(paragraphs: list[str], related: list[tuple[str, str]], tags: list[str]) -> str:
     """A 2023 body div: paragraphs, keyword tags and the 延伸閱讀 block."""
     parts = ['<div class="paragraph">']

@@ -20,7 +20,7 @@ from cnaspider.localcna.pages import (
     Skeleton,
     article_page,
     body_markup,
-    lead_photo,
+    file_photo,
     list_page_2026,
     list_page_old,
     post_body,
@@ -191,14 +191,7 @@ def _generated(
         "第二段說明內容，包含數字123與英文ABC。",
         f"第三段結尾。（編輯：李亨山）115{when.month:02d}{when.day:02d}",
     ]
-    lead = (
-        lead_photo(
-            f"https://imgcdn.cna.com.tw/www/WebPhotos/1024/{when:%Y%m%d}/{ident}.jpg",
-            f"{title}（中央社檔案照片）",
-        )
-        if photo
-        else ""
-    )
+    lead = file_photo(ident, when, title) if photo else ""
     spec = ArticleSpec(
         id=ident,
         slug=slug,
