@@ -161,7 +161,7 @@ RELATED_HEADING = _x(
     ".//text()[{}]/..".format(" or ".join(f"contains(., '{h}')" for h in RELATED_HEADINGS))
 )
 # All text below a node in one string: a cheap test before the heading search proper.
-TEXT = _x("string(.)")
+TEXT = etree.XPath("string(.)", smart_strings=False)
 BLOCK_LINKS = _x(".//a[@href]")
 # Links inside a related block that are something else: an in-body insert (a.insert), or
 # a link inside a per-keyword list, an in-body photo or the keyword group.

@@ -225,14 +225,39 @@ def _document(html: str | bytes) -> etree._Element:
     """
     if not html.strip():
         raise PageRefused(EMPTY_PAGE, "no content")
-    # No selector looks elements up by id, so libxml2 need not build its id table (~5 % of a parse).
-    parser = lxml.html.HTMLParser(
+    # No selector looks elements up by id, so libxml2 need not build its id table (~5 % of a
+    # parse). Plain etree elements, not lxml.html's: its element classes are looked up in
+    # Python for every element a selector returns, and nothing here needs their methods.
+    parser = etree.HTMLParser(
         encoding="utf-8" if isinstance(html, bytes) else None, collect_ids=False
     )
     try:
-        return lxml.html.document_fromstring(html, parser=parser)
+        doc = etree.fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise PageRefused(EMPTY_PAGE, str(exc)) from exc
+    if doc is None:
+        raise PageRefused(EMPTY_PAGE, "Document is empty")
+    return doc
+
+
+def _text_content(el: etree._Element) -> str:
+    """All the text below ``el`` (what lxml.html's ``text_content()`` gives)."""
+    return str(sel.TEXT(el))
+
+
+def _drop_tree(el: etree._Element) -> None:
+    """Remove ``el`` and what it holds, keeping the text that follows it (lxml.html's
+    ``drop_tree()``)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 def parse_time(value: str) -> dt.datetime | None:
@@ -357,8 +382,8 @@ def _span_times(box: etree._Element | None) -> tuple[dt.datetime | None, dt.date
     """Published and modified times from the visible time box."""
     if box is None:
         return None, None
-    spans = [clean_text(s.text_content()) for s in sel.TIME_SPANS(box)]
-    if "最新更新" in box.text_content():
+    spans = [clean_text(_text_content(s)) for s in sel.TIME_SPANS(box)]
+    if "最新更新" in _text_content(box):
         # 2018 layout shows only the latest update time.
         return None, parse_time(spans[0]) if spans else None
     published = parse_time(spans[0]) if spans else None
@@ -567,13 +592,13 @@ def _prepare_paragraphs(body: etree._Element, page_url: str) -> dict[etree._Elem
             if image:
                 paragraph = next(p for p in el.iterancestors() if p.getparent() is body)
                 lifted.setdefault(paragraph, []).append(image)
-            el.drop_tree()
+            _drop_tree(el)
         elif el.tag == "a" and not (el.get("class") and _is_clutter(el)):
             href = el.get("href", "").strip()
             if not href.lower().startswith(("http://", "https://")):
                 el.set("href", resolve(href, page_url))
         else:
-            el.drop_tree()
+            _drop_tree(el)
     return lifted
 
 
@@ -623,7 +648,7 @@ def _body(
 
 
 def _text(paragraph: etree._Element) -> str:
-    return str(paragraph.text_content()).strip()
+    return _text_content(paragraph).strip()
 
 
 def _parse_body(
@@ -679,8 +704,8 @@ def _parse_title(page: _Page) -> tuple[str, str]:
     h1s = sel.TITLE_H1(page.central)
     if h1s:
         for junk in [el for el in h1s[0].iterdescendants() if el.get("class") and _is_clutter(el)]:
-            junk.drop_tree()  # e.g. a support button inside the headline  # e.g. a support button inside the headline
-        title = clean_caption(h1s[0].text_content())
+            _drop_tree(junk)  # e.g. a support button inside the headline
+        title = clean_caption(_text_content(h1s[0]))
         if title:
             return title, "h1"
     title = clean_caption(_ld_text(page.ld, "headline"))
@@ -716,7 +741,7 @@ def _unique_tags(raw: Any) -> list[str]:
 
 def _parse_tags(page: _Page) -> tuple[list[str], str]:
     links = sel.TAG_LINKS(page.central, lambda: page.may_have_div(sel.TAG_GROUP_CLASS))
-    tags = _unique_tags(a.text_content() for a in links)
+    tags = _unique_tags(_text_content(a) for a in links)
     if tags:
         return tags, "keyword-group"
     # CNA writes article:tag in the reverse of the page's order (all four 2023 pages).
@@ -758,7 +783,7 @@ def _article_links(
         ident = article_id(url) if url else None
         if not url or not ident:
             continue
-        title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(a.text_content())
+        title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(_text_content(a))
         if ident in index:
             # An image link and a text link to one story: keep the first, with a title.
             if title and not links[index[ident]].title:
@@ -866,7 +891,7 @@ def parse_article(html: str | bytes, url: str) -> Article:
 
     bodies = sel.BODY(central)
     body = bodies[0] if bodies else None
-    if body is not None and sel.EXPIRED_NOTICE in body.text_content():
+    if body is not None and sel.EXPIRED_NOTICE in _text_content(body):
         raise PageRefused(EXPIRED, f"{ident} shows the 已過查詢時效 notice")
 
     ways: dict[str, str] = {}
