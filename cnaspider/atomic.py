@@ -8,12 +8,16 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, durable: bool = True, sync_directory: bool = True
+) -> None:
     """Write ``data`` to ``path`` via a hidden temporary file, fsync and rename.
 
     The temporary file starts with a dot so Jekyll ignores it; on any error it
     is removed and the old file is left as it was. ``durable=False`` skips the
     fsyncs (still atomic for readers): for many files flushed by one ``os.sync()``.
+    ``sync_directory=False`` fsyncs the data but leaves the rename to a later
+    :func:`fsync_directory` by the caller: for many files in one directory.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -29,10 +33,14 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if not durable:
-        return
+    if durable and sync_directory:
+        fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the renames done in ``directory`` durable (best effort: not every system can)."""
     try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        dir_fd = os.open(directory, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -43,9 +51,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         os.close(dir_fd)
 
 
-def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+def atomic_write_text(
+    path: Path, text: str, *, durable: bool = True, sync_directory: bool = True
+) -> None:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable, sync_directory=sync_directory)
 
 
 def remove_stale_temporaries(directory: Path) -> int:

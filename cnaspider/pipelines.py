@@ -7,14 +7,19 @@ import hashlib
 import logging
 import os
 import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from cnaspider.atomic import fsync_directory
 from cnaspider.changelog import write_article_edits
 from cnaspider.changes import fields_lost
 from cnaspider.config import Paths, post_style
@@ -26,6 +31,19 @@ from cnaspider.store import EDITED, Revision, Store, StoreError, utc_iso, visibl
 
 # A refetched page that parsed with fields missing that the stored version has.
 WORSE = "worse"
+# What saving one article gave: (status, whether the post file changed, post path).
+Saved = tuple[str, bool, str]
+
+
+@dataclass
+class _Written:
+    """A post written (data fsynced, renamed) whose row waits for the directory's fsync."""
+
+    item: Article
+    fetch: FetchInfo
+    relative: str
+    changed: bool
+    moved_from: Path | None
 
 
 logger = logging.getLogger(__name__)
@@ -44,6 +62,12 @@ class PostPipeline:
     SQLite commit), so it runs in a thread of its own while the reactor goes on
     downloading. One thread: saves happen in item order and the store's
     connection is only ever used by it.
+
+    Items that arrive while a save is under way wait and are saved together
+    next: their posts are written, the posts directory is fsynced once for all of
+    them, then their rows are committed. Every row still follows its post's
+    durable rename; a fast crawl pays one directory fsync per batch instead of
+    one per post, and a slow one (batches of one) saves exactly as before.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -53,6 +77,9 @@ class PostPipeline:
         self.store: Store | None = None
         self.writer: ThreadPool | None = None
         self.closing = False
+        # Items waiting for the batch under way to finish, and whether one is.
+        self.pending: list[tuple[Article, FetchInfo, Deferred[Saved]]] = []
+        self.saving = False
         try:
             self.schedule, _ = revisit_settings(crawler.settings)
         except ValueError:
@@ -86,18 +113,13 @@ class PostPipeline:
             return item
         if self.store is None or self.writer is None:
             raise DropItem("the store could not be opened")
-        # Imported here: importing the reactor at module level would install one.
-        from twisted.internet import reactor
-
         stats = self.crawler.stats
         assert stats is not None
         # The spider leaves how it fetched the page here (validators, revisit or not).
         fetch_info: dict[str, FetchInfo] = getattr(self.crawler.spider, "fetch_info", {})
         fetch = fetch_info.pop(item.id, None) or FetchInfo(dt.datetime.now(dt.UTC))
         try:
-            status, changed, relative = await maybe_deferred_to_future(
-                deferToThreadPool(reactor, self.writer, self._save, self.store, item, fetch)
-            )
+            status, changed, relative = await maybe_deferred_to_future(self._enqueue(item, fetch))
         except (OSError, sqlite3.Error) as exc:
             # A full disk or a read-only directory fails every later write too:
             # stop the crawl; the old post (if any) is untouched by the atomic write.
@@ -130,8 +152,66 @@ class PostPipeline:
         logger.info("%s %s %s -> %s", status, item.id, item.title, relative)
         return item
 
-    def _save(self, store: Store, item: Article, fetch: FetchInfo) -> tuple[str, bool, str]:
-        """Post, edit history, then row (in the writer thread); return (status, post changed, path).
+    def _enqueue(self, item: Article, fetch: FetchInfo) -> Deferred[Saved]:
+        """Queue ``item`` for the writer; the Deferred fires when its row is committed."""
+        done: Deferred[Saved] = Deferred()
+        self.pending.append((item, fetch, done))
+        if not self.saving:
+            self._next_batch()
+        return done
+
+    def _next_batch(self) -> None:
+        """Hand every waiting item to the writer thread as one batch (reactor thread)."""
+        if not self.pending or self.store is None or self.writer is None:
+            self.saving = False
+            return
+        # Imported here: importing the reactor at module level would install one.
+        from twisted.internet import reactor
+
+        batch, self.pending = self.pending, []
+        self.saving = True
+        job = deferToThreadPool(
+            reactor, self.writer, self._save_batch, self.store, [(i, f) for i, f, _ in batch]
+        )
+
+        def settle(results: list[Saved | BaseException] | Failure) -> None:
+            for n, (_, _, done) in enumerate(batch):
+                result = results if isinstance(results, Failure) else results[n]
+                if isinstance(result, (BaseException, Failure)):
+                    done.errback(result)
+                else:
+                    done.callback(result)
+            self._next_batch()
+
+        job.addBoth(settle)
+
+    def _save_batch(
+        self, store: Store, batch: list[tuple[Article, FetchInfo]]
+    ) -> list[Saved | BaseException]:
+        """Posts of the whole batch, one fsync of the posts directory, then the rows
+        (in the writer thread). A disk or store error fails its item and the rest of
+        the batch; the items before it are saved."""
+        results: list[Saved | BaseException | _Written] = []
+        for item, fetch in batch:
+            try:
+                results.append(self._write(store, item, fetch))
+            except (OSError, sqlite3.Error) as exc:
+                results += [exc] * (len(batch) - len(results))
+                break
+        if any(isinstance(r, _Written) for r in results):
+            fsync_directory(self.paths.posts_dir)
+        done: list[Saved | BaseException] = []
+        for result in results:
+            if isinstance(result, _Written):
+                try:
+                    result = self._commit(store, result)
+                except (OSError, sqlite3.Error) as exc:
+                    result = exc
+            done.append(result)
+        return done
+
+    def _write(self, store: Store, item: Article, fetch: FetchInfo) -> Saved | _Written:
+        """The post and edit history of ``item`` (its row waits: :meth:`_commit`).
 
         Files first, the store last: a crash in between leaves the revisit due
         (its state moves in the same transaction as the row), so the next run
@@ -165,7 +245,7 @@ class PostPipeline:
         # Recorded before the post: a post left without its row by a crash is then
         # known as cnaspider's own (not adopted as foreign), so its article is fetched again.
         store.note_written(relative, hashlib.sha256(text.encode("utf-8")).hexdigest())
-        changed = write_post_text(path, text)
+        changed = write_post_text(path, text, sync_directory=False)
         if old is not None and visible_hash(old.article) != visible_hash(item):
             history = store.revisions(item.id)
             history.append(
@@ -178,19 +258,24 @@ class PostPipeline:
                 )
             )
             write_article_edits(self.paths.output_dir, history)
+        return _Written(item, fetch, relative, changed, moved_from)
+
+    def _commit(self, store: Store, written: _Written) -> Saved:
+        """The row of a post whose rename the posts directory's fsync made durable."""
+        item, fetch = written.item, written.fetch
         status = store.record_version(
             item,
-            relative,
+            written.relative,
             fetched=fetch.fetched,
             next_due=self.schedule.next_due,
             etag=fetch.etag,
             last_modified=fetch.last_modified,
         )
-        if moved_from is not None:
-            moved_from.unlink(missing_ok=True)
-        return status, changed, relative
+        if written.moved_from is not None:
+            written.moved_from.unlink(missing_ok=True)
+        return status, written.changed, written.relative
 
-    def _save_recovered(self, store: Store, item: Article, post_path: str) -> tuple[str, bool, str]:
+    def _save_recovered(self, store: Store, item: Article, post_path: str) -> Saved:
         """A recovery keeps the post on disk as it is and points the new row at it.
 
         Its bytes count as cnaspider's own only when they are what the store

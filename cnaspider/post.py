@@ -188,14 +188,17 @@ def write_post(
     return path, write_post_text(path, render_post(article, style))
 
 
-def write_post_text(path: Path, text: str) -> bool:
-    """Write a rendered post atomically unless the file already holds it; True if written."""
+def write_post_text(path: Path, text: str, *, sync_directory: bool = True) -> bool:
+    """Write a rendered post atomically unless the file already holds it; True if written.
+
+    ``sync_directory=False``: the caller fsyncs the posts directory itself, once for many.
+    """
     try:
         if path.read_text(encoding="utf-8") == text:
             return False
     except FileNotFoundError:
         pass
-    atomic_write_text(path, text)
+    atomic_write_text(path, text, sync_directory=sync_directory)
     return True
 
 
