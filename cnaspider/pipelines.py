@@ -37,13 +37,17 @@ Saved = tuple[str, bool, str]
 
 @dataclass
 class _Written:
-    """A post written (data fsynced, renamed) whose row waits for the directory's fsync."""
+    """A post to write, then written (data fsynced, renamed), whose row waits for the
+    posts directory's fsync."""
 
     item: Article
     fetch: FetchInfo
     relative: str
-    changed: bool
+    text: str
+    sha256: str
     moved_from: Path | None
+    history: list[Revision] | None  # the edit history to write, when this is an edit
+    changed: bool = False
 
 
 logger = logging.getLogger(__name__)
@@ -188,35 +192,51 @@ class PostPipeline:
     def _save_batch(
         self, store: Store, batch: list[tuple[Article, FetchInfo]]
     ) -> list[Saved | BaseException]:
-        """Posts of the whole batch, one fsync of the posts directory, then the rows
-        (in the writer thread). A disk or store error fails its item and the rest of
-        the batch; the items before it are saved."""
+        """Save a batch in the writer thread: what each post will be, their hashes in
+        one transaction, the posts, one fsync of the posts directory, their rows in one
+        transaction. Crash-safe at every step: a post's hash is committed before the post
+        is written, and its row after its rename is durable. A disk or store error fails
+        its item and every later one; the posts before it are saved."""
         results: list[Saved | BaseException | _Written] = []
-        for item, fetch in batch:
-            try:
-                results.append(self._write(store, item, fetch))
-            except (OSError, sqlite3.Error) as exc:
-                results += [exc] * (len(batch) - len(results))
-                break
-        if any(isinstance(r, _Written) for r in results):
-            fsync_directory(self.paths.posts_dir)
-        done: list[Saved | BaseException] = []
-        for result in results:
+        try:
+            for item, fetch in batch:
+                results.append(self._plan(store, item, fetch))
+            planned = [r for r in results if isinstance(r, _Written)]
+            with store.transaction():
+                for plan in planned:
+                    store.note_written(plan.relative, plan.sha256)
+        except (OSError, sqlite3.Error) as exc:
+            failed: list[Saved | BaseException] = [
+                r if isinstance(r, tuple) else exc for r in results
+            ]
+            return failed + [exc] * (len(batch) - len(results))
+        for n, result in enumerate(results):
             if isinstance(result, _Written):
                 try:
-                    result = self._commit(store, result)
+                    self._write(result)
                 except (OSError, sqlite3.Error) as exc:
-                    result = exc
-            done.append(result)
-        return done
+                    results[n:] = [r if isinstance(r, tuple) else exc for r in results[n:]]
+                    break
+        written = [r for r in results if isinstance(r, _Written)]
+        saved: dict[int, str] = {}
+        if written:
+            fsync_directory(self.paths.posts_dir)
+            try:
+                with store.transaction():
+                    statuses = [self._record(store, w) for w in written]
+            except (OSError, sqlite3.Error) as exc:
+                return [exc if isinstance(r, _Written) else r for r in results]
+            saved.update(zip(map(id, written), statuses, strict=True))
+            for w in written:
+                if w.moved_from is not None:
+                    w.moved_from.unlink(missing_ok=True)
+        return [
+            (saved[id(r)], r.changed, r.relative) if isinstance(r, _Written) else r for r in results
+        ]
 
-    def _write(self, store: Store, item: Article, fetch: FetchInfo) -> Saved | _Written:
-        """The post and edit history of ``item`` (its row waits: :meth:`_commit`).
-
-        Files first, the store last: a crash in between leaves the revisit due
-        (its state moves in the same transaction as the row), so the next run
-        fetches the page again and stores what the files already show.
-        """
+    def _plan(self, store: Store, item: Article, fetch: FetchInfo) -> Saved | _Written:
+        """What saving ``item`` will write (nothing yet), or the result of a save that
+        writes no post (a recovered post, a worse parse)."""
         kept = item.found_via.get("recovered_post")
         if kept and (self.paths.output_dir / kept).is_file():
             return self._save_recovered(store, item, str(kept))
@@ -233,19 +253,8 @@ class PostPipeline:
                 store.record_fetch(item.id, fetch.fetched, self.schedule.next_due)
                 return WORSE, False, old.post_path or ""
         path = self.paths.posts_dir / post_filename(item)
-        relative = str(path.relative_to(self.paths.output_dir))
-        moved_from = None
-        if old and old.post_path and old.post_path != relative:
-            # The published day moved (CNA corrected a time): rename the old post first, so
-            # there is one file for the id at every moment, then overwrite it atomically.
-            moved_from = self.paths.output_dir / old.post_path
-            if moved_from.exists() and not path.exists():
-                os.replace(moved_from, path)
         text = render_post(item, self.style)
-        # Recorded before the post: a post left without its row by a crash is then
-        # known as cnaspider's own (not adopted as foreign), so its article is fetched again.
-        store.note_written(relative, hashlib.sha256(text.encode("utf-8")).hexdigest())
-        changed = write_post_text(path, text, sync_directory=False)
+        history = None
         if old is not None and visible_hash(old.article) != visible_hash(item):
             history = store.revisions(item.id)
             history.append(
@@ -257,23 +266,49 @@ class PostPipeline:
                     item,
                 )
             )
-            write_article_edits(self.paths.output_dir, history)
-        return _Written(item, fetch, relative, changed, moved_from)
-
-    def _commit(self, store: Store, written: _Written) -> Saved:
-        """The row of a post whose rename the posts directory's fsync made durable."""
-        item, fetch = written.item, written.fetch
-        status = store.record_version(
+        relative = str(path.relative_to(self.paths.output_dir))
+        moved_from = None
+        if old and old.post_path and old.post_path != relative:
+            moved_from = self.paths.output_dir / old.post_path
+        return _Written(
             item,
+            fetch,
+            relative,
+            text,
+            # Recorded before the post: a post left without its row by a crash is then known
+            # as cnaspider's own (not adopted as foreign), so its article is fetched again.
+            hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            moved_from,
+            history,
+        )
+
+    def _write(self, plan: _Written) -> None:
+        """The post (data fsynced, renamed) and edit history of a planned save."""
+        path = self.paths.output_dir / plan.relative
+        if plan.moved_from is not None and plan.moved_from.exists() and not path.exists():
+            # The published day moved (CNA corrected a time): rename the old post first, so
+            # there is one file for the id at every moment, then overwrite it atomically.
+            os.replace(plan.moved_from, path)
+        plan.changed = write_post_text(path, plan.text, sync_directory=False)
+        if plan.history is not None:
+            write_article_edits(self.paths.output_dir, plan.history)
+
+    def _record(self, store: Store, written: _Written) -> str:
+        """The row of a post whose rename the posts directory's fsync made durable.
+
+        Files first, the store last: a crash in between leaves the revisit due (its
+        state moves in the same transaction as the row), so the next run fetches the
+        page again and stores what the files already show.
+        """
+        fetch = written.fetch
+        return store.record_version(
+            written.item,
             written.relative,
             fetched=fetch.fetched,
             next_due=self.schedule.next_due,
             etag=fetch.etag,
             last_modified=fetch.last_modified,
         )
-        if written.moved_from is not None:
-            written.moved_from.unlink(missing_ok=True)
-        return status, written.changed, written.relative
 
     def _save_recovered(self, store: Store, item: Article, post_path: str) -> Saved:
         """A recovery keeps the post on disk as it is and points the new row at it.
