@@ -68,10 +68,13 @@ class PostPipeline:
     connection is only ever used by it.
 
     Items that arrive while a save is under way wait and are saved together
-    next: their posts are written, the posts directory is fsynced once for all of
-    them, then their rows are committed. Every row still follows its post's
-    durable rename; a fast crawl pays one directory fsync per batch instead of
-    one per post, and a slow one (batches of one) saves exactly as before.
+    next: their posts' hashes are committed in one transaction, the posts are
+    written, the posts directory is fsynced once, then their rows are committed
+    in one transaction. Every hash still precedes its post and every row its
+    post's durable rename; a fast crawl pays one directory fsync and two SQLite
+    commits per batch instead of per post (in the writer thread, whose every
+    system call hands the GIL back to the reactor), and a slow one (batches of
+    one) saves as before.
     """
 
     def __init__(self, crawler: Crawler) -> None:
