@@ -607,14 +607,21 @@ def _is_clutter(el: etree._Element) -> bool:
     return bool(classes & _CLUTTER_SET) or any(c.startswith("adslot") for c in classes)
 
 
-def _in_clutter(el: etree._Element, central: etree._Element) -> bool:
-    """Whether ``el`` sits in a clutter block (below div.centralContent)."""
+def _inside(
+    el: etree._Element, central: etree._Element, test: Callable[[etree._Element], bool]
+) -> bool:
+    """Whether an ancestor of ``el`` below div.centralContent has a class and passes ``test``."""
     for ancestor in el.iterancestors():
         if ancestor is central:
             return False
-        if ancestor.get("class") and _is_clutter(ancestor):
+        if ancestor.get("class") and test(ancestor):
             return True
     return False
+
+
+def _in_clutter(el: etree._Element, central: etree._Element) -> bool:
+    """Whether ``el`` sits in a clutter block (below div.centralContent)."""
+    return _inside(el, central, _is_clutter)
 
 
 def _is_heading(el: etree._Element) -> bool:
@@ -761,13 +768,9 @@ def _not_related(el: etree._Element, central: etree._Element) -> bool:
     """Whether a link (or heading) in a related block belongs to something else."""
     if el.tag == "a" and sel.RELATED_INSERT_CLASS in _classes(el):
         return True
-    for ancestor in el.iterancestors():
-        if ancestor is central:
-            return False
-        names = ancestor.get("class")
-        if names and not sel.NOT_RELATED_CONTAINER_CLASSES.isdisjoint(names.split()):
-            return True
-    return False
+    return _inside(
+        el, central, lambda a: not sel.NOT_RELATED_CONTAINER_CLASSES.isdisjoint(_classes(a))
+    )
 
 
 def _article_links(

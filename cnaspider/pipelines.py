@@ -36,8 +36,8 @@ Saved = tuple[str, bool, str]
 
 
 @dataclass
-class _Written:
-    """A post to write, then written (data fsynced, renamed), whose row waits for the
+class _PostPlan:
+    """A post to write (then written: data fsynced, renamed), whose row waits for the
     posts directory's fsync."""
 
     item: Article
@@ -51,6 +51,18 @@ class _Written:
 
 
 logger = logging.getLogger(__name__)
+
+
+def _plans(results: list[Saved | BaseException | _PostPlan]) -> list[_PostPlan]:
+    """The saves of a batch that are still planned (their posts not failed)."""
+    return [r for r in results if isinstance(r, _PostPlan)]
+
+
+def _failed(
+    results: list[Saved | BaseException | _PostPlan], exc: BaseException
+) -> list[Saved | BaseException]:
+    """``results`` with every save still planned failed by ``exc``."""
+    return [exc if isinstance(r, _PostPlan) else r for r in results]
 
 
 class PostPipeline:
@@ -200,44 +212,41 @@ class PostPipeline:
         transaction. Crash-safe at every step: a post's hash is committed before the post
         is written, and its row after its rename is durable. A disk or store error fails
         its item and every later one; the posts before it are saved."""
-        results: list[Saved | BaseException | _Written] = []
+        results: list[Saved | BaseException | _PostPlan] = []
         try:
             for item, fetch in batch:
                 results.append(self._plan(store, item, fetch))
-            planned = [r for r in results if isinstance(r, _Written)]
             with store.transaction():
-                for plan in planned:
+                for plan in _plans(results):
                     store.note_written(plan.relative, plan.sha256)
         except (OSError, sqlite3.Error) as exc:
-            failed: list[Saved | BaseException] = [
-                r if isinstance(r, tuple) else exc for r in results
-            ]
-            return failed + [exc] * (len(batch) - len(results))
+            return _failed(results, exc) + [exc] * (len(batch) - len(results))
         for n, result in enumerate(results):
-            if isinstance(result, _Written):
+            if isinstance(result, _PostPlan):
                 try:
                     self._write(result)
                 except (OSError, sqlite3.Error) as exc:
-                    results[n:] = [r if isinstance(r, tuple) else exc for r in results[n:]]
+                    results[n:] = _failed(results[n:], exc)
                     break
-        written = [r for r in results if isinstance(r, _Written)]
+        written = _plans(results)
         saved: dict[int, str] = {}
         if written:
             fsync_directory(self.paths.posts_dir)
             try:
                 with store.transaction():
-                    statuses = [self._record(store, w) for w in written]
+                    statuses = [self._record(store, plan) for plan in written]
             except (OSError, sqlite3.Error) as exc:
-                return [exc if isinstance(r, _Written) else r for r in results]
+                return _failed(results, exc)
             saved.update(zip(map(id, written), statuses, strict=True))
-            for w in written:
-                if w.moved_from is not None:
-                    w.moved_from.unlink(missing_ok=True)
+            for plan in written:
+                if plan.moved_from is not None:
+                    plan.moved_from.unlink(missing_ok=True)
         return [
-            (saved[id(r)], r.changed, r.relative) if isinstance(r, _Written) else r for r in results
+            (saved[id(r)], r.changed, r.relative) if isinstance(r, _PostPlan) else r
+            for r in results
         ]
 
-    def _plan(self, store: Store, item: Article, fetch: FetchInfo) -> Saved | _Written:
+    def _plan(self, store: Store, item: Article, fetch: FetchInfo) -> Saved | _PostPlan:
         """What saving ``item`` will write (nothing yet), or the result of a save that
         writes no post (a recovered post, a worse parse)."""
         kept = item.found_via.get("recovered_post")
@@ -273,7 +282,7 @@ class PostPipeline:
         moved_from = None
         if old and old.post_path and old.post_path != relative:
             moved_from = self.paths.output_dir / old.post_path
-        return _Written(
+        return _PostPlan(
             item,
             fetch,
             relative,
@@ -285,7 +294,7 @@ class PostPipeline:
             history,
         )
 
-    def _write(self, plan: _Written) -> None:
+    def _write(self, plan: _PostPlan) -> None:
         """The post (data fsynced, renamed) and edit history of a planned save."""
         path = self.paths.output_dir / plan.relative
         if plan.moved_from is not None and plan.moved_from.exists() and not path.exists():
@@ -296,17 +305,17 @@ class PostPipeline:
         if plan.history is not None:
             write_article_edits(self.paths.output_dir, plan.history)
 
-    def _record(self, store: Store, written: _Written) -> str:
+    def _record(self, store: Store, plan: _PostPlan) -> str:
         """The row of a post whose rename the posts directory's fsync made durable.
 
         Files first, the store last: a crash in between leaves the revisit due (its
         state moves in the same transaction as the row), so the next run fetches the
         page again and stores what the files already show.
         """
-        fetch = written.fetch
+        fetch = plan.fetch
         return store.record_version(
-            written.item,
-            written.relative,
+            plan.item,
+            plan.relative,
             fetched=fetch.fetched,
             next_due=self.schedule.next_due,
             etag=fetch.etag,
