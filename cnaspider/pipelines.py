@@ -7,6 +7,8 @@ import hashlib
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,19 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from cnaspider.atomic import fsync_directory
+from cnaspider.atomic import (
+    StagedWrite,
+    discard_staged,
+    fsync_directory,
+    publish_staged,
+    sync_staged,
+)
 from cnaspider.changelog import write_article_edits
 from cnaspider.changes import fields_lost
 from cnaspider.config import Paths, post_style
 from cnaspider.coverage import count_article
 from cnaspider.items import Article
-from cnaspider.post import PostStyle, post_filename, render_post, write_post_text
+from cnaspider.post import PostStyle, post_filename, render_post, stage_post_text
 from cnaspider.revisits import FetchInfo, RevisitSchedule, revisit_settings
 from cnaspider.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
 
@@ -33,6 +41,11 @@ from cnaspider.store import EDITED, Revision, Store, StoreError, utc_iso, visibl
 WORSE = "worse"
 # What saving one article gave: (status, whether the post file changed, post path).
 Saved = tuple[str, bool, str]
+# At most this many items per batch: each staged post holds a file descriptor until
+# its batch is published (the usual limit is 1,024 per process).
+MAX_BATCH = 64
+# Threads that fsync a batch's posts at once (fsync waits on the disk, not the GIL).
+FSYNC_THREADS = 8
 
 
 @dataclass
@@ -48,6 +61,8 @@ class _PostPlan:
     moved_from: Path | None
     history: list[Revision] | None  # the edit history to write, when this is an edit
     changed: bool = False
+    staged: StagedWrite | None = None  # the post's new version, until it is published
+    sync_error: OSError | None = None
 
 
 logger = logging.getLogger(__name__)
@@ -61,8 +76,31 @@ def _plans(results: list[Saved | BaseException | _PostPlan]) -> list[_PostPlan]:
 def _failed(
     results: list[Saved | BaseException | _PostPlan], exc: BaseException
 ) -> list[Saved | BaseException]:
-    """``results`` with every save still planned failed by ``exc``."""
+    """``results`` with every save still planned failed by ``exc`` (its staged post dropped)."""
+    for plan in _plans(results):
+        if plan.staged is not None:
+            discard_staged(plan.staged)
+            plan.staged = None
     return [exc if isinstance(r, _PostPlan) else r for r in results]
+
+
+def _each_plan(
+    results: list[Saved | BaseException | _PostPlan], step: Callable[[_PostPlan], None]
+) -> None:
+    """Run ``step`` on each planned save in item order; the first to fail on the disk or
+    the store fails, with every later one, and the earlier ones go on."""
+    for n, result in enumerate(results):
+        if isinstance(result, _PostPlan):
+            try:
+                step(result)
+            except (OSError, sqlite3.Error) as exc:
+                results[n:] = _failed(results[n:], exc)
+                return
+
+
+def _raise_sync_error(plan: _PostPlan) -> None:
+    if plan.sync_error is not None:
+        raise plan.sync_error
 
 
 class PostPipeline:
@@ -80,13 +118,15 @@ class PostPipeline:
     connection is only ever used by it.
 
     Items that arrive while a save is under way wait and are saved together
-    next: their posts' hashes are committed in one transaction, the posts are
-    written, the posts directory is fsynced once, then their rows are committed
-    in one transaction. Every hash still precedes its post and every row its
-    post's durable rename; a fast crawl pays one directory fsync and two SQLite
-    commits per batch instead of per post (in the writer thread, whose every
-    system call hands the GIL back to the reactor), and a slow one (batches of
-    one) saves as before.
+    next (up to MAX_BATCH): their posts' hashes are committed in one
+    transaction, the posts are written to temporary files and fsynced at once
+    (a filesystem folds concurrent fsyncs into few journal commits, which is
+    what a busy disk makes slow), renamed into place, the posts directory is
+    fsynced once, then their rows are committed in one transaction. Every hash
+    still precedes its post and every row its post's durable rename; a fast
+    crawl pays one directory fsync and two SQLite commits per batch instead of
+    per post (in the writer thread, whose every system call hands the GIL back
+    to the reactor), and a slow one (batches of one) saves as before.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -95,6 +135,7 @@ class PostPipeline:
         self.style: PostStyle = post_style(crawler.settings)
         self.store: Store | None = None
         self.writer: ThreadPool | None = None
+        self.fsyncs: ThreadPoolExecutor | None = None
         self.closing = False
         # Items waiting for the batch under way to finish, and whether one is.
         self.pending: list[tuple[Article, FetchInfo, Deferred[Saved]]] = []
@@ -118,11 +159,15 @@ class PostPipeline:
             return
         self.writer = ThreadPool(minthreads=1, maxthreads=1, name="cnaspider-writer")
         self.writer.start()
+        self.fsyncs = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="cnaspider-fsync")
 
     def close_spider(self) -> None:
         if self.writer:
             self.writer.stop()  # waits for the save in flight
             self.writer = None
+        if self.fsyncs:
+            self.fsyncs.shutdown()
+            self.fsyncs = None
         if self.store:
             self.store.close()
             self.store = None
@@ -187,7 +232,7 @@ class PostPipeline:
         # Imported here: importing the reactor at module level would install one.
         from twisted.internet import reactor
 
-        batch, self.pending = self.pending, []
+        batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
         self.saving = True
         job = deferToThreadPool(
             reactor, self.writer, self._save_batch, self.store, [(i, f) for i, f, _ in batch]
@@ -207,11 +252,15 @@ class PostPipeline:
     def _save_batch(
         self, store: Store, batch: list[tuple[Article, FetchInfo]]
     ) -> list[Saved | BaseException]:
-        """Save a batch in the writer thread: what each post will be, their hashes in
-        one transaction, the posts, one fsync of the posts directory, their rows in one
-        transaction. Crash-safe at every step: a post's hash is committed before the post
-        is written, and its row after its rename is durable. A disk or store error fails
-        its item and every later one; the posts before it are saved."""
+        """Save a batch in the writer thread.
+
+        In order: what each post will be; their hashes in one transaction; the posts
+        staged in temporary files; their data fsynced together; each renamed into place;
+        one fsync of the posts directory; their rows in one transaction. Crash-safe at
+        every step: a post's hash is committed before the post is written, its rename
+        follows its data's fsync, and its row follows the rename's. A disk or store error
+        fails its item and every later one; the posts before it are saved.
+        """
         results: list[Saved | BaseException | _PostPlan] = []
         try:
             for item, fetch in batch:
@@ -221,13 +270,13 @@ class PostPipeline:
                     store.note_written(plan.relative, plan.sha256)
         except (OSError, sqlite3.Error) as exc:
             return _failed(results, exc) + [exc] * (len(batch) - len(results))
-        for n, result in enumerate(results):
-            if isinstance(result, _PostPlan):
-                try:
-                    self._write(result)
-                except (OSError, sqlite3.Error) as exc:
-                    results[n:] = _failed(results[n:], exc)
-                    break
+        _each_plan(results, self._stage)
+        staged = [plan for plan in _plans(results) if plan.staged is not None]
+        errors = sync_staged([plan.staged for plan in staged if plan.staged], self.fsyncs)
+        for plan, error in zip(staged, errors, strict=True):
+            plan.sync_error = error
+        _each_plan(results, _raise_sync_error)
+        _each_plan(results, self._publish)
         written = _plans(results)
         saved: dict[int, str] = {}
         if written:
@@ -294,14 +343,21 @@ class PostPipeline:
             history,
         )
 
-    def _write(self, plan: _PostPlan) -> None:
-        """The post (data fsynced, renamed) and edit history of a planned save."""
+    def _stage(self, plan: _PostPlan) -> None:
+        """Stage a planned post's new version (none when the file already holds it)."""
         path = self.paths.output_dir / plan.relative
         if plan.moved_from is not None and plan.moved_from.exists() and not path.exists():
             # The published day moved (CNA corrected a time): rename the old post first, so
             # there is one file for the id at every moment, then overwrite it atomically.
             os.replace(plan.moved_from, path)
-        plan.changed = write_post_text(path, plan.text, sync_directory=False)
+        plan.staged = stage_post_text(path, plan.text)
+        plan.changed = plan.staged is not None
+
+    def _publish(self, plan: _PostPlan) -> None:
+        """Rename a planned post's synced new version into place; write its edit history."""
+        if plan.staged is not None:
+            publish_staged(plan.staged)
+            plan.staged = None
         if plan.history is not None:
             write_article_edits(self.paths.output_dir, plan.history)
 

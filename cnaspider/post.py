@@ -17,7 +17,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from cnaspider.atomic import atomic_write_text
+from cnaspider.atomic import StagedWrite, atomic_write_text, stage_write
 from cnaspider.items import Article, Image
 from cnaspider.parsing import TAIPEI
 from cnaspider.store import Store
@@ -188,18 +188,26 @@ def write_post(
     return path, write_post_text(path, render_post(article, style))
 
 
-def write_post_text(path: Path, text: str, *, sync_directory: bool = True) -> bool:
-    """Write a rendered post atomically unless the file already holds it; True if written.
-
-    ``sync_directory=False``: the caller fsyncs the posts directory itself, once for many.
-    """
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` already holds ``text``."""
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
+        return path.read_text(encoding="utf-8") == text
     except FileNotFoundError:
-        pass
-    atomic_write_text(path, text, sync_directory=sync_directory)
+        return False
+
+
+def write_post_text(path: Path, text: str) -> bool:
+    """Write a rendered post atomically unless the file already holds it; True if written."""
+    if _holds(path, text):
+        return False
+    atomic_write_text(path, text)
     return True
+
+
+def stage_post_text(path: Path, text: str) -> StagedWrite | None:
+    """A rendered post staged to replace ``path`` (see :mod:`cnaspider.atomic`), or None
+    when the file already holds it."""
+    return None if _holds(path, text) else stage_write(path, text.encode("utf-8"))
 
 
 def read_post_source(path: Path) -> str | None:

@@ -1,8 +1,11 @@
-"""The writer saves waiting items as one batch: posts, one directory fsync, then rows."""
+"""The writer saves waiting items as one batch: posts (fsynced together, then renamed),
+one directory fsync, then rows."""
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,27 @@ def pipeline(tmp_path: Path) -> Iterator[PostPipeline]:
     opened.close_spider()
 
 
+def _name(fd: int) -> str:
+    """The article id in the name of the (temporary) file open as ``fd``."""
+    return next(i for i in IDS if i in os.readlink(f"/proc/self/fd/{fd}"))
+
+
 def _record(monkeypatch: pytest.MonkeyPatch, pipeline: PostPipeline) -> list[tuple[str, str]]:
-    """What the batch does, in order: directory fsyncs (by whom) and row commits."""
+    """What the batch does, in order: posts' data fsyncs and renames, directory fsyncs
+    (by whom) and row commits."""
     events: list[tuple[str, str]] = []
+    fsync, replace = os.fsync, os.replace
+
+    def data_fsync(fd: int) -> None:
+        events.append(("data fsync", _name(fd)))
+        fsync(fd)
+
+    def rename(src: str, dst: str) -> None:
+        events.append(("rename", next(i for i in IDS if i in str(dst))))
+        replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "fsync", data_fsync)
+    monkeypatch.setattr(atomic.os, "replace", rename)
     monkeypatch.setattr(
         pipelines, "fsync_directory", lambda d: events.append(("batch fsync", Path(d).name))
     )
@@ -57,6 +78,11 @@ def _record(monkeypatch: pytest.MonkeyPatch, pipeline: PostPipeline) -> list[tup
     return events
 
 
+def _posts(directory: Path) -> list[str]:
+    """The files in ``_posts``, temporary ones included."""
+    return sorted(p.name for p in directory.iterdir())
+
+
 def test_a_batch_makes_every_post_durable_before_any_row(
     pipeline: PostPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -65,35 +91,71 @@ def test_a_batch_makes_every_post_durable_before_any_row(
     assert pipeline.store is not None
     results = pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])
     assert [r[0] for r in results if isinstance(r, tuple)] == [NEW, NEW, NEW]
-    # One fsync of _posts for the three renames, and only then the three rows.
-    assert events == [("batch fsync", "_posts")] + [("row", ident) for ident in IDS]
-    assert sorted(p.name for p in (tmp_path / "_posts").iterdir()) == [
-        f"2021-01-14-{ident}.md" for ident in IDS
-    ]
+    # Every post's data is fsynced (together, in any order) before the first rename,
+    # the renames go in item order, then one fsync of _posts, and only then the rows.
+    assert sorted(events[:3]) == [("data fsync", ident) for ident in IDS]
+    assert events[3:] == (
+        [("rename", ident) for ident in IDS]
+        + [("batch fsync", "_posts")]
+        + [("row", ident) for ident in IDS]
+    )
+    assert _posts(tmp_path / "_posts") == [f"2021-01-14-{ident}.md" for ident in IDS]
 
 
 def test_a_failed_write_fails_the_rest_of_the_batch_and_keeps_what_came_before(
     pipeline: PostPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     events = _record(monkeypatch, pipeline)
-    write = pipelines.write_post_text
+    stage = pipelines.stage_post_text
     calls = []
 
-    def full_disk_on_second(path: Path, text: str, **kwargs: Any) -> bool:
+    def full_disk_on_second(path: Path, text: str) -> atomic.StagedWrite | None:
         calls.append(path)
         if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return write(path, text, **kwargs)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return stage(path, text)
 
-    monkeypatch.setattr(pipelines, "write_post_text", full_disk_on_second)
+    monkeypatch.setattr(pipelines, "stage_post_text", full_disk_on_second)
     fetched = FetchInfo(dt.datetime.now(dt.UTC))
     assert pipeline.store is not None
     results = pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])
     assert isinstance(results[0], tuple) and results[0][0] == NEW
     assert all(isinstance(r, OSError) for r in results[1:])
-    assert events == [("batch fsync", "_posts"), ("row", IDS[0])]
-    # Nothing half-written: the first article is whole, the others left no trace.
-    assert [p.name for p in (tmp_path / "_posts").iterdir()] == [f"2021-01-14-{IDS[0]}.md"]
-    with Store(tmp_path / ".state" / "cnaspider.sqlite3") as store:
+    assert events == [
+        ("data fsync", IDS[0]),
+        ("rename", IDS[0]),
+        ("batch fsync", "_posts"),
+        ("row", IDS[0]),
+    ]
+    _assert_only_the_first_saved(tmp_path)
+
+
+def _assert_only_the_first_saved(out: Path) -> None:
+    """Nothing half-written: the first article is whole, the others left no trace."""
+    assert _posts(out / "_posts") == [f"2021-01-14-{IDS[0]}.md"]
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
         assert store.is_known(IDS[0])
         assert not store.is_known(IDS[1]) and not store.is_known(IDS[2])
+
+
+def test_a_failed_data_fsync_fails_its_post_and_the_rest_and_drops_their_temporaries(
+    pipeline: PostPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The fsyncs run together, so the third post's may succeed: it is still not renamed,
+    because renames (and rows) go in item order and stop at the first failure."""
+    events = _record(monkeypatch, pipeline)
+    fsync = atomic.os.fsync
+
+    def failing_for_the_second(fd: int) -> None:
+        if _name(fd) == IDS[1]:
+            raise OSError(errno.EIO, "Input/output error")
+        fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", failing_for_the_second)
+    fetched = FetchInfo(dt.datetime.now(dt.UTC))
+    assert pipeline.store is not None
+    results = pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])
+    assert isinstance(results[0], tuple) and results[0][0] == NEW
+    assert [getattr(r, "errno", None) for r in results[1:]] == [errno.EIO, errno.EIO]
+    assert ("rename", IDS[1]) not in events and ("rename", IDS[2]) not in events
+    _assert_only_the_first_saved(tmp_path)
