@@ -271,16 +271,18 @@ class PostPipeline:
         except (OSError, sqlite3.Error) as exc:
             return _failed(results, exc) + [exc] * (len(batch) - len(results))
         _each_plan(results, self._stage)
-        staged = [plan for plan in _plans(results) if plan.staged is not None]
-        errors = sync_staged([plan.staged for plan in staged if plan.staged], self.fsyncs)
-        for plan, error in zip(staged, errors, strict=True):
+        staged = [(plan, plan.staged) for plan in _plans(results) if plan.staged is not None]
+        errors = sync_staged([one for _, one in staged], self.fsyncs)
+        for (plan, _), error in zip(staged, errors, strict=True):
             plan.sync_error = error
         _each_plan(results, _raise_sync_error)
         _each_plan(results, self._publish)
         written = _plans(results)
         saved: dict[int, str] = {}
         if written:
-            fsync_directory(self.paths.posts_dir)
+            # Only renames need it: a batch of unchanged posts (a revisit) renamed nothing.
+            if any(plan.changed or plan.moved_from is not None for plan in written):
+                fsync_directory(self.paths.posts_dir)
             try:
                 with store.transaction():
                     statuses = [self._record(store, plan) for plan in written]

@@ -17,7 +17,7 @@ from cnaspider import atomic, pipelines
 from cnaspider.items import Article
 from cnaspider.pipelines import PostPipeline
 from cnaspider.revisits import FetchInfo
-from cnaspider.store import NEW, Store
+from cnaspider.store import NEW, UNCHANGED, Store
 from tests.test_post import article
 
 IDS = ["202101140136", "202101140137", "202101140138"]
@@ -100,6 +100,19 @@ def test_a_batch_makes_every_post_durable_before_any_row(
         + [("row", ident) for ident in IDS]
     )
     assert _posts(tmp_path / "_posts") == [f"2021-01-14-{ident}.md" for ident in IDS]
+
+
+def test_a_batch_that_changes_no_post_skips_the_directory_fsync(
+    pipeline: PostPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refetched articles whose posts are unchanged rename nothing: no fsync is owed."""
+    fetched = FetchInfo(dt.datetime.now(dt.UTC))
+    assert pipeline.store is not None
+    pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])
+    events = _record(monkeypatch, pipeline)
+    results = pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])
+    assert [r[:2] for r in results if isinstance(r, tuple)] == [(UNCHANGED, False)] * 3
+    assert events == [("row", ident) for ident in IDS]
 
 
 def test_a_failed_write_fails_the_rest_of_the_batch_and_keeps_what_came_before(
