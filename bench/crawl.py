@@ -1,6 +1,6 @@
 """Benchmarks 2, 3 and 5: the end-to-end crawl, the steady-state rerun and peak memory.
 
-A synthetic CNA (:mod:`cnaspider.localcna.synthetic`) is served on 127.0.0.1;
+A synthetic CNA (:mod:`localcna.synthetic`) is served on 127.0.0.1;
 cnaspider, a bare Scrapy spider (the same URLs, no work) and a plain parsel spider
 (the same crawl and fields, written as JSON lines: its peer) run with politeness off
 (for the benchmark only), each in its own process.
@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.synthetic import SyntheticSite
+from localcna.httpd import LocalCNA
+from localcna.synthetic import SyntheticSite
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = [

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cnaspider.changelog import write_article_edits
-from cnaspider.localcna.pages import DATA
-from cnaspider.parsing import parse_article
-from cnaspider.post import write_post
-from cnaspider.store import Revision, utc_iso
+from cnaspider.archive.store import Revision, utc_iso
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.edits_feed import write_article_edits
+from cnaspider.publishing.post import write_post
+from localcna.pages import DATA
 
 SKELETON = Path(__file__).resolve().parent.parent / "output"
 

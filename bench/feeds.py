@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.parse_render import real_pages
-from cnaspider.feeds import write_feeds
-from cnaspider.parsing import parse_article
-from cnaspider.store import Store, content_hash, now_iso, utc_iso
+from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.feeds import write_feeds
 
 
 def fill(store: Store, count: int) -> None:

@@ -1,7 +1,7 @@
 """Benchmark 1: parse + clean + render per page, against lxml's parse alone (the floor).
 
 The floor that counts parses the same bytes with the same parser and settings as
-``cnaspider.parsing._document`` (``etree.HTMLParser(encoding="utf-8", collect_ids=False)``,
+``cnaspider.extraction.parsing._document`` (``etree.HTMLParser(encoding="utf-8", collect_ids=False)``,
 ``etree.fromstring``); the older floor, ``lxml.html.fromstring`` with the default parser, is
 slower and is kept only so earlier results stay comparable.
 """
@@ -17,11 +17,11 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-import cnaspider
-from cnaspider.parsing import parse_article
-from cnaspider.post import PostStyle, render_post
+import localcna
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.post import PostStyle, render_post
 
-ARTICLES = Path(cnaspider.__file__).parent / "localcna" / "data" / "articles"
+ARTICLES = Path(localcna.__file__).parent / "data" / "articles"
 
 
 def real_pages() -> list[bytes]:
@@ -52,7 +52,7 @@ def run(rounds: int = 40) -> dict[str, Any]:
     def full(page: bytes) -> str:
         return render_post(parse_article(page, "https://www.cna.com.tw/"), style)
 
-    # The project's parser and settings (cnaspider/parsing.py, _document), made once: the floor.
+    # The project's parser and settings (cnaspider/extraction/parsing.py, _document), made once: the floor.
     same_settings = etree.HTMLParser(encoding="utf-8", collect_ids=False)
 
     def same_settings_floor(page: bytes) -> Any:

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.parse_render import real_pages
-from cnaspider.feeds import write_feeds
-from cnaspider.items import Article, RelatedLink
-from cnaspider.parsing import TAIPEI, parse_article
-from cnaspider.post import post_filename, render_post, write_post
-from cnaspider.skeleton import copy_skeleton
-from cnaspider.store import Store, content_hash, now_iso, utc_iso
+from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
+from cnaspider.extraction.items import Article, RelatedLink
+from cnaspider.extraction.parsing import TAIPEI, parse_article
+from cnaspider.publishing.feeds import write_feeds
+from cnaspider.publishing.post import post_filename, render_post, write_post
+from cnaspider.publishing.skeleton import copy_skeleton
 
 SECTIONS = [
     "政治",

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from cnaspider.revisits import DEFAULT_MAX_PER_RUN, DEFAULT_SCHEDULE, RevisitSchedule
-from cnaspider.urls import SITE_URL
+from cnaspider.archive.revisits import DEFAULT_MAX_PER_RUN, DEFAULT_SCHEDULE, RevisitSchedule
+from cnaspider.extraction.urls import SITE_URL
 
 
 class BadOption(ValueError):

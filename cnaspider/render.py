@@ -1,45 +1,13 @@
-"""Page-to-post tool: ``python -m cnaspider.render PAGE.html --url URL``.
+"""``python -m cnaspider.render``: the command of :mod:`cnaspider.tools.render`.
 
-Prints the post the page would become, or the refusal reason on stderr with
-exit status 2. For debugging one page without crawling.
+Page-to-post tool: ``python -m cnaspider.render PAGE.html --url URL``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-from cnaspider.parsing import PageRefused, parse_article
-from cnaspider.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle, render_post
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the tool; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.render", description=__doc__)
-    parser.add_argument("page", type=Path, help="a saved CNA article page (HTML)")
-    parser.add_argument(
-        "--url", default="", help="the URL the page was fetched from (default: its canonical link)"
-    )
-    parser.add_argument("--source-label", default=DEFAULT_SOURCE_LABEL)
-    parser.add_argument(
-        "--image-proxy", default=DEFAULT_IMAGE_PROXY, help='image proxy prefix; "" for none'
-    )
-    args = parser.parse_args(argv)
-    try:
-        html = args.page.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {args.page}: {exc.strerror}", file=sys.stderr)
-        return 1
-    try:
-        article = parse_article(html, args.url or str(args.page))
-    except PageRefused as refusal:
-        print(f"refused: {refusal.reason}: {refusal.detail}", file=sys.stderr)
-        return 2
-    style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
-    sys.stdout.write(render_post(article, style))
-    return 0
-
+from cnaspider.tools.render import main
 
 if __name__ == "__main__":
     sys.exit(main())

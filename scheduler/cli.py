@@ -19,12 +19,12 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from cnaspider.config import DEFAULT_OUTPUT_DIR
+from cnaspider.archive.store import Store, StoreError
+from cnaspider.crawl.recovery import lost_store
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
-from cnaspider.parsing import TAIPEI
-from cnaspider.recovery import lost_store
-from cnaspider.runlock import RunLock
-from cnaspider.store import Store, StoreError
+from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,

@@ -28,19 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnaspider import coverage
-from cnaspider.config import Paths, post_style
-from cnaspider.feeds import DEFAULT_LIMIT, write_feeds
-from cnaspider.parsing import TAIPEI
-from cnaspider.recovery import lost_store
-from cnaspider.runlock import RunLock
-from cnaspider.store import LOST, MISSING, Store, StoreError, classify
+from cnaspider.archive import coverage
+from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
+from cnaspider.crawl.recovery import lost_store
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.parsing import TAIPEI
+from cnaspider.publishing.feeds import DEFAULT_LIMIT, write_feeds
+from cnaspider.publishing.paths import Paths, post_style
 
 log = logging.getLogger("scheduler")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPIDER = "firstnews"
-SETTINGS_MODULE = "cnaspider.settings"
+SETTINGS_MODULE = "cnaspider.crawl.settings"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -180,7 +180,7 @@ def judge(report: dict[str, Any]) -> tuple[str, str]:
     """Outcome and message from a crawl's ``last-crawl.json``.
 
     The crawl judges itself from its stats when it closes
-    (``cnaspider.extensions.judge_crawl``: unreachable site, lists with
+    (``cnaspider.crawl.extensions.judge_crawl``: unreachable site, lists with
     articles but none parsed, layout drift); an outcome this scheduler does
     not know counts as a failure.
     """

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cnaspider.localcna.httpd import LocalCNA
+from localcna.httpd import LocalCNA
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -31,11 +31,11 @@ from typing import Any
 
 import frontmatter
 
-from cnaspider.localcna.edits import edit_site
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.parsing import parse_article
-from cnaspider.post import render_post
-from cnaspider.store import Store, visible_hash
+from cnaspider.archive.store import Store, visible_hash
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.post import render_post
+from localcna.edits import edit_site
+from localcna.httpd import LocalCNA
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 
 

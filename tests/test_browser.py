@@ -27,9 +27,9 @@ import feedparser
 import lxml.html
 import pytest
 
-from cnaspider.listings import slug
-from cnaspider.store import Store
-from cnaspider.urls import article_id
+from cnaspider.archive.store import Store
+from cnaspider.extraction.urls import article_id
+from cnaspider.publishing.listings import slug
 from tests.conftest import REPO, crawl_env, needs_program
 
 pytestmark = [needs_program("jekyll"), needs_program("chromium")]

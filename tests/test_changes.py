@@ -6,7 +6,7 @@ import dataclasses
 
 import lxml.html
 
-from cnaspider.changes import (
+from cnaspider.archive.diff import (
     areas,
     compare,
     fields_lost,
@@ -15,7 +15,7 @@ from cnaspider.changes import (
     render_text,
     visible_text,
 )
-from cnaspider.items import Image, InlineImage, RelatedLink
+from cnaspider.extraction.items import Image, InlineImage, RelatedLink
 from tests.test_feeds import real_articles
 
 BASE = next(a for a in real_articles() if a.image and a.related)

@@ -2,7 +2,7 @@
 
 The end-to-end tests crawl the local CNA with ``python -m scheduler once`` (a real
 ``scrapy crawl`` subprocess) several times, each run finding a fresh batch of 12
-articles (cnaspider/localcna/batches.py); between runs the site changes its
+articles (localcna/batches.py); between runs the site changes its
 延伸閱讀 markup to one no parser can read.
 """
 
@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from cnaspider import coverage
-from cnaspider.config import Paths
-from cnaspider.coverage import Baseline, FieldCoverage, judge_coverage
-from cnaspider.localcna.batches import serve_batch
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import Site
-from cnaspider.store import Store
+from cnaspider.archive import coverage
+from cnaspider.archive.coverage import Baseline, FieldCoverage, judge_coverage
+from cnaspider.archive.store import Store
+from cnaspider.publishing.paths import Paths
+from localcna.batches import serve_batch
+from localcna.httpd import LocalCNA
+from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK
 from tests.conftest import REPO, run_crawl
 
@@ -185,9 +185,12 @@ def test_fresh_store_floors_end_to_end(tmp_path: Path, related: str) -> None:
         assert (lost["field"], lost["basis"], lost["expected"]) == ("related", "floor", 0.05)
     # The pipeline's counts, in the crawl stats.
     stats = result.stats
-    assert stats["cnaspider/coverage/articles"] == 12
-    assert stats["cnaspider/coverage/body"] == 12 and stats["cnaspider/coverage/image"] == 9
-    assert stats.get("cnaspider/coverage/related", 0) == (9 if related == "links" else 0)
+    assert stats["cnaspider/archive/coverage/articles"] == 12
+    assert (
+        stats["cnaspider/archive/coverage/body"] == 12
+        and stats["cnaspider/archive/coverage/image"] == 9
+    )
+    assert stats.get("cnaspider/archive/coverage/related", 0) == (9 if related == "links" else 0)
 
 
 def test_systemd_does_not_count_degraded_as_success() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import frontmatter
 
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from localcna.httpd import LocalCNA
 from tests.conftest import run_crawl
 
 

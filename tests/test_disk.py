@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cnaspider.localcna.httpd import LocalCNA
+from localcna.httpd import LocalCNA
 from tests.conftest import run_crawl
 
 

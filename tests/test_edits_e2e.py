@@ -20,11 +20,11 @@ from typing import Any
 import feedparser
 import frontmatter
 
-from cnaspider.localcna import edits
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import GOLDEN_ID, Page
-from cnaspider.post import render_post
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.publishing.post import render_post
+from localcna import edits
+from localcna.httpd import LocalCNA
+from localcna.sitemap import GOLDEN_ID, Page
 from tests.conftest import REPO, crawl_env, run_crawl
 
 EVERY_RUN = ("-s", "REVISIT_SCHEDULE=0s")
@@ -75,7 +75,7 @@ def test_edits_are_revisited_kept_shown_and_published(local_cna: LocalCNA, tmp_p
     stored = local_cna.site.reachable(1)
     assert len(stored) == 13
     # Just fetched: with the default schedule (15m first) nothing is due yet.
-    assert first.stats["cnaspider/revisits/due"] == 0
+    assert first.stats["cnaspider/archive/revisits/due"] == 0
     before = snapshot(out)
     atom_before, json_before = feed_entries(out)
 
@@ -88,11 +88,11 @@ def test_edits_are_revisited_kept_shown_and_published(local_cna: LocalCNA, tmp_p
     revisited = local_cna.article_requests()
     assert len(revisited) == len(set(revisited)) == 13
     assert len(local_cna.conditional) == 13
-    assert stats["cnaspider/revisits/requested"] == 13
-    assert stats["cnaspider/revisits/edited"] == len(expected) == 4
+    assert stats["cnaspider/archive/revisits/requested"] == 13
+    assert stats["cnaspider/archive/revisits/edited"] == len(expected) == 4
     # The ad-slot page changed bytes (a 200) but not content: not an edit.
-    assert stats["cnaspider/revisits/unchanged"] == 1
-    assert stats["cnaspider/revisits/not_modified"] == 13 - 4 - 1
+    assert stats["cnaspider/archive/revisits/unchanged"] == 1
+    assert stats["cnaspider/archive/revisits/not_modified"] == 13 - 4 - 1
     assert dict(local_cna.conditional)[local_cna.site.articles[GOLDEN_ID]["path"]] == 200
     assert stats.get("cnaspider/articles/new", 0) == 0  # the new 延伸閱讀 target was stored already
 
@@ -155,8 +155,8 @@ def test_edits_are_revisited_kept_shown_and_published(local_cna: LocalCNA, tmp_p
     expected2 = edits.edit_site(local_cna.site, 2)
     third = run_crawl(local_cna.base_url, out, *EVERY_RUN)
     assert third.report["outcome"] == "ok", third.log[-3000:]
-    assert third.stats["cnaspider/revisits/edited"] == 1
-    assert third.stats["cnaspider/revisits/not_modified"] == 12
+    assert third.stats["cnaspider/archive/revisits/edited"] == 1
+    assert third.stats["cnaspider/archive/revisits/not_modified"] == 12
     assert revision_counts(out)[edits.HEADLINE_ID] == 3
     text = history(out, edits.HEADLINE_ID).stdout
     assert "3 revisions" in text
@@ -184,7 +184,7 @@ def test_edits_are_revisited_kept_shown_and_published(local_cna: LocalCNA, tmp_p
     }
     fourth = run_crawl(local_cna.base_url, out, *EVERY_RUN)
     assert fourth.report["outcome"] == "ok", fourth.log[-3000:]
-    assert fourth.stats["cnaspider/revisits/not_modified"] == 13
+    assert fourth.stats["cnaspider/archive/revisits/not_modified"] == 13
     assert "cnaspider/posts/written" not in fourth.stats
     assert snapshot(out) == quiet_before
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
@@ -213,7 +213,7 @@ def test_the_per_run_cap_defers_and_skips_none(local_cna: LocalCNA, tmp_path: Pa
         assert result.report["outcome"] == "ok", result.log[-3000:]
         asked = local_cna.article_requests()
         assert len(asked) == 5, asked
-        assert result.stats["cnaspider/revisits/deferred"] == 13 - 5
+        assert result.stats["cnaspider/archive/revisits/deferred"] == 13 - 5
         seen.append({p.rsplit("/", 1)[1][:12] for p in asked})
     # The least recently fetched go first: three runs of five cover all thirteen.
     assert seen[0].isdisjoint(seen[1])
@@ -236,8 +236,8 @@ def test_last_modified_alone_and_no_validators(local_cna: LocalCNA, tmp_path: Pa
     assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
     result = run_crawl(local_cna.base_url, out, "-a", "related_depth=0", *EVERY_RUN)
     assert (
-        result.stats["cnaspider/revisits/not_modified"]
-        == result.stats["cnaspider/revisits/requested"]
+        result.stats["cnaspider/archive/revisits/not_modified"]
+        == result.stats["cnaspider/archive/revisits/requested"]
     )
     assert {status for _, status in local_cna.conditional} == {304}
 
@@ -249,9 +249,10 @@ def test_last_modified_alone_and_no_validators(local_cna: LocalCNA, tmp_path: Pa
     before = snapshot(plain)
     again = run_crawl(local_cna.base_url, plain, "-a", "related_depth=0", *EVERY_RUN)
     assert local_cna.conditional == []
-    assert "cnaspider/revisits/not_modified" not in again.stats
+    assert "cnaspider/archive/revisits/not_modified" not in again.stats
     assert (
-        again.stats["cnaspider/revisits/unchanged"] == again.stats["cnaspider/revisits/requested"]
+        again.stats["cnaspider/archive/revisits/unchanged"]
+        == again.stats["cnaspider/archive/revisits/requested"]
     )
     assert snapshot(plain) == before
 
@@ -266,7 +267,7 @@ def test_a_worse_parse_is_counted_not_stored(local_cna: LocalCNA, tmp_path: Path
     end = page.index('<div class="shareSide">')
     local_cna.site.pages[path] = Page((page[:start] + page[end:]).encode("utf-8"))
     result = run_crawl(local_cna.base_url, out, "-a", "related_depth=0", *EVERY_RUN)
-    assert result.stats["cnaspider/revisits/worse"] == 1
+    assert result.stats["cnaspider/archive/revisits/worse"] == 1
     # The lead photo may still be found elsewhere (og:image, JSON-LD); its caption is not.
     assert re.search(
         rf"refetched {edits.PHOTO_ID} lacks [a-z, ]*caption that the stored version has", result.log
@@ -292,7 +293,7 @@ def test_a_moved_published_day_replaces_the_post(local_cna: LocalCNA, tmp_path: 
     assert moved != page
     local_cna.site.pages[path] = Page(moved.encode("utf-8"))
     result = run_crawl(local_cna.base_url, out, "-a", "related_depth=0", *EVERY_RUN)
-    assert result.stats["cnaspider/revisits/edited"] == 1, result.log[-3000:]
+    assert result.stats["cnaspider/archive/revisits/edited"] == 1, result.log[-3000:]
     (new_post,) = posts_by_id(out)[ident]
     assert new_post.name == f"2026-09-24-{ident}.md" and not old_post.exists()
     with Store(out / ".state" / "cnaspider.sqlite3") as store:

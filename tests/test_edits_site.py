@@ -15,9 +15,9 @@ from typing import Any
 import lxml.html
 import pytest
 
-from cnaspider.localcna import edits
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
+from localcna import edits
+from localcna.httpd import LocalCNA
+from localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
 from tests.conftest import needs_program, run_crawl
 from tests.test_jekyll_site import JEKYLL, _copy_skeleton
 

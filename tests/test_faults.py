@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import Page, build_site
+from localcna.httpd import LocalCNA
+from localcna.sitemap import Page, build_site
 from tests.conftest import run_crawl
 
 FAULT_SETTINGS = [

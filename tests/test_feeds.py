@@ -1,6 +1,6 @@
 """Atom, RSS and JSON Feed from the store: every field, order, limit, reproducibility.
 
-Articles are real CNA pages (cnaspider/localcna/data) parsed by the project's
+Articles are real CNA pages (localcna/data) parsed by the project's
 parser; ``check_feeds`` is also run on a real crawl in test_scheduler.py.
 """
 
@@ -18,7 +18,11 @@ import feedparser
 import pytest
 from lxml import etree
 
-from cnaspider.feeds import (
+from cnaspider.archive.store import Store
+from cnaspider.extraction.items import Article, RelatedLink
+from cnaspider.extraction.parsing import TAIPEI, PageRefused, parse_article, summary_text
+from cnaspider.extraction.urls import article_id
+from cnaspider.publishing.feeds import (
     FEED_SUBTITLE,
     FEED_TITLE,
     entry_id,
@@ -28,14 +32,10 @@ from cnaspider.feeds import (
     render_feeds,
     write_feeds,
 )
-from cnaspider.items import Article, RelatedLink
-from cnaspider.parsing import TAIPEI, PageRefused, parse_article, summary_text
-from cnaspider.post import PostStyle
-from cnaspider.store import Store
-from cnaspider.urls import article_id
+from cnaspider.publishing.post import PostStyle
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = REPO / "cnaspider" / "localcna" / "data" / "articles"
+PAGES = REPO / "localcna" / "data" / "articles"
 SITE = "https://news.example.org/cna"
 FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
 
@@ -389,7 +389,7 @@ def test_style_changes_image_urls_and_author(tmp_path: Path) -> None:
 
 
 def test_feeds_module_does_not_import_scrapy() -> None:
-    code = "import sys, cnaspider.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+    code = "import sys, cnaspider.publishing.feeds; sys.exit(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 

@@ -12,10 +12,10 @@ import difflib
 
 import frontmatter
 
-from cnaspider.localcna.pages import BANNER, DATA
-from cnaspider.localcna.sitemap import build_site
-from cnaspider.parsing import parse_article
-from cnaspider.post import render_post
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.post import render_post
+from localcna.pages import BANNER, DATA
+from localcna.sitemap import build_site
 
 GOLDEN_POST = DATA / "golden" / "firstnews-202101140136.md"
 GOLDEN_URL = "https://www.cna.com.tw/news/firstnews/202101140136.aspx"

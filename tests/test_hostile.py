@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnaspider.parsing import parse_article
-from cnaspider.post import post_filename, render_post
-from cnaspider.urls import article_id, normalize_article_url
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.extraction.urls import article_id, normalize_article_url
+from cnaspider.publishing.post import post_filename, render_post
 from tests.test_parsing import page
 
 URL = "https://www.cna.com.tw/news/acn/202308230192.aspx"
@@ -96,7 +96,7 @@ text_strategy = st.text(
 @settings(max_examples=150, deadline=None)
 @given(title=text_strategy, paragraph=text_strategy)
 def test_any_title_and_body_round_trip_and_stay_inert(title: str, paragraph: str) -> None:
-    from cnaspider.parsing import sanitize_inline_html
+    from cnaspider.extraction.parsing import sanitize_inline_html
     from tests.test_post import article
 
     html = sanitize_inline_html(paragraph.replace("&", "&amp;").replace("<", "&lt;"))
@@ -172,6 +172,6 @@ def test_line_breaks_in_title_never_break_the_front_matter(char: str) -> None:
 )
 def test_plain_text_paragraphs_skip_nh3_with_the_same_result(fragment: str) -> None:
     """sanitize_inline_html() skips nh3 for text without markup: the result must not change."""
-    from cnaspider.parsing import _PARAGRAPH_CLEANER, one_line, sanitize_inline_html
+    from cnaspider.extraction.parsing import _PARAGRAPH_CLEANER, one_line, sanitize_inline_html
 
     assert sanitize_inline_html(fragment) == one_line(_PARAGRAPH_CLEANER.clean(fragment))

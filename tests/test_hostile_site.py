@@ -20,12 +20,12 @@ import lxml.html
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cnaspider.config import Paths
-from cnaspider.feeds import POST_PERMALINK, write_feeds
-from cnaspider.items import Article
-from cnaspider.parsing import parse_article
-from cnaspider.post import write_post
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.extraction.items import Article
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.post import write_post
 from tests.conftest import needs_program
 from tests.test_hostile import HOSTILE_PARAGRAPHS, URL, hostile_page
 from tests.test_jekyll_site import _copy_skeleton
@@ -160,7 +160,7 @@ texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, m
 )
 @given(pairs=st.lists(st.tuples(texts, texts), min_size=12, max_size=12))
 def test_any_title_and_body_builds(tmp_path: Path, pairs: list[tuple[str, str]]) -> None:
-    from cnaspider.parsing import sanitize_inline_html
+    from cnaspider.extraction.parsing import sanitize_inline_html
 
     base = parse_article(hostile_page(), URL)
     articles = []

@@ -20,12 +20,12 @@ import frontmatter
 import lxml.html
 import pytest
 
-from cnaspider.config import Paths
-from cnaspider.feeds import POST_PERMALINK, write_feeds
-from cnaspider.items import Article
-from cnaspider.parsing import TAIPEI
-from cnaspider.post import write_post
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.extraction.items import Article
+from cnaspider.extraction.parsing import TAIPEI
+from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.post import write_post
 from tests.conftest import needs_program
 
 REPO = Path(__file__).resolve().parent.parent
@@ -202,8 +202,8 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     """A 延伸閱讀 target that arrives after its citing post turns local on the next
     incremental build, with no post file rewritten; the front page and the target's
     listings show it."""
-    from cnaspider.items import RelatedLink
-    from cnaspider.listings import slug
+    from cnaspider.extraction.items import RelatedLink
+    from cnaspider.publishing.listings import slug
     from tests.test_feeds import real_articles
 
     src = tmp_path / "src"

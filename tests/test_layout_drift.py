@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import Page, Site, build_site
+from localcna.httpd import LocalCNA
+from localcna.sitemap import Page, Site, build_site
 from tests.conftest import run_crawl
 
 

@@ -1,4 +1,4 @@
-"""Section, tag and month pages and their feeds (cnaspider/listings.py), without Jekyll.
+"""Section, tag and month pages and their feeds (cnaspider/publishing/listings.py), without Jekyll.
 
 Articles are real CNA pages parsed by the project's parser, copied with new ids
 and times (tests/test_feeds.py's ``many_articles``).
@@ -17,12 +17,12 @@ import feedparser
 import lxml.html
 import pytest
 
-from cnaspider import listings
-from cnaspider.feeds import entry_id, feed_id, write_feeds
-from cnaspider.items import Article
-from cnaspider.listings import MONTH, SECTION, TAG, month_key, slug
-from cnaspider.parsing import TAIPEI
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.extraction.items import Article
+from cnaspider.extraction.parsing import TAIPEI
+from cnaspider.publishing import listings
+from cnaspider.publishing.feeds import entry_id, feed_id, write_feeds
+from cnaspider.publishing.listings import MONTH, SECTION, TAG, month_key, slug
 from tests.test_feeds import many_articles
 
 SITE = "https://news.example.org/cna"

@@ -8,9 +8,9 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-from cnaspider.config import LAST_CRAWL_NAME, LOCK_NAME, STATE_DB_NAME
-from cnaspider.post import import_existing_posts
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.publishing.paths import LAST_CRAWL_NAME, LOCK_NAME, STATE_DB_NAME
+from cnaspider.publishing.post import import_existing_posts
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -39,7 +39,7 @@ def test_deploy_files_name_only_documents_that_exist() -> None:
 def runnable_modules() -> list[str]:
     """Every ``python -m`` command the installed packages offer."""
     found = []
-    for package in ("cnaspider", "scheduler"):
+    for package in ("cnaspider", "scheduler", "localcna"):
         for path in sorted((REPO / package).rglob("*.py")):
             module = ".".join(path.relative_to(REPO).with_suffix("").parts)
             text = path.read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def runnable_modules() -> list[str]:
 
 def test_every_command_is_documented_in_the_readme() -> None:
     modules = runnable_modules()
-    assert "cnaspider.localcna" in modules and "scheduler" in modules
+    assert "localcna" in modules and "scheduler" in modules
     missing = [m for m in modules if f"python -m {m}" not in README]
     assert not missing, f"README does not document: {missing}"
 
@@ -83,7 +83,7 @@ def test_every_runtime_dependency_is_imported_by_the_runtime() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dists = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
     imported: set[str] = set()
-    for package in ("cnaspider", "scheduler"):
+    for package in ("cnaspider", "scheduler", "localcna"):
         for path in (REPO / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
+from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.options import BadOption, check_settings, spider_arguments
-from cnaspider.spiders.firstnews import FirstNewsSpider
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 
 EXIT_USAGE = 2
@@ -36,7 +36,7 @@ def snapshot(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A local CNA and an output directory that one good crawl has filled."""
-    from cnaspider.localcna.httpd import LocalCNA
+    from localcna.httpd import LocalCNA
 
     with LocalCNA() as server:
         out = tmp_path_factory.mktemp("crawled") / "site"

@@ -1,4 +1,4 @@
-"""Parsing tests against the real CNA pages saved in cnaspider/localcna/data/."""
+"""Parsing tests against the real CNA pages saved in localcna/data/."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import cnaspider
-from cnaspider.items import Image
-from cnaspider.parsing import (
+import localcna
+from cnaspider.extraction.items import Image
+from cnaspider.extraction.parsing import (
     EXPIRED,
     LEGACY_LAYOUT,
     MISSING_BODY,
@@ -25,9 +25,9 @@ from cnaspider.parsing import (
     parse_list,
     summary_text,
 )
-from cnaspider.urls import article_id, is_valid_id, normalize_article_url
+from cnaspider.extraction.urls import article_id, is_valid_id, normalize_article_url
 
-DATA = Path(cnaspider.__file__).parent / "localcna" / "data"
+DATA = Path(localcna.__file__).parent / "data"
 
 
 def page(stem: str) -> str:

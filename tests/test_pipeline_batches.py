@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from cnaspider import atomic, pipelines
-from cnaspider.items import Article
-from cnaspider.pipelines import PostPipeline
-from cnaspider.revisits import FetchInfo
-from cnaspider.store import NEW, UNCHANGED, Store
+from cnaspider.archive.revisits import FetchInfo
+from cnaspider.archive.store import NEW, UNCHANGED, Store
+from cnaspider.crawl import pipelines
+from cnaspider.crawl.pipelines import PostPipeline
+from cnaspider.extraction.items import Article
+from cnaspider.publishing import atomic
 from tests.test_post import article
 
 IDS = ["202101140136", "202101140137", "202101140138"]

@@ -9,8 +9,9 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from cnaspider.items import Article, Image, RelatedLink
-from cnaspider.post import (
+from cnaspider.archive.store import Store
+from cnaspider.extraction.items import Article, Image, RelatedLink
+from cnaspider.publishing.post import (
     PostStyle,
     import_existing_posts,
     post_filename,
@@ -18,7 +19,6 @@ from cnaspider.post import (
     utc_stamp,
     write_post,
 )
-from cnaspider.store import Store
 
 UTC = dt.UTC
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from cnaspider import probe
-from cnaspider import settings as project
-from cnaspider.coverage import fields_present
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import Page, build_site
-from cnaspider.parsing import parse_article
+from cnaspider.archive.coverage import fields_present
+from cnaspider.crawl import settings as project
+from cnaspider.extraction.parsing import parse_article
+from cnaspider.tools import probe
+from localcna.httpd import LocalCNA
+from localcna.sitemap import Page, build_site
 from tests.conftest import REPO, crawl_env
 
-DATA = REPO / "cnaspider" / "localcna" / "data"
+DATA = REPO / "localcna" / "data"
 AHEL = DATA / "articles" / "ahel-202308230179.html"
 ACN = DATA / "articles" / "acn-202308230192.html"
 EXPIRED = DATA / "articles" / "asoc-201603190029-expired-2019capture.html"

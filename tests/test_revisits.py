@@ -10,15 +10,15 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from cnaspider.changelog import write_changelog
-from cnaspider.items import Article, Image
-from cnaspider.revisits import (
+from cnaspider.archive.revisits import (
     DEFAULT_SCHEDULE,
     RevisitSchedule,
     requests_per_article,
     revisit_settings,
 )
-from cnaspider.store import EDITED, NEW, UNCHANGED, UPDATED, Store
+from cnaspider.archive.store import EDITED, NEW, UNCHANGED, UPDATED, Store
+from cnaspider.extraction.items import Article, Image
+from cnaspider.publishing.edits_feed import write_changelog
 from tests.test_feeds import real_articles
 
 T0 = dt.datetime(2026, 9, 23, 12, 0, tzinfo=dt.UTC)

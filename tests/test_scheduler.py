@@ -23,11 +23,11 @@ from typing import Any
 import frontmatter
 import pytest
 
-from cnaspider.config import Paths
-from cnaspider.parsing import TAIPEI
-from cnaspider.post import PostStyle
-from cnaspider.runlock import RunLock
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.parsing import TAIPEI
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.post import PostStyle
 from scheduler import cli
 from scheduler.runner import (
     EXIT_FAILED,

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from cnaspider.config import Paths
-from cnaspider.parsing import TAIPEI
-from cnaspider.runlock import RunLock
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.parsing import TAIPEI
+from cnaspider.publishing.paths import Paths
 from scheduler import cli
 from scheduler.runner import EXIT_LOCKED, EXIT_OK
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
@@ -253,7 +253,7 @@ def test_relative_state_db_is_made_absolute(tmp_path: Path, base_url: str) -> No
 
 
 def runs_of_db(db: Path) -> list[dict[str, Any]]:
-    from cnaspider.store import Store
+    from cnaspider.archive.store import Store
 
     with Store(db) as store:
         return store.last_runs(50)

@@ -9,9 +9,9 @@ import scrapy
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from cnaspider.items import Article
-from cnaspider.spiders.firstnews import FirstNewsSpider
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
+from cnaspider.extraction.items import Article
 from tests.test_parsing import page
 
 BASE = "http://127.0.0.1:9"

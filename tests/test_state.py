@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from cnaspider.config import Paths
-from cnaspider.extensions import judge_crawl
-from cnaspider.items import Article
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import GOLDEN_ID, Page, build_site
-from cnaspider.runlock import RunLock
-from cnaspider.store import Store
+from cnaspider.archive.store import Store
+from cnaspider.crawl.extensions import judge_crawl
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.items import Article
+from cnaspider.publishing.paths import Paths
+from localcna.httpd import LocalCNA
+from localcna.sitemap import GOLDEN_ID, Page, build_site
 from tests.conftest import FAST, REPO, crawl_env, run_crawl
 
-GOLDEN_POST = REPO / "cnaspider" / "localcna" / "data" / "golden" / "firstnews-202101140136.md"
+GOLDEN_POST = REPO / "localcna" / "data" / "golden" / "firstnews-202101140136.md"
 FEEDS = ("atom.xml", "rss.xml", "feed.json")
 
 
@@ -44,7 +44,7 @@ def entries_snapshot(out: Path) -> dict[str, object]:
     """Posts' SHA-256 and every feed entry as a reader gets it (feedparser).
 
     After a recovery the feed-level ``updated`` moves: it is the latest time an entry
-    entered the store (cnaspider/feeds.py ``feed_updated``), and the recovered rows
+    entered the store (cnaspider/publishing/feeds.py ``feed_updated``), and the recovered rows
     entered it now. What readers follow, the entries, must come back unchanged.
     """
     import feedparser

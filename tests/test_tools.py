@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.pages import DATA
+from localcna.httpd import LocalCNA
+from localcna.pages import DATA
 from tests.conftest import REPO, run_crawl
 
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnaspider.urls import article_id, normalize_article_url, resolve, to_fetch_url, to_site_url
+from cnaspider.extraction.urls import (
+    article_id,
+    normalize_article_url,
+    resolve,
+    to_fetch_url,
+    to_site_url,
+)
 
 
 @pytest.mark.parametrize(

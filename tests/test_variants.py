@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from cnaspider.items import Article
-from cnaspider.localcna import variants
-from cnaspider.localcna.httpd import LocalCNA
-from cnaspider.localcna.sitemap import build_site
-from cnaspider.parsing import parse_article
+from cnaspider.extraction.items import Article
+from cnaspider.extraction.parsing import parse_article
+from localcna import variants
+from localcna.httpd import LocalCNA
+from localcna.sitemap import build_site
 from tests.conftest import run_crawl
 from tests.test_parsing import _expired_page_made_whole, page, url_for
 

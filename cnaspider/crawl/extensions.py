@@ -1,0 +1,351 @@
+"""The crawl's lifecycle: the run lock, the run record, the stats file and the feeds.
+
+After a crawl, judge it by its stats (Spidermon's lesson), not by the exit code:
+:func:`judge_crawl` turns the stats into an outcome that the scheduler and the
+run history share.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from cnaspider.archive import coverage
+from cnaspider.archive.coverage import Loss
+from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
+from cnaspider.crawl.runlock import RunLock
+from cnaspider.extraction.parsing import DRIFT_REASONS
+from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
+from cnaspider.publishing.atomic import atomic_write_text
+from cnaspider.publishing.feeds import write_feeds
+from cnaspider.publishing.paths import Paths, post_style
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+PARTIAL = "partial"
+# Every article saved, but a field that the recent runs had is gone from nearly all of
+# them (cnaspider/archive/coverage.py). Worse than partial (a few pages failed and will be
+# retried; here every post is silently poorer until the parser is fixed), not as bad
+# as failed (the crawl itself broke). A failed run that also lost a field stays failed.
+DEGRADED = "degraded"
+FAILED = "failed"
+LOCKED = "locked"
+
+# Refusals that are normal content (a 404 related link, an expired story), as
+# opposed to faults: they do not make a run partial.
+_CONTENT_REASONS = {"not_found", "expired", "legacy_layout", "not_article"}
+# Share of article pages that may fail the title/body selectors before the run
+# is called layout drift rather than a few bad pages.
+_DRIFT_SHARE = 0.5
+# Which selector in cnaspider/extraction/selectors.py each drift symptom points at.
+DRIFT_SELECTORS = {
+    "cnaspider/refused/missing_title": (
+        "TITLE_H1 (h1 in div.centralContent; fallbacks JSON-LD headline, og:title)"
+    ),
+    "cnaspider/refused/missing_body": (
+        "BODY (<p> children of the first div.paragraph; fallback JSON-LD articleBody)"
+    ),
+    "cnaspider/lists/no_markup": "LIST_LINKS_BY_ID (ul#jsMainList > li > a) and LIST_LINKS_BY_CLASS",
+}
+
+
+def _sum(stats: dict[str, Any], prefix: str) -> int:
+    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def apply_coverage(verdict: dict[str, Any], losses: list[Loss]) -> dict[str, Any]:
+    """The verdict with the coverage losses: an ok or partial run becomes degraded."""
+    verdict = {**verdict, "coverage_lost": [loss.field for loss in losses]}
+    if losses and verdict["outcome"] in (OK, PARTIAL):
+        lost = "; ".join(loss.message() for loss in losses)
+        earlier = "" if verdict["outcome"] == OK else f" ({verdict['message']})"
+        verdict["outcome"] = DEGRADED
+        verdict["message"] = f"field coverage lost: {lost}{earlier}"
+    return verdict
+
+
+def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
+    """Outcome, counts and a one-line message from a crawl's stats."""
+    new = int(stats.get("cnaspider/articles/new", 0))
+    updated = int(stats.get("cnaspider/articles/updated", 0))
+    unchanged = int(stats.get("cnaspider/articles/unchanged", 0))
+    refused = _sum(stats, "cnaspider/refused/")
+    drift_refused = sum(int(stats.get(f"cnaspider/refused/{r}", 0)) for r in DRIFT_REASONS)
+    fault_refused = refused - sum(
+        int(stats.get(f"cnaspider/refused/{r}", 0)) for r in _CONTENT_REASONS
+    )
+    errors = _sum(stats, "cnaspider/errors/") + int(stats.get("log_count/ERROR", 0))
+    lists_ok = int(stats.get("cnaspider/lists/ok", 0))
+    entries = int(stats.get("cnaspider/lists/entries", 0))
+    parsed = new + updated + unchanged
+    attempted = parsed + drift_refused
+    drift = bool(stats.get("cnaspider/lists/no_markup")) or (
+        drift_refused > 0 and (parsed == 0 or drift_refused / max(attempted, 1) >= _DRIFT_SHARE)
+    )
+    reason = stats.get("finish_reason", "")
+    if stats.get("cnaspider/locked"):
+        outcome, message = LOCKED, "another cnaspider run holds the lock"
+    elif stats.get("cnaspider/store_error"):
+        outcome, message = FAILED, str(stats["cnaspider/store_error"])
+    elif stats.get("cnaspider/output_not_writable") or reason == "output_not_writable":
+        outcome, message = FAILED, "the output directory is not writable (read-only or full)"
+    elif reason != "finished":
+        outcome, message = FAILED, f"crawl ended with finish_reason={reason!r}"
+    elif lists_ok == 0:
+        outcome, message = FAILED, "could not fetch any list page (site unreachable?)"
+    elif drift:
+        outcome, message = FAILED, "layout drift: CNA pages no longer match cnaspider's selectors"
+    elif entries > 0 and parsed == 0 and (fault_refused or errors):
+        # Judged by what the run could have done: 404s, expired pages and articles
+        # already known are content, not faults (a run that only met those is ok).
+        outcome, message = FAILED, f"lists had {entries} articles but none could be parsed"
+    elif errors or fault_refused or stats.get("cnaspider/lists/failed"):
+        outcome, message = PARTIAL, "some pages failed; the good ones were saved"
+    else:
+        outcome, message = OK, "crawl completed"
+    return {
+        "outcome": outcome,
+        "message": message,
+        "layout_drift": drift,
+        "new": new,
+        "updated": updated,
+        "refused": refused,
+        "errors": errors,
+    }
+
+
+class CrawlReport:
+    """Take the run lock, record the run, write feeds and ``last-crawl.json`` at the end."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.paths = Paths.from_settings(crawler.settings)
+        self.lock: RunLock | None = None
+        self.run_id = 0
+        if crawler.settings.getbool("CNASPIDER_LOCK", True):
+            self.lock = RunLock(self.paths.lock)
+            try:
+                acquired = self.lock.acquire()
+            except OSError as exc:
+                assert crawler.stats is not None
+                crawler.stats.set_value("cnaspider/output_not_writable", 1)
+                problem = classify(exc, self.paths.state_db)
+                if problem.kind == BAD_PATH:  # e.g. a file named .state
+                    logger.error("%s", problem)
+                    crawler.stats.set_value("cnaspider/store_error", str(problem))
+                else:
+                    logger.error(
+                        "output directory %s is not writable: %s", self.paths.output_dir, exc
+                    )
+                self.lock = None
+                acquired = True
+            if not acquired:
+                logger.error(
+                    "another cnaspider run (pid %s) holds %s; not crawling",
+                    (self.lock.holder() if self.lock else None) or "?",
+                    self.paths.lock,
+                )
+                self.lock = None
+                assert crawler.stats is not None
+                crawler.stats.set_value("cnaspider/locked", 1)
+        self.store_usable = self._check_store()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        if os.environ.get("SCRAPY_CHECK"):
+            # `scrapy check` runs contracts, not a crawl: no lock, run record or feeds.
+            raise NotConfigured("not a crawl (scrapy check)")
+        return cls(crawler)
+
+    def _check_store(self) -> bool:
+        """Open the store once, reading every page, before anything is requested.
+
+        A damaged, unwritable or busy store stops the crawl (the spider reads the
+        stats below) with one line saying which and what to do; nothing is
+        written into it or beside it but ``last-crawl.json``.
+        """
+        stats = self.crawler.stats
+        assert stats is not None
+        if stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable"):
+            return False
+        try:
+            Store(self.paths.state_db, check=True).close()
+        except StoreError as exc:
+            logger.error("%s", exc)
+            stats.set_value("cnaspider/store_error", str(exc))
+            stats.set_value(f"cnaspider/store_{exc.kind}", 1)
+            if exc.kind == NOT_WRITABLE:
+                stats.set_value("cnaspider/output_not_writable", 1)
+            return False
+        return True
+
+    def spider_opened(self, spider: Spider) -> None:
+        if not self.store_usable:
+            return
+        try:
+            with Store(self.paths.state_db) as store:
+                self.run_id = store.start_run()
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        verdict = judge_crawl(stats)
+        if verdict["layout_drift"]:
+            self.crawler.stats.set_value("cnaspider/layout_drift", 1)
+            stats["cnaspider/layout_drift"] = 1
+            for key, selector in DRIFT_SELECTORS.items():
+                if stats.get(key):
+                    logger.error(
+                        "layout drift: selector %s failed on %s page(s); see cnaspider/extraction/selectors.py",
+                        selector,
+                        stats[key],
+                    )
+        current = coverage.coverage_from_stats(stats)
+        losses: list[Loss] = []
+        bases: dict[str, coverage.Baseline] = {}
+        if verdict["outcome"] != LOCKED and self.run_id:
+            try:
+                with Store(self.paths.state_db) as store:
+                    bases = coverage.baselines(store, self.run_id)
+            except (OSError, sqlite3.Error, StoreError) as exc:
+                logger.error("cannot read the coverage history in %s: %s", self.paths.state_db, exc)
+            losses = coverage.judge_coverage(current, bases)
+            verdict = apply_coverage(verdict, losses)
+        for loss in losses:
+            logger.error("field coverage lost: %s", loss.message())
+        report: dict[str, Any] = {
+            **verdict,
+            "run_id": self.run_id,
+            "coverage": coverage.report(current, bases, losses),
+            "stats": stats,
+        }
+        try:
+            if verdict["outcome"] != LOCKED and self.store_usable:
+                self._record(report, verdict, stats, current, losses)
+            self._write_report(report)
+        except OSError as exc:
+            logger.error("cannot write %s: %s", self.paths.last_crawl, exc)
+        finally:
+            if self.lock:
+                self.lock.release()
+        log = logger.info if verdict["outcome"] == OK else logger.warning
+        log("crawl outcome: %s (%s)", verdict["outcome"], verdict["message"])
+
+    def _record(
+        self,
+        report: dict[str, Any],
+        verdict: dict[str, Any],
+        stats: dict[str, Any],
+        current: Any,
+        losses: list[Loss],
+    ) -> None:
+        """Write the feeds and the run's end into the store (each failure logged, not raised)."""
+        if not stats.get("cnaspider/store_error"):
+            # A missing store would give empty feeds: the old ones stay as they are.
+            try:
+                report["feeds"] = self._write_feeds()
+            except (OSError, sqlite3.Error, StoreError) as exc:
+                logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
+                verdict["outcome"] = report["outcome"] = FAILED
+                verdict["message"] = report["message"] = f"feeds not written: {exc}"
+        try:
+            with Store(self.paths.state_db) as store:
+                if self.run_id:
+                    coverage.record(store, self.run_id, current, losses)
+                store.finish_run(
+                    self.run_id,
+                    verdict["outcome"],
+                    new=verdict["new"],
+                    updated=verdict["updated"],
+                    refused=verdict["refused"],
+                    errors=verdict["errors"],
+                    detail={
+                        "message": verdict["message"],
+                        "coverage_lost": [loss.to_dict() for loss in losses],
+                        "stats": stats,
+                    },
+                )
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
+
+    def _write_feeds(self) -> dict[str, Any] | None:
+        settings = self.crawler.settings
+        if not settings.getbool("WRITE_FEEDS", True):
+            return None
+        with Store(self.paths.state_db) as store:
+            return write_feeds(
+                store,
+                self.paths.output_dir,
+                limit=settings.getint("FEED_LIMIT", 50),
+                site_url=settings.get("SITE_URL", ""),
+                style=post_style(settings),
+            )
+
+    def _write_report(self, report: dict[str, Any]) -> None:
+        # A locked crawl must not overwrite the running crawl's report.
+        path: Path = self.paths.last_crawl
+        if report["outcome"] == LOCKED:
+            path = path.with_name("last-locked-crawl.json")
+        atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+def record_refused_start(settings: Any, message: str) -> None:
+    """Leave an honest ``last-crawl.json`` for a crawl refused before it started.
+
+    Written only where a report already lives (a previous run's ``ok`` must not stand
+    for this one) and only when no other run holds the lock (its report is its own).
+    The store is not touched: nothing ran.
+    """
+    try:
+        output = PATH.convert(settings.get("OUTPUT_DIR") or "output")
+        state_db = PATH_OR_EMPTY.convert(settings.get("STATE_DB") or "")
+    except ValueError:
+        return  # an unusable OUTPUT_DIR or STATE_DB names no report to correct
+    try:
+        use_lock = BOOLEAN.convert(settings.get("CNASPIDER_LOCK", True))
+    except (ValueError, TypeError):
+        use_lock = True  # an unreadable CNASPIDER_LOCK: the safe reading
+    record_refused_start_at(Paths.for_output(output, state_db or None), message, use_lock)
+
+
+def record_refused_start_at(paths: Paths, message: str, use_lock: bool) -> None:
+    """:func:`record_refused_start` for known paths."""
+    if not paths.state_dir.is_dir():
+        return
+    report = {
+        "outcome": FAILED,
+        "message": message,
+        "layout_drift": False,
+        "new": 0,
+        "updated": 0,
+        "refused": 0,
+        "errors": 0,
+        "run_id": 0,
+        "stats": {"finish_reason": "refused_at_start"},
+    }
+    lock = RunLock(paths.lock) if use_lock else None
+    try:
+        if lock is not None and not lock.acquire():
+            return
+        atomic_write_text(
+            paths.last_crawl, json.dumps(report, ensure_ascii=False, indent=2, default=str)
+        )
+    except OSError as exc:
+        logger.error("cannot write %s: %s", paths.last_crawl, exc)
+    finally:
+        if lock is not None:
+            lock.release()

@@ -1,0 +1,126 @@
+"""Offline demo: ``python -m cnaspider.demo --output build/demo``, then ``--serve``.
+
+Copies the site skeleton into OUTPUT, serves the local copy of CNA on
+127.0.0.1, runs the real ``scrapy crawl firstnews`` against it into OUTPUT
+(posts, store, feeds, section/tag/month pages), stops the server and, when
+``jekyll`` is installed, builds the site into OUTPUT/_site. ``--serve`` then
+serves OUTPUT/_site on 127.0.0.1 and prints its URL. Needs no internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cnaspider.publishing.skeleton import REPO, copy_skeleton
+from localcna.httpd import LocalCNA
+
+DEFAULT_PORT = 4000
+
+
+def build_site(output: Path) -> int:
+    """``jekyll build`` of ``output`` into ``output/_site``; the exit status (127: no jekyll)."""
+    jekyll = shutil.which("jekyll")
+    if jekyll is None:
+        print("\njekyll is not installed (Debian: apt-get install jekyll); the site's source is")
+        print(f"ready in {output}: jekyll build --source {output} --destination {output / '_site'}")
+        return 127
+    print(f"\nbuilding the site with {jekyll} …")
+    done = subprocess.run(
+        [jekyll, "build", "--source", str(output), "--destination", str(output / "_site")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(done.stdout + done.stderr, file=sys.stderr)
+        return done.returncode
+    pages = sum(1 for _ in (output / "_site").rglob("index.html"))
+    print(f"site: {output / '_site'} ({pages} pages)")
+    print("view it: make serve (or python -m cnaspider.demo --serve), then open the URL it prints")
+    return 0
+
+
+def crawl(output: Path, related_depth: int) -> int:
+    """Crawl the local CNA into ``output``; the exit status (0 when ok or partial)."""
+    with LocalCNA() as server:
+        print(f"local CNA serving on {server.base_url}")
+        cmd = [
+            sys.executable, "-m", "scrapy", "crawl", "firstnews",
+            "-a", f"base_url={server.base_url}",
+            "-a", f"related_depth={related_depth}",
+            "-s", f"OUTPUT_DIR={output}",
+            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+            "-s", "LOG_LEVEL=WARNING",
+        ]  # fmt: skip
+        subprocess.run(cmd, cwd=REPO, check=False)
+        requests = len(server.requests)
+    report_path = output / ".state" / "last-crawl.json"
+    if not report_path.exists():
+        print("the crawl wrote no report", file=sys.stderr)
+        return 1
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    posts = sorted((output / "_posts").glob("*.md"))
+    print(f"\n{requests} requests; outcome {report['outcome']}: {report['message']}")
+    print(f"{report['new']} new, {report['updated']} updated, {report['refused']} refused")
+    print(f"\n{len(posts)} posts in {output / '_posts'}:")
+    for post in posts:
+        print(f"  {post.name}")
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        feed = output / name
+        if feed.exists():
+            print(f"feed: {feed} ({feed.stat().st_size} bytes)")
+    listings = (report.get("feeds") or {}).get("listings")
+    if listings:
+        print(
+            f"section, tag and month pages: {output}/sections, tags, months"
+            f" ({listings['pages']} pages and {listings['feeds']} feeds written)"
+        )
+    print(f"store: {output / '.state' / 'cnaspider.sqlite3'}")
+    return 0 if report["outcome"] in ("ok", "partial") else 1
+
+
+def serve(site: Path, port: int) -> int:
+    """Serve ``site`` (a built ``_site``) on 127.0.0.1 until interrupted."""
+    if not (site / "index.html").is_file():
+        print(f"no built site in {site}: run make demo first", file=sys.stderr)
+        return 1
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    try:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; try --port", file=sys.stderr)
+        return 1
+    with httpd:
+        print(f"serving {site} at http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            httpd.serve_forever()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo (or serve it); return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m cnaspider.demo", description=__doc__)
+    parser.add_argument("--output", type=Path, default=Path("build/demo"))
+    parser.add_argument("--related-depth", type=int, default=1)
+    parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")
+    parser.add_argument("--serve", action="store_true", help="serve OUTPUT/_site on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="for --serve")
+    args = parser.parse_args(argv)
+    output = args.output.resolve()
+    if args.serve:
+        return serve(output / "_site", args.port)
+    copy_skeleton(output)
+    status = crawl(output, args.related_depth)
+    if status != 0 or args.no_build:
+        return status
+    built = build_site(output)
+    return 0 if built in (0, 127) else built

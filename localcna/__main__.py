@@ -1,0 +1,45 @@
+"""``python -m localcna [--port N] [--variants A,B]``: serve the local CNA until Ctrl-C.
+
+``--variants`` serves every article page rewritten into reported 2025–26 forms
+(names from :mod:`localcna.variants`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from localcna import variants
+from localcna.httpd import LocalCNA
+from localcna.sitemap import build_site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m localcna", description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--variants",
+        default="",
+        help=f"comma-separated page variants, of: {', '.join(variants.VARIANTS)}",
+    )
+    args = parser.parse_args()
+    names = [n.strip() for n in args.variants.split(",") if n.strip()]
+    unknown = [n for n in names if n not in variants.VARIANTS]
+    if unknown:
+        parser.error(
+            f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(variants.VARIANTS)}"
+        )
+    if not variants.compatible(tuple(names)):
+        parser.error(f"these variants rewrite the same block differently: {', '.join(names)}")
+    site = variants.apply_to_site(build_site(), *names)
+    with LocalCNA(site, port=args.port) as server:
+        print(f"local CNA at {server.base_url}/list/headlines.aspx (Ctrl-C stops)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,376 @@
+"""Real CNA pages rewritten into the forms reported for 2025–26 (SITE.md), as test fixtures.
+
+Nobody here has a raw 2025–26 page, so the parser is tested on the real 2018 and
+2023 pages rewritten into each reported form: every variant is a named function
+``html -> html`` that changes markup, never content, so a page and its variant
+must parse to the same article. Variants compose (:func:`rewrite` applies several
+in order) and can be served by the local CNA (:func:`apply_to_site`).
+
+A new report becomes a new case in minutes: write a function that rewrites the
+2023 markup into the reported one, register it with ``@variant("name")``, and
+``tests/test_variants.py`` runs it on every real page, alone and combined.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+
+import lxml.html
+from lxml import etree
+
+from localcna.sitemap import Page, Site
+
+Rewrite = Callable[[lxml.html.HtmlElement], None]
+# Name -> rewrite, in registration order.
+VARIANTS: dict[str, Rewrite] = {}
+# Variants that rewrite the same block differently and so cannot be combined.
+EXCLUSIVE = (
+    {"figure-lead", "figure-around-fullpic"},
+    {"timeline-related", "renamed-related-class", "heading-list-related"},
+)
+PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+def variant(name: str) -> Callable[[Rewrite], Rewrite]:
+    """Register a rewrite of a parsed page (in place) under ``name``."""
+
+    def register(fn: Rewrite) -> Rewrite:
+        VARIANTS[name] = fn
+        return fn
+
+    return register
+
+
+def rewrite(html: str, *names: str) -> str:
+    """``html`` rewritten by the named variants, in order (no names: parsed and re-serialised)."""
+    doc = lxml.html.document_fromstring(html)
+    for name in names:
+        VARIANTS[name](doc)
+    doctype = doc.getroottree().docinfo.doctype or "<!DOCTYPE html>"
+    return doctype + "\n" + lxml.html.tostring(doc, encoding="unicode")
+
+
+def compatible(names: tuple[str, ...]) -> bool:
+    """False when two of ``names`` rewrite the same block in different ways."""
+    return all(len(group & set(names)) <= 1 for group in EXCLUSIVE)
+
+
+def apply_to_site(site: Site, *names: str) -> Site:
+    """Rewrite every article page of a local CNA site in place; returns the site."""
+    for path, page in list(site.pages.items()):
+        if path.startswith("/news/") and page.status == 200:
+            html = page.body.decode("utf-8", errors="replace")
+            if "centralContent" in html:
+                site.pages[path] = Page(
+                    rewrite(html, *names).encode("utf-8"), page.status, page.content_type
+                )
+    return site
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _cls(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def _find(node: etree._Element, xpath: str) -> list[lxml.html.HtmlElement]:
+    return list(node.xpath(xpath))
+
+
+def _central(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    found = _find(doc, f"//div[{_cls('centralContent')}]")
+    return found[0] if found else None
+
+
+def _body(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    found = _find(doc, f"//div[{_cls('centralContent')}]//div[normalize-space(@class)='paragraph']")
+    return found[0] if found else None
+
+
+def _related_block(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The 延伸閱讀 block, as the 2023 page has it or as a variant here has rewritten it."""
+    found = _find(
+        doc,
+        f"//div[{_cls('moreArticle')} and not({_cls('flexhalf')})]"
+        f" | //div[{_cls('relatedNews')}] | //section[h2='相關新聞']",
+    )
+    return found[0] if found else None
+
+
+def _related_links(block: lxml.html.HtmlElement) -> list[tuple[str, str, str]]:
+    """(href, title, class) of each 延伸閱讀 link as the 2023 markup has them.
+
+    The class keeps ``autoTag`` (a link CNA chose automatically), which posts show.
+    """
+    return [
+        (
+            a.get("href", ""),
+            a.text_content().strip(),
+            "autoTag" if "autoTag" in a.get("class", "") else "",
+        )
+        for a in _find(block, f".//a[{_cls('moreArticle-link')}]")
+    ]
+
+
+def _el(tag: str, cls: str = "", text: str = "", **attrs: str) -> lxml.html.HtmlElement:
+    el = lxml.html.Element(tag)
+    if cls:
+        el.set("class", cls)
+    for key, value in attrs.items():
+        el.set(key.replace("_", "-"), value)
+    if text:
+        el.text = text
+    return el
+
+
+def _figure_from(block: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A 2025–26 ``figure.floatImg.center > picture + figcaption`` from a 2023 floatImg block."""
+    figure = _el("figure", "floatImg center")
+    picture = next(iter(_find(block, ".//picture")), None)
+    if picture is not None:
+        wrap = picture.getparent()
+        style = wrap.get("style") if wrap is not None else None
+        picture = copy.deepcopy(picture)
+        picture.tail = None
+        if style:
+            picture.set("style", style)
+        figure.append(picture)
+    else:
+        for img in _find(block, ".//img"):
+            img = copy.deepcopy(img)
+            img.tail = None
+            figure.append(img)
+    caption = next(iter(_find(block, f".//*[{_cls('picinfo')}]")), None)
+    if caption is not None:
+        figure.append(_el("figcaption", text=caption.text_content()))
+    return figure
+
+
+def _replace(old: lxml.html.HtmlElement, new: lxml.html.HtmlElement) -> None:
+    new.tail = old.tail
+    parent = old.getparent()
+    assert parent is not None
+    parent.replace(old, new)
+
+
+# --- lead photo ------------------------------------------------------------------
+
+
+@variant("figure-lead")
+def figure_lead(doc: lxml.html.HtmlElement) -> None:
+    """``div.fullPic > figure.floatImg.center > picture(style) > source + img`` + figcaption."""
+    for full in _find(doc, f"//div[{_cls('fullPic')}]"):
+        inner = next(iter(_find(full, f"./div[{_cls('floatImg')}] | ./div")), None)
+        if inner is not None:
+            _replace(inner, _figure_from(inner))
+
+
+@variant("figure-around-fullpic")
+def figure_around_fullpic(doc: lxml.html.HtmlElement) -> None:
+    """One source's nesting: ``figure.floatImg > div.fullPic > picture``, figcaption in the figure."""
+    for full in _find(doc, f"//div[{_cls('fullPic')}]"):
+        figure = _figure_from(full)
+        caption = figure.find("figcaption")
+        inner = _el("div", "fullPic")
+        for child in list(figure):
+            if child.tag != "figcaption":
+                inner.append(child)
+        figure.insert(0, inner)
+        if caption is not None:
+            figure.append(caption)
+        _replace(full, figure)
+
+
+@variant("lazy-images")
+def lazy_images(doc: lxml.html.HtmlElement) -> None:
+    """Lazy photos: a ``data:`` placeholder ``src``, the real URLs in ``data-src`` / ``data-srcset``."""
+    central = _central(doc)
+    if central is None:
+        return
+    for img in _find(central, ".//img"):
+        src, srcset = img.get("src"), img.get("srcset")
+        if src and not src.startswith("data:"):
+            img.set("data-src", src)
+        if srcset:
+            img.set("data-srcset", srcset)
+            del img.attrib["srcset"]
+        img.set("src", PLACEHOLDER)
+        img.set("class", ((img.get("class") or "") + " lazyload").strip())
+    for source in _find(central, ".//source[@srcset]"):
+        source.set("data-srcset", source.get("srcset", ""))
+        del source.attrib["srcset"]
+
+
+@variant("figure-inline-images")
+def figure_inline_images(doc: lxml.html.HtmlElement) -> None:
+    """In-body photos as ``figure.floatImg`` children of the body div instead of ``div.media``."""
+    body = _body(doc)
+    if body is None:
+        return
+    for media in _find(body, f"./div[{_cls('media')}][.//img]"):
+        _replace(media, _figure_from(media))
+
+
+@variant("figure-in-paragraph")
+def figure_in_paragraph(doc: lxml.html.HtmlElement) -> None:
+    """In-body photos nested inside the paragraph before them (a figure inside a <p>)."""
+    body = _body(doc)
+    if body is None:
+        return
+    for media in _find(body, f"./div[{_cls('media')}][.//img]"):
+        before = media.getprevious()
+        while before is not None and before.tag != "p":
+            before = before.getprevious()
+        if before is None:
+            continue
+        figure = _figure_from(media)
+        media.drop_tree()
+        before.append(figure)
+
+
+# --- 延伸閱讀 ----------------------------------------------------------------------
+
+
+@variant("timeline-related")
+def timeline_related(doc: lxml.html.HtmlElement) -> None:
+    """The block as a related-news timeline, no heading: ``div.topicTheme > ul.timeline > li``."""
+    block = _related_block(doc)
+    if block is None:
+        return
+    links = _related_links(block)
+    for child in list(block):
+        block.remove(child)
+    block.text = None
+    theme = _el("div", "topicTheme")
+    timeline = _el("ul", "timeline")
+    for href, title, cls in links:
+        item = _el("li", "timelineItem")
+        heading = _el("div", "timelineTitle")
+        heading.append(_el("a", cls, text=title, href=href))
+        item.append(heading)
+        item.append(_el("div", "timelineDate", text="2025/09/23"))
+        timeline.append(item)
+    theme.append(timeline)
+    block.append(theme)
+
+
+@variant("renamed-related-class")
+def renamed_related_class(doc: lxml.html.HtmlElement) -> None:
+    """The block's classes renamed (no ``moreArticle`` left); only its 延伸閱讀 heading says what it is."""
+    block = _related_block(doc)
+    if block is None:
+        return
+    block.set("class", "paragraph relatedNews")
+    for el in block.iter():
+        cls = el.get("class")
+        if cls and "moreArticle" in cls:
+            el.set("class", cls.replace("moreArticle", "relatedNews"))
+
+
+@variant("heading-list-related")
+def heading_list_related(doc: lxml.html.HtmlElement) -> None:
+    """A plain list under an ``h2`` 相關新聞 in a classless section, links without spans."""
+    block = _related_block(doc)
+    if block is None:
+        return
+    section = _el("section")
+    section.append(_el("h2", text="相關新聞"))
+    items = _el("ul")
+    for href, title, cls in _related_links(block):
+        li = _el("li")
+        li.append(_el("a", cls, text=title, href=href))
+        items.append(li)
+    section.append(items)
+    _replace(block, section)
+
+
+@variant("relative-related-hrefs")
+def relative_related_hrefs(doc: lxml.html.HtmlElement) -> None:
+    """延伸閱讀 hrefs relative to the site (``/news/…``), as list hrefs have been since 2024."""
+    block = _related_block(doc)
+    if block is None:
+        return
+    for a in _find(block, ".//a[@href]"):
+        a.set("href", re.sub(r"^https?://(?:www\.)?cna\.com\.tw", "", a.get("href", "")))
+
+
+@variant("no-related")
+def no_related(doc: lxml.html.HtmlElement) -> None:
+    """The 延伸閱讀 block removed (the per-keyword lists and in-body inserts stay)."""
+    block = _related_block(doc)
+    if block is not None:
+        block.drop_tree()
+
+
+# --- tags, times -----------------------------------------------------------------
+
+
+@variant("tags-without-wrapper")
+def tags_without_wrapper(doc: lxml.html.HtmlElement) -> None:
+    """``div.articlekeywordGroup > a`` (#-prefixed) without a ``div.keywordTag`` per link."""
+    for wrapper in _find(doc, f"//div[{_cls('articlekeywordGroup')}]/div[{_cls('keywordTag')}]"):
+        wrapper.drop_tag()
+
+
+@variant("no-updatetime")
+def no_updatetime(doc: lxml.html.HtmlElement) -> None:
+    """No ``div.updatetime`` (nobody mentions it any more); the metas state the times."""
+    for box in _find(doc, f"//div[{_cls('updatetime')}]"):
+        box.drop_tree()
+
+
+# --- clutter -----------------------------------------------------------------------
+
+
+@variant("new-clutter")
+def new_clutter(doc: lxml.html.HtmlElement) -> None:
+    """The 2025–26 clutter: support button by the title, LINE ad and dictionary pop-up in the
+    body, a Gmail box, and the next-article teaser after the article."""
+    central = _central(doc)
+    body = _body(doc)
+    if central is None or body is None:
+        return
+    h1 = central.find(".//h1")
+    if h1 is not None:
+        group = _el("div", "btnGroup")
+        box = _el("div", "articleTopBtnBox")
+        button = _el("a", "btn_support", href="/support/index.aspx")
+        button.append(_el("span", text="贊助支持"))
+        box.append(button)
+        group.append(box)
+        h1.addnext(group)
+    paragraphs = body.findall("p")
+    if paragraphs:
+        line_ad = _el("div", "lineAd")
+        line_ad.append(_el("a", text="加入中央社LINE好友", href="https://line.me/R/ti/p/@cna"))
+        paragraphs[0].addnext(line_ad)
+        word = _el("span", "dictionary-box", text="名詞解釋：這是詞典說明")
+        paragraphs[-1].insert(0, word)
+        word.tail = paragraphs[-1].text
+        paragraphs[-1].text = None
+        gmail = _el("div", "gmailNews")
+        gmail.append(_el("a", text="訂閱電子報", href="https://www.cna.com.tw/newsletter"))
+        paragraphs[-1].addnext(gmail)
+    teaser = _el("div", "jsNextLine nextline")
+    teaser.append(_el("div", "nextlineTitle", text="請繼續下滑閱讀"))
+    link = _el("a", href="https://www.cna.com.tw/news/aipl/202308230001.aspx")
+    link.append(_el("h1", text="下一篇新聞標題"))
+    teaser.append(link)
+    body.addnext(teaser)
+
+
+@variant("support-button-in-h1")
+def support_button_in_h1(doc: lxml.html.HtmlElement) -> None:
+    """The support button inside the headline itself, after its span."""
+    central = _central(doc)
+    h1 = central.find(".//h1") if central is not None else None
+    if h1 is None:
+        return
+    group = _el("div", "btnGroup")
+    box = _el("div", "articleTopBtnBox")
+    box.append(_el("a", "btn_support", text="贊助支持", href="/support/index.aspx"))
+    group.append(box)
+    h1.append(group)
