@@ -93,11 +93,26 @@ HTTP_URL_OR_EMPTY = Check(
     lambda v: _http_url(v, empty_ok=True), "an http:// or https:// URL with a host, or empty"
 )
 
-_OFF = ("", "0", "off", "none", "false", "False")
+
+def _site_address(value: Any) -> str:
+    text = _http_url(value, empty_ok=True)
+    parts = urlsplit(text)
+    # Feed and post addresses are built by appending paths: a query or fragment would
+    # land in the middle of every one of them (…/sub?x=1/atom.xml).
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ValueError(value)
+    return text.rstrip("/")
+
+
+SITE_ADDRESS = Check(
+    _site_address, "an http:// or https:// URL with a host and no ?query or #fragment, or empty"
+)
+
+_OFF = ("", "0", "off", "none", "false", "no")
 
 
 def _image_proxy(value: Any) -> str:
-    if value is None or value is False or str(value).strip() in _OFF:
+    if value is None or value is False or str(value).strip().lower() in _OFF:
         return ""
     return _http_url(value, empty_ok=False)
 
@@ -160,6 +175,12 @@ class Option:
     help: str
 
 
+# The defaults of the settings that shape posts and feeds: written here once.
+DEFAULT_SOURCE_LABEL = "(臺)中央社CNA"
+DEFAULT_IMAGE_PROXY = "https://images.weserv.nl/?url="
+DEFAULT_FEED_LIMIT = 50
+DEFAULT_OUTPUT_DIR = "output"
+
 # firstnews (重點新聞) looks retired since 2022 (SITE.md, a guess); headlines
 # (聚焦) is its nearest living successor, so both are read by default.
 DEFAULT_LISTS = ("firstnews", "headlines")
@@ -177,13 +198,13 @@ SPIDER_ARGUMENTS: tuple[Option, ...] = (
 PASSED_THROUGH = frozenset({"_job"})
 
 SETTINGS: tuple[Option, ...] = (
-    Option("OUTPUT_DIR", PATH, "output", "the Jekyll site: _posts/, feeds, .state/"),
+    Option("OUTPUT_DIR", PATH, DEFAULT_OUTPUT_DIR, "the Jekyll site: _posts/, feeds, .state/"),
     Option("STATE_DB", PATH_OR_EMPTY, "", "the SQLite store (default OUTPUT_DIR/.state/…)"),
-    Option("SOURCE_LABEL", ONE_LINE, "(臺)中央社CNA", "author, tags and categories of posts"),
-    Option("IMAGE_PROXY", IMAGE_PROXY, "https://images.weserv.nl/?url=", "image URL prefix"),
+    Option("SOURCE_LABEL", ONE_LINE, DEFAULT_SOURCE_LABEL, "author, tags and categories of posts"),
+    Option("IMAGE_PROXY", IMAGE_PROXY, DEFAULT_IMAGE_PROXY, "image URL prefix"),
     Option("CNASPIDER_LOCK", BOOLEAN, True, "take the run lock"),
-    Option("FEED_LIMIT", whole(1, 10_000), 50, "entries per feed"),
-    Option("SITE_URL", HTTP_URL_OR_EMPTY, "", "public URL of the Jekyll site"),
+    Option("FEED_LIMIT", whole(1, 10_000), DEFAULT_FEED_LIMIT, "entries per feed"),
+    Option("SITE_URL", SITE_ADDRESS, "", "public URL of the Jekyll site"),
     Option("WRITE_FEEDS", BOOLEAN, True, "regenerate the feeds after every crawl"),
     Option(
         "REVISIT_SCHEDULE",
@@ -195,6 +216,69 @@ SETTINGS: tuple[Option, ...] = (
         "REVISIT_MAX_PER_RUN", whole(0, 100_000), DEFAULT_MAX_PER_RUN, "revisits per run at most"
     ),
 )
+
+
+@dataclass(frozen=True)
+class CnaSettings:
+    """Every cnaspider setting, checked and typed: built once (:meth:`from_settings`) and
+    handed to each reader, so no reader sees a raw value or writes a default of its own."""
+
+    output_dir: str
+    state_db: str  # "": OUTPUT_DIR/.state/cnaspider.sqlite3
+    source_label: str
+    image_proxy: str  # "": CNA's image addresses as they are
+    lock: bool
+    feed_limit: int
+    site_url: str  # "": the site's _config.yml url + baseurl, if any (no trailing /)
+    write_feeds: bool
+    revisit_schedule: RevisitSchedule
+    revisit_max_per_run: int
+
+    @classmethod
+    def from_settings(cls, settings: Any, names: Iterable[str] | None = None) -> CnaSettings:
+        """The typed settings from Scrapy ``Settings`` or a plain dict (missing: defaults).
+
+        Raises :class:`BadOption` naming the first bad value (see :func:`check_settings`).
+        """
+        return cls.from_values(check_settings(settings, names))
+
+    @classmethod
+    def defaults(cls) -> CnaSettings:
+        """Every setting at its default (the table's)."""
+        return cls.from_settings({})
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> CnaSettings:
+        """From :func:`check_settings`' result."""
+        return cls(
+            output_dir=values["OUTPUT_DIR"],
+            state_db=values["STATE_DB"],
+            source_label=values["SOURCE_LABEL"],
+            image_proxy=values["IMAGE_PROXY"],
+            lock=values["CNASPIDER_LOCK"],
+            feed_limit=values["FEED_LIMIT"],
+            site_url=values["SITE_URL"],
+            write_feeds=values["WRITE_FEEDS"],
+            revisit_schedule=values["REVISIT_SCHEDULE"],
+            revisit_max_per_run=values["REVISIT_MAX_PER_RUN"],
+        )
+
+    @classmethod
+    def leniently(cls, settings: Any) -> tuple[CnaSettings, frozenset[str]]:
+        """Each setting checked on its own, its default where it is bad, and the names of
+        the bad ones: for reporting a start refused because of one (the refusal said which)."""
+        values: dict[str, Any] = {}
+        bad: set[str] = set()
+        for option in SETTINGS:
+            try:
+                values[option.name] = _convert(
+                    option, _get(settings, option.name, option.default), "-s"
+                )
+            except BadOption:
+                values[option.name] = _convert(option, option.default, "-s")
+                bad.add(option.name)
+        return cls.from_values(values), frozenset(bad)
+
 
 _BY_ARGUMENT = {o.name: o for o in SPIDER_ARGUMENTS}
 _BY_SETTING = {o.name: o for o in SETTINGS}

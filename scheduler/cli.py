@@ -23,8 +23,13 @@ from cnaspider.archive.store import Store, StoreError
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
-from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
-from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR
+from cnaspider.options import (
+    DEFAULT_OUTPUT_DIR,
+    BadOption,
+    argument_pairs,
+    check_settings,
+    spider_arguments,
+)
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -214,9 +219,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         overrides["SITE_URL"] = args.site_url
     if args.limit is not None:
         overrides["FEED_LIMIT"] = str(args.limit)
-    if overrides.get("STATE_DB"):
+    state_db = overrides.pop("STATE_DB", "")
+    if state_db:
         # The child starts elsewhere: a relative store would be another file.
-        overrides["STATE_DB"] = str(Path(overrides["STATE_DB"]).expanduser().resolve())
+        overrides["STATE_DB"] = str(Path(state_db).expanduser().resolve())
     check_settings(load_settings(overrides), overrides)
     spider_args = argument_pairs(getattr(args, "spider_args", []))
     base_url = getattr(args, "base_url", "")
@@ -447,9 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scheduler: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        text = status_text(
-            config.output_dir, args.runs, args.items, config.overrides.get("STATE_DB")
-        )
+        text = status_text(config.output_dir, args.runs, args.items, str(config.paths.state_db))
     except StoreError as exc:
         print(f"scheduler: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -33,7 +33,8 @@ from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
-from cnaspider.publishing.feeds import DEFAULT_LIMIT, write_feeds
+from cnaspider.options import CnaSettings
+from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import Paths, post_style
 
 log = logging.getLogger("scheduler")
@@ -81,11 +82,11 @@ def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def feed_options(settings: dict[str, Any]) -> dict[str, Any]:
+def feed_options(settings: CnaSettings) -> dict[str, Any]:
     """``write_feeds`` keyword arguments from settings, as the crawl's hook computes them."""
     return {
-        "limit": int(settings.get("FEED_LIMIT", DEFAULT_LIMIT)),
-        "site_url": str(settings.get("SITE_URL") or ""),
+        "limit": settings.feed_limit,
+        "site_url": settings.site_url,
         "style": post_style(settings),
     }
 
@@ -104,15 +105,18 @@ class RunConfig:
 
     @property
     def paths(self) -> Paths:
-        return Paths.for_output(self.output_dir, self.overrides.get("STATE_DB") or None)
+        return Paths.from_settings(self.settings())
 
     @property
     def log_path(self) -> Path:
         """Where the child crawl's own output goes (overwritten each run)."""
         return self.paths.state_dir / "last-crawl.log"
 
-    def settings(self) -> dict[str, Any]:
-        return load_settings({**self.overrides, "OUTPUT_DIR": str(self.output_dir)})
+    def settings(self) -> CnaSettings:
+        """The run's cnaspider settings, typed (checked when the command line was read)."""
+        return CnaSettings.from_settings(
+            load_settings({**self.overrides, "OUTPUT_DIR": str(self.output_dir)})
+        )
 
     def crawl_command(self) -> list[str]:
         """The child command line (run from REPO_ROOT, where scrapy.cfg is)."""

@@ -14,10 +14,10 @@ from cnaspider.archive.revisits import (
     DEFAULT_SCHEDULE,
     RevisitSchedule,
     requests_per_article,
-    revisit_settings,
 )
 from cnaspider.archive.store import EDITED, NEW, UNCHANGED, UPDATED, Store
 from cnaspider.extraction.items import Article, Image
+from cnaspider.options import CnaSettings
 from cnaspider.publishing.edits_feed import write_changelog
 from tests.test_feeds import real_articles
 
@@ -41,14 +41,12 @@ def test_schedule_parsing() -> None:
 
 
 def test_settings_validation() -> None:
-    assert revisit_settings({})[1] == 100
-    assert revisit_settings({"REVISIT_SCHEDULE": "", "REVISIT_MAX_PER_RUN": "7"}) == (
-        RevisitSchedule(),
-        7,
-    )
+    assert CnaSettings.from_settings({}).revisit_max_per_run == 100
+    typed = CnaSettings.from_settings({"REVISIT_SCHEDULE": "", "REVISIT_MAX_PER_RUN": "7"})
+    assert (typed.revisit_schedule, typed.revisit_max_per_run) == (RevisitSchedule(), 7)
     for bad in ("x", "-1", "1.5"):
         with pytest.raises(ValueError, match="REVISIT_MAX_PER_RUN"):
-            revisit_settings({"REVISIT_MAX_PER_RUN": bad})
+            CnaSettings.from_settings({"REVISIT_MAX_PER_RUN": bad})
 
 
 def test_next_due_covers_missed_steps_once() -> None:

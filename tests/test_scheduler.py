@@ -417,7 +417,7 @@ def test_child_command_runs_unlocked_from_the_repo_root(tmp_path: Path) -> None:
     assert (REPO / "scrapy.cfg").exists()
     # The feeds the scheduler writes use the same settings as the crawl's close hook.
     settings = config.settings()
-    assert settings["SITE_URL"] == "https://s" and settings["FEED_LIMIT"] == "5"
+    assert settings.site_url == "https://s" and settings.feed_limit == 5
 
 
 @pytest.mark.parametrize(

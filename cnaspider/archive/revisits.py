@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_SCHEDULE = "15m,1h,3h,8h,24h"
 DEFAULT_MAX_PER_RUN = 100
@@ -81,23 +80,6 @@ class FetchInfo:
     etag: str | None = None
     last_modified: str | None = None
     revisit: bool = False
-
-
-def revisit_settings(settings: Any) -> tuple[RevisitSchedule, int]:
-    """The schedule and per-run cap from ``REVISIT_SCHEDULE`` / ``REVISIT_MAX_PER_RUN``.
-
-    Raises ValueError naming the setting when a value is not understood.
-    """
-    raw = settings.get("REVISIT_SCHEDULE", DEFAULT_SCHEDULE)
-    schedule = RevisitSchedule.parse("" if raw is None else str(raw))
-    cap_raw = settings.get("REVISIT_MAX_PER_RUN", DEFAULT_MAX_PER_RUN)
-    try:
-        cap = int(cap_raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"REVISIT_MAX_PER_RUN must be a whole number, not {cap_raw!r}") from None
-    if cap < 0:
-        raise ValueError(f"REVISIT_MAX_PER_RUN must be 0 or more, not {cap}")
-    return schedule, cap
 
 
 def requests_per_article(schedule: RevisitSchedule) -> int:

@@ -21,9 +21,10 @@ from scrapy.exceptions import NotConfigured
 from cnaspider.archive import coverage
 from cnaspider.archive.coverage import Loss
 from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
+from cnaspider.crawl.configured import cna_settings
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import DRIFT_REASONS
-from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
+from cnaspider.options import CnaSettings
 from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import Paths, post_style
@@ -128,10 +129,11 @@ class CrawlReport:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.paths = Paths.from_settings(crawler.settings)
+        self.settings = cna_settings(crawler)
+        self.paths = Paths.from_settings(self.settings)
         self.lock: RunLock | None = None
         self.run_id = 0
-        if crawler.settings.getbool("CNASPIDER_LOCK", True):
+        if self.settings.lock:
             self.lock = RunLock(self.paths.lock)
             try:
                 acquired = self.lock.acquire()
@@ -283,15 +285,15 @@ class CrawlReport:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
     def _write_feeds(self) -> dict[str, Any] | None:
-        settings = self.crawler.settings
-        if not settings.getbool("WRITE_FEEDS", True):
+        settings = self.settings
+        if not settings.write_feeds:
             return None
         with Store(self.paths.state_db) as store:
             return write_feeds(
                 store,
                 self.paths.output_dir,
-                limit=settings.getint("FEED_LIMIT", 50),
-                site_url=settings.get("SITE_URL", ""),
+                limit=settings.feed_limit,
+                site_url=settings.site_url,
                 style=post_style(settings),
             )
 
@@ -310,16 +312,12 @@ def record_refused_start(settings: Any, message: str) -> None:
     for this one) and only when no other run holds the lock (its report is its own).
     The store is not touched: nothing ran.
     """
-    try:
-        output = PATH.convert(settings.get("OUTPUT_DIR") or "output")
-        state_db = PATH_OR_EMPTY.convert(settings.get("STATE_DB") or "")
-    except ValueError:
+    # Each setting on its own: the bad one that refused the start falls back to its default
+    # (an unreadable CNASPIDER_LOCK reads as the safe True).
+    typed, bad = CnaSettings.leniently(settings)
+    if bad & {"OUTPUT_DIR", "STATE_DB"}:
         return  # an unusable OUTPUT_DIR or STATE_DB names no report to correct
-    try:
-        use_lock = BOOLEAN.convert(settings.get("CNASPIDER_LOCK", True))
-    except (ValueError, TypeError):
-        use_lock = True  # an unreadable CNASPIDER_LOCK: the safe reading
-    record_refused_start_at(Paths.for_output(output, state_db or None), message, use_lock)
+    record_refused_start_at(Paths.from_settings(typed), message, typed.lock)
 
 
 def record_refused_start_at(paths: Paths, message: str, use_lock: bool) -> None:

@@ -23,8 +23,9 @@ from twisted.python.threadpool import ThreadPool
 
 from cnaspider.archive.coverage import count_article
 from cnaspider.archive.diff import fields_lost
-from cnaspider.archive.revisits import FetchInfo, RevisitSchedule, revisit_settings
+from cnaspider.archive.revisits import FetchInfo
 from cnaspider.archive.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
+from cnaspider.crawl.configured import cna_settings
 from cnaspider.extraction.items import Article
 from cnaspider.publishing.atomic import (
     StagedWrite,
@@ -131,8 +132,10 @@ class PostPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.paths = Paths.from_settings(crawler.settings)
-        self.style: PostStyle = post_style(crawler.settings)
+        settings = cna_settings(crawler)
+        self.paths = Paths.from_settings(settings)
+        self.style: PostStyle = post_style(settings)
+        self.schedule = settings.revisit_schedule
         self.store: Store | None = None
         self.writer: ThreadPool | None = None
         self.fsyncs: ThreadPoolExecutor | None = None
@@ -140,11 +143,6 @@ class PostPipeline:
         # Items waiting for the batch under way to finish, and whether one is.
         self.pending: list[tuple[Article, FetchInfo, Deferred[Saved]]] = []
         self.saving = False
-        try:
-            self.schedule, _ = revisit_settings(crawler.settings)
-        except ValueError:
-            # The spider reports the bad setting and closes before any item arrives.
-            self.schedule = RevisitSchedule()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:

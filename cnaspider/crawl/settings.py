@@ -57,12 +57,5 @@ SPIDER_CONTRACTS = {
     "cnaspider.crawl.contracts.FoundContract": 10,
 }
 
-# --- cnaspider's own settings (README: Settings; names, types and ranges: cnaspider/options.py)
-OUTPUT_DIR = "output"  # the Jekyll site: _posts/, feeds, .state/
-STATE_DB = ""  # default: OUTPUT_DIR/.state/cnaspider.sqlite3
-SOURCE_LABEL = "(臺)中央社CNA"  # author, tags and categories of every post
-IMAGE_PROXY = "https://images.weserv.nl/?url="  # "" to link CNA's images directly
-CNASPIDER_LOCK = True  # take the run lock (the scheduler passes False to its child)
-FEED_LIMIT = 50  # entries per feed
-SITE_URL = ""  # public URL of the Jekyll site, for feed links
-WRITE_FEEDS = True
+# cnaspider's own settings (OUTPUT_DIR, SITE_URL, FEED_LIMIT, …) are not here: their names,
+# types, ranges and defaults are the table in cnaspider/options.py (README: Settings).

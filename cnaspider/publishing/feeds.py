@@ -29,11 +29,12 @@ from cnaspider.extraction.items import Article, Image, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, summary_text
 from cnaspider.extraction.urls import SITE_URL as CNA_URL
 from cnaspider.extraction.urls import article_id
+from cnaspider.options import DEFAULT_FEED_LIMIT
 from cnaspider.publishing.atomic import atomic_write_bytes
 from cnaspider.publishing.paths import SITE_CONFIG, site_address
 from cnaspider.publishing.post import PostStyle, _image_url
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = DEFAULT_FEED_LIMIT
 ATOM_NAME = "atom.xml"
 RSS_NAME = "rss.xml"
 JSON_NAME = "feed.json"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from cnaspider.publishing.post import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, PostStyle
+from cnaspider.options import CnaSettings
+from cnaspider.publishing.post import PostStyle
 
-DEFAULT_OUTPUT_DIR = "output"
 STATE_DIRNAME = ".state"
 STATE_DB_NAME = "cnaspider.sqlite3"
 LAST_CRAWL_NAME = "last-crawl.json"
@@ -31,11 +30,9 @@ class Paths:
         return cls(out, Path(state_db) if state_db else out / STATE_DIRNAME / STATE_DB_NAME)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Paths:
+    def from_settings(cls, settings: CnaSettings) -> Paths:
         """Paths from the ``OUTPUT_DIR`` and ``STATE_DB`` settings."""
-        return cls.for_output(
-            settings.get("OUTPUT_DIR") or DEFAULT_OUTPUT_DIR, settings.get("STATE_DB") or None
-        )
+        return cls.for_output(settings.output_dir, settings.state_db or None)
 
     @property
     def posts_dir(self) -> Path:
@@ -58,13 +55,9 @@ class Paths:
         return self.state_dir / LOCK_NAME
 
 
-def post_style(settings: Any) -> PostStyle:
-    """Post look from the ``SOURCE_LABEL`` and ``IMAGE_PROXY`` settings."""
-    proxy = settings.get("IMAGE_PROXY", DEFAULT_IMAGE_PROXY)
-    return PostStyle(
-        source_label=settings.get("SOURCE_LABEL") or DEFAULT_SOURCE_LABEL,
-        image_proxy="" if proxy in (None, "", "0", "off", "none", False) else str(proxy),
-    )
+def post_style(settings: CnaSettings) -> PostStyle:
+    """Post look from the (checked) ``SOURCE_LABEL`` and ``IMAGE_PROXY`` settings."""
+    return PostStyle(source_label=settings.source_label, image_proxy=settings.image_proxy)
 
 
 SITE_CONFIG = "_config.yml"

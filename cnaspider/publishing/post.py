@@ -21,10 +21,8 @@ from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
+from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL
 from cnaspider.publishing.atomic import StagedWrite, atomic_write_text, stage_write
-
-DEFAULT_SOURCE_LABEL = "(臺)中央社CNA"
-DEFAULT_IMAGE_PROXY = "https://images.weserv.nl/?url="
 
 # YAML forbids these characters raw (PyYAML's and Psych's printable set), and
 # U+0085/U+2028/U+2029 are line breaks to YAML: all must be escaped in a title.

@@ -17,8 +17,9 @@ from typing import Any
 
 from cnaspider.archive.diff import compare, render_text, visible_text
 from cnaspider.archive.store import Revision, Store
+from cnaspider.options import DEFAULT_OUTPUT_DIR
 from cnaspider.publishing.edits_feed import taipei_iso
-from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
+from cnaspider.publishing.paths import Paths
 
 
 def as_json(ident: str, revisions: list[Revision]) -> dict[str, Any]:

@@ -28,11 +28,11 @@ from pathlib import Path
 from cnaspider.archive.store import DAMAGED, Store, StoreError
 from cnaspider.crawl.recovery import lost_store, set_aside, to_recover
 from cnaspider.crawl.runlock import RunLock
-from cnaspider.options import BadOption, argument_pairs, check_settings
+from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argument_pairs
 from cnaspider.publishing.atomic import atomic_write_bytes
 from cnaspider.publishing.edits_feed import rebuild_article_edits
 from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
+from cnaspider.publishing.paths import Paths, post_style
 from cnaspider.publishing.post import PostStyle, post_filename, render_post
 
 EXIT_OK = 0
@@ -239,16 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
+    given = project_settings(args.settings)
+    # The options are two more ways to give these settings: checked like -s.
+    if args.source_label:
+        given["SOURCE_LABEL"] = args.source_label
+    if args.image_proxy is not None:
+        given["IMAGE_PROXY"] = args.image_proxy
     try:
-        values = check_settings(project_settings(args.settings))
+        settings = CnaSettings.from_settings(given)
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    style = PostStyle(
-        source_label=args.source_label or values["SOURCE_LABEL"],
-        image_proxy=values["IMAGE_PROXY"] if args.image_proxy is None else args.image_proxy,
-    )
-    out = Output(paths, style, values["FEED_LIMIT"], values["SITE_URL"], args.settings)
+    out = Output(paths, post_style(settings), settings.feed_limit, settings.site_url, args.settings)
     if not paths.output_dir.is_dir():
         print(f"rebuild: no output directory {paths.output_dir}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,12 +11,8 @@ import sys
 from pathlib import Path
 
 from cnaspider.extraction.parsing import PageRefused, parse_article
-from cnaspider.publishing.post import (
-    DEFAULT_IMAGE_PROXY,
-    DEFAULT_SOURCE_LABEL,
-    PostStyle,
-    render_post,
-)
+from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL
+from cnaspider.publishing.post import PostStyle, render_post
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,13 +22,9 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from cnaspider.archive.revisits import (
-    DEFAULT_SCHEDULE,
-    FetchInfo,
-    RevisitSchedule,
-    revisit_settings,
-)
+from cnaspider.archive.revisits import DEFAULT_SCHEDULE, FetchInfo, RevisitSchedule
 from cnaspider.archive.store import DueRevisit, Store, StoreError
+from cnaspider.crawl.configured import cna_settings
 from cnaspider.crawl.extensions import record_refused_start
 from cnaspider.crawl.recovery import lost_store, to_recover
 from cnaspider.extraction.parsing import (
@@ -136,8 +132,10 @@ class FirstNewsSpider(scrapy.Spider):
             record_refused_start(crawler.settings, str(exc))
             raise
         spider = super().from_crawler(crawler, **kwargs)
-        # Already checked with the other settings (cnaspider/options.py).
-        spider.revisit_schedule, spider.revisit_cap = revisit_settings(crawler.settings)
+        # Checked above with the other settings (cnaspider/options.py), typed once for the crawl.
+        typed = cna_settings(crawler)
+        spider.revisit_schedule = typed.revisit_schedule
+        spider.revisit_cap = typed.revisit_max_per_run
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
         crawler.signals.connect(spider._request_dropped, signal=scrapy.signals.request_dropped)
         return spider
@@ -174,7 +172,7 @@ class FirstNewsSpider(scrapy.Spider):
         for blocker in ("locked", "output_not_writable", "store_error"):
             if stats is not None and stats.get_value(f"cnaspider/{blocker}"):
                 raise CloseSpider(blocker)
-        paths = Paths.from_settings(self.settings)
+        paths = Paths.from_settings(cna_settings(self.crawler))
         try:
             self.store = Store(paths.state_db)
         except StoreError as exc:
