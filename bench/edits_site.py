@@ -22,7 +22,8 @@ from typing import Any
 
 from cnaspider.archive.store import Revision, utc_iso
 from cnaspider.extraction.parsing import parse_article
-from cnaspider.publishing.edits_feed import write_article_edits
+from cnaspider.publishing.atomic import atomic_write_bytes
+from cnaspider.publishing.edits_feed import EDITS_DIR, article_edits, json_bytes
 from cnaspider.publishing.post import write_post
 from localcna.pages import DATA
 
@@ -57,7 +58,10 @@ def _site(root: Path, posts: int, edited_share: float) -> Path:
             first = Revision(ident, 1, utc_iso(when), utc_iso(when), article)
             later = when + dt.timedelta(minutes=30)
             second = Revision(ident, 2, utc_iso(later), utc_iso(later), edited)
-            write_article_edits(src, [first, second])
+            # The file the publisher writes for this history (no store in this benchmark).
+            atomic_write_bytes(
+                src / EDITS_DIR / f"{ident}.json", json_bytes(article_edits([first, second]))
+            )
             article = edited
         write_post(src / "_posts", article)
     return src

@@ -19,7 +19,7 @@ from typing import Any
 from bench.parse_render import real_pages
 from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
 from cnaspider.extraction.parsing import parse_article
-from cnaspider.publishing.feeds import write_feeds
+from cnaspider.publishing.publisher import publish
 
 
 def fill(store: Store, count: int) -> None:
@@ -63,7 +63,7 @@ def run(sizes: tuple[int, ...] = (1000, 10000, 100000), rounds: int = 15) -> dic
         for _ in range(rounds):
             for size, (store, out) in stores.items():
                 start = time.perf_counter()
-                write_feeds(store, out, limit=50, site_url="https://example.org/cna")
+                publish(store, out, limit=50, site_url="https://example.org/cna")
                 samples[size].append(time.perf_counter() - start)
         for size in sizes:
             results[f"feeds_s_{size}"] = statistics.median(samples[size])

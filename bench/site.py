@@ -34,8 +34,8 @@ from bench.parse_render import real_pages
 from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
 from cnaspider.extraction.items import Article, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, parse_article
-from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.post import post_filename, render_post, write_post
+from cnaspider.publishing.publisher import publish
 from cnaspider.publishing.skeleton import copy_skeleton
 
 SECTIONS = [
@@ -153,15 +153,15 @@ def run_size(count: int, workdir: Path) -> dict[str, Any]:
     late = articles.pop()
     start = time.perf_counter()
     with fill(site, articles) as store:
-        write_feeds(store, site)
+        publish(store, site)
     setup = time.perf_counter() - start
     full = jekyll_build(site)
     # One new article, saved as the crawl saves it.
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:
         path, _ = write_post(site / "_posts", late)
-        store.save(late, str(path.relative_to(site)))
-        report = write_feeds(store, site)
+        store.record_version(late, str(path.relative_to(site)))
+        report = publish(store, site)
     write_s = time.perf_counter() - start
     rebuild = jekyll_build(site)
     front = (site / "_site" / "index.html").read_text(encoding="utf-8")

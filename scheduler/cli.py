@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--runs", type=_positive, default=10, help="runs shown (default 10)")
     status.add_argument("--items", type=_positive, default=10, help="feed items shown (default 10)")
     sub.add_parser(
-        "feed", parents=[common], help="regenerate atom.xml, rss.xml and feed.json from the store"
+        "feed",
+        parents=[common],
+        help="publish the feeds, pages and posts from the store (restoring missing files)",
     )
     return parser
 
@@ -373,7 +375,7 @@ def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
 
 
 def cmd_feed(config: RunConfig) -> int:
-    """Regenerate the feeds now, unless a run is in progress (it will write them)."""
+    """Publish the site from the store now, unless a run is in progress (it will)."""
     paths = config.paths
     problem = output_problem(config, must_exist=True)
     if problem is None and not paths.state_db.exists():
@@ -406,7 +408,7 @@ def cmd_feed(config: RunConfig) -> int:
         if lost:
             print(f"scheduler: {lost}", file=sys.stderr)
             return EXIT_FAILED
-        report = Runner(config).write_feeds()
+        report = Runner(config).publish()
     except StoreError as exc:
         print(f"scheduler: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -421,7 +423,10 @@ def cmd_feed(config: RunConfig) -> int:
         lock.release()
     for name, info in report["files"].items():
         state = "written" if info["changed"] else "unchanged"
-        print(f"{name}: {info['bytes']} bytes, {report['entries']} entries, {state}")
+        # Each file's own count: changes.xml holds edits, not the newest articles.
+        print(f"{name}: {info['bytes']} bytes, {info['entries']} entries, {state}")
+    for path in report["restored"]:
+        print(f"restored (was missing): {path}")
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""Run the crawl as a subprocess, judge it by its stats, write the feeds, keep the history.
+"""Run the crawl as a subprocess, judge it by its stats, keep the history.
 
 A Twisted reactor cannot be restarted, so every crawl is a fresh
 ``scrapy crawl firstnews`` process; the scheduler holds the run lock for the
@@ -6,7 +6,9 @@ whole run and tells the child not to take it (``CNASPIDER_LOCK=0``): the child
 inherits the locked descriptor instead, so the lock stays held while the crawl
 lives, even if the scheduler is killed with SIGKILL. A run is
 judged by the ``last-crawl.json`` the crawl writes when it closes, never by
-its exit code (Scrapy exits 0 after most failures).
+its exit code (Scrapy exits 0 after most failures). The crawl publishes the site
+when it closes (cnaspider/publishing/publisher.py); the scheduler publishes only
+for a crawl that died before it could.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.options import CnaSettings
-from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.paths import Paths, post_style
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.publisher import publish_site
 
 log = logging.getLogger("scheduler")
 
@@ -68,8 +70,8 @@ _EXIT_CODES = {
 def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
     """The project's settings module as a dict, with ``-s`` overrides on top.
 
-    The crawl's close hook writes the feeds from the same values, so reading
-    them here keeps both writers byte-identical.
+    The crawl's close hook publishes from the same values, so a publish from here
+    (``scheduler feed``) gives the same bytes.
     """
     values: dict[str, Any] = {}
     try:
@@ -80,15 +82,6 @@ def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
         values.update({k: getattr(module, k) for k in dir(module) if k.isupper()})
     values.update(overrides)
     return values
-
-
-def feed_options(settings: CnaSettings) -> dict[str, Any]:
-    """``write_feeds`` keyword arguments from settings, as the crawl's hook computes them."""
-    return {
-        "limit": settings.feed_limit,
-        "site_url": settings.site_url,
-        "style": post_style(settings),
-    }
 
 
 @dataclass(frozen=True)
@@ -149,8 +142,12 @@ class RunResult:
     refused: int = 0
     errors: int = 0
     duration: float = 0.0
-    feeds: dict[str, Any] | None = None
+    # What the crawl published when it closed (its report's "feeds"), and whether it
+    # closed at all (a crawl killed before its close hook published nothing).
     crawl_feeds: dict[str, Any] | None = None
+    closed: bool = True
+    # The scheduler's publish, for a crawl that did not close.
+    feeds: dict[str, Any] | None = None
 
     def summary(self) -> str:
         """The one log line a run leaves."""
@@ -161,13 +158,14 @@ class RunResult:
             f"{run} {self.outcome} in {self.duration:.1f}s: new={self.new} updated={self.updated}"
             f" refused={self.refused} errors={self.errors}"
         )
-        if self.feeds:
-            files = self.feeds["files"]
-            # The crawl's close hook writes them first; this run's second pass then finds them current.
-            written = [*files.values(), *((self.crawl_feeds or {}).get("files") or {}).values()]
-            changed = "written" if any(f.get("changed") for f in written) else "unchanged"
+        feeds = self.feeds or self.crawl_feeds
+        if feeds and feeds.get("files"):
+            files = feeds["files"]
+            changed = "written" if any(f.get("changed") for f in files.values()) else "unchanged"
             sizes = ", ".join(f"{name} {f['bytes']} B" for name, f in files.items())
-            line += f"; feeds {changed}: {self.feeds['entries']} entries ({sizes})"
+            line += f"; feeds {changed}: {feeds.get('entries', 0)} entries ({sizes})"
+            if feeds.get("restored"):
+                line += f"; restored {len(feeds['restored'])} missing files"
         if self.message:
             line += f" - {self.message}"
         return line
@@ -275,10 +273,10 @@ class Runner:
             except StoreError as exc:
                 return RunResult(FAILED, str(exc), EXIT_FAILED)
             result = self._crawl(paths, lock)
-            if result.outcome != INTERRUPTED:
-                # Also after a failed crawl: the store may hold what it saved before failing.
+            if result.outcome != INTERRUPTED and not result.closed:
+                # The crawl died before its close hook: the store may hold what it saved.
                 try:
-                    result.feeds = self.write_feeds()
+                    result.feeds = self.publish()
                 except (OSError, sqlite3.Error, StoreError) as exc:
                     result.message += f"; feeds not written: {exc}"
             result.duration = time.monotonic() - started
@@ -287,12 +285,10 @@ class Runner:
             lock.release()
             self.idle.set()
 
-    def write_feeds(self) -> dict[str, Any]:
-        """Regenerate the feeds from the store with the crawl's settings."""
+    def publish(self) -> dict[str, Any]:
+        """Publish the site from the store with the crawl's settings (the caller holds the lock)."""
         with Store(self.config.paths.state_db) as store:
-            return write_feeds(
-                store, self.config.output_dir, **feed_options(self.config.settings())
-            )
+            return publish_site(store, self.config.settings())
 
     # --- internals ------------------------------------------------------------
 
@@ -383,7 +379,9 @@ class Runner:
             why = f"the crawl wrote no {self.config.paths.last_crawl.name} (exit code {returncode})"
             if timed_out:
                 why = f"the crawl timed out after {self.config.timeout:.0f}s; " + why
-            return RunResult(FAILED, f"{why}; see {self.config.log_path}", EXIT_FAILED)
+            return RunResult(
+                FAILED, f"{why}; see {self.config.log_path}", EXIT_FAILED, closed=False
+            )
         outcome, message = judge(report)
         if timed_out and outcome == OK:
             outcome, message = PARTIAL, f"the crawl timed out after {self.config.timeout:.0f}s"

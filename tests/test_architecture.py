@@ -108,10 +108,6 @@ def test_no_import_points_up_a_layer(graph: dict[str, set[str]]) -> None:
     assert not upward, "imports that point up a layer:\n" + "\n".join(sorted(upward))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feeds -> edits_feed -> listings -> feeds: the one-publisher step removes it",
-)
 def test_no_import_cycle(graph: dict[str, set[str]]) -> None:
     # Tarjan's strongly connected components: any component of two or more modules is a cycle.
     index: dict[str, int] = {}

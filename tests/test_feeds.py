@@ -25,14 +25,13 @@ from cnaspider.extraction.urls import article_id
 from cnaspider.publishing.feeds import (
     FEED_SUBTITLE,
     FEED_TITLE,
-    entry_id,
     feed_body,
     feed_id,
-    post_url,
     render_feeds,
-    write_feeds,
 )
+from cnaspider.publishing.paths import entry_id, post_url
 from cnaspider.publishing.post import PostStyle
+from cnaspider.publishing.publisher import publish
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = REPO / "localcna" / "data" / "articles"
@@ -77,7 +76,7 @@ def many_articles(count: int) -> list[Article]:
 def fill(path: Path, articles: list[Article]) -> Store:
     store = Store(path)
     for article in articles:
-        store.save(article, None)
+        store.record_version(article, None)
     return store
 
 
@@ -159,7 +158,7 @@ def check_feeds(
     assert data.get("feed_url") == (f"{base}/feed.json" if base else None)
 
     # Entries: same ids in the same order (newest published first) everywhere.
-    ids = [entry_id(a) for a in expected]
+    ids = [entry_id(a.id) for a in expected]
     assert [e.id for e in atom.entries] == ids
     assert [e.id for e in rss.entries] == ids
     assert [i["id"] for i in data["items"]] == ids
@@ -170,7 +169,7 @@ def check_feeds(
         assert a_entry.id.startswith("https://www.cna.com.tw/news/") and article.id in a_entry.id
         body = expected_body(article, style, site_url, local)
         # With a published site the reader opens the site's post; CNA is the source.
-        primary = post_url(site_url, article) if site_url else article.url
+        primary = post_url(site_url, article.id) if site_url else article.url
         summary = summary_text(article)
         authors = [style.source_label, *article.reporters]
         categories = list(dict.fromkeys([article.section, *article.tags]))
@@ -220,7 +219,7 @@ def style() -> PostStyle:
 def test_every_field_in_all_three_feeds(tmp_path: Path, style: PostStyle) -> None:
     articles = real_articles()
     with fill(tmp_path / "db.sqlite3", articles) as store:
-        report = write_feeds(store, tmp_path, site_url=SITE, style=style)
+        report = publish(store, tmp_path, site_url=SITE, style=style)
         updated = stored_updated(store)
     expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
     check_feeds(tmp_path, expected, SITE, style, updated)
@@ -238,7 +237,7 @@ def test_every_field_in_all_three_feeds(tmp_path: Path, style: PostStyle) -> Non
 def test_without_site_url_links_point_at_cna(tmp_path: Path, style: PostStyle) -> None:
     articles = real_articles()
     with fill(tmp_path / "db.sqlite3", articles) as store:
-        write_feeds(store, tmp_path, style=style)
+        publish(store, tmp_path, style=style)
     expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
     check_feeds(tmp_path, expected, "", style)
 
@@ -246,7 +245,7 @@ def test_without_site_url_links_point_at_cna(tmp_path: Path, style: PostStyle) -
 def test_newest_first_and_limit(tmp_path: Path, style: PostStyle) -> None:
     articles = many_articles(60)
     with fill(tmp_path / "db.sqlite3", articles) as store:
-        report = write_feeds(store, tmp_path, limit=50, site_url=SITE, style=style)
+        report = publish(store, tmp_path, limit=50, site_url=SITE, style=style)
     newest = sorted(articles, key=lambda a: a.published, reverse=True)[:50]
     feeds = check_feeds(tmp_path, newest, SITE, style)
     assert report["entries"] == 50 == len(feeds["atom"].entries)
@@ -269,8 +268,8 @@ def test_reads_only_the_newest_rows(tmp_path: Path, style: PostStyle) -> None:
 
     with Watched(tmp_path / "db.sqlite3") as store:
         for article in many_articles(30):
-            store.save(article, None)
-        write_feeds(store, tmp_path, limit=7, style=style)
+            store.record_version(article, None)
+        publish(store, tmp_path, limit=7, style=style)
     assert asked == [7]
 
 
@@ -278,9 +277,9 @@ def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) 
     articles = many_articles(12)
     one, two = tmp_path / "one", tmp_path / "two"
     with fill(one / "db.sqlite3", articles) as store:
-        write_feeds(store, one, site_url=SITE, style=style)
+        publish(store, one, site_url=SITE, style=style)
         mtimes = {n: (one / n).stat().st_mtime_ns for n in FEED_NAMES}
-        again = write_feeds(store, one, site_url=SITE, style=style)
+        again = publish(store, one, site_url=SITE, style=style)
     assert not any(f["changed"] for f in again["files"].values())
     assert {n: (one / n).stat().st_mtime_ns for n in FEED_NAMES} == mtimes
     # Another store with the same rows, filled in the opposite order: same bytes. (The
@@ -292,7 +291,7 @@ def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) 
             store.db.executemany(
                 "UPDATE articles SET first_seen = ? WHERE id = ?", [(v, k) for k, v in seen.items()]
             )
-        write_feeds(store, two, site_url=SITE, style=style)
+        publish(store, two, site_url=SITE, style=style)
     for name in FEED_NAMES:
         assert (one / name).read_bytes() == (two / name).read_bytes()
     assert not list(one.glob(".*.tmp")) and not list(two.glob(".*.tmp"))
@@ -310,8 +309,8 @@ def test_feed_updated_is_the_newest_entry_not_the_build_time(style: PostStyle) -
 def test_entry_id_survives_a_new_section_and_title(tmp_path: Path, style: PostStyle) -> None:
     article = real_articles()[0]
     with Store(tmp_path / "db.sqlite3") as store:
-        store.save(article, None)
-        write_feeds(store, tmp_path, style=style)
+        store.record_version(article, None)
+        publish(store, tmp_path, style=style)
         before = feedparser.parse((tmp_path / "atom.xml").read_bytes()).entries[0]
         refiled = dataclasses.replace(
             article,
@@ -320,10 +319,10 @@ def test_entry_id_survives_a_new_section_and_title(tmp_path: Path, style: PostSt
             title=article.title + "（更新）",
             modified=article.modified + dt.timedelta(hours=1),
         )
-        store.save(refiled, None)
-        write_feeds(store, tmp_path, style=style)
+        store.record_version(refiled, None)
+        publish(store, tmp_path, style=style)
     after = feedparser.parse((tmp_path / "atom.xml").read_bytes()).entries[0]
-    assert after.id == before.id == entry_id(article)
+    assert after.id == before.id == entry_id(article.id)
     assert after.title != before.title and after.link == refiled.url
 
 
@@ -336,7 +335,7 @@ def test_xml_forbidden_characters_are_removed(tmp_path: Path, style: PostStyle) 
         reporters=["王小明"],
     )
     with fill(tmp_path / "db.sqlite3", [article]) as store:
-        write_feeds(store, tmp_path, style=style)
+        publish(store, tmp_path, style=style)
     feeds = read_all(tmp_path)
     for entry in (feeds["atom"].entries[0], feeds["rss"].entries[0]):
         assert entry.title == "控制字元測試 <b>&amp; {{ x }}"
@@ -351,7 +350,7 @@ def test_xml_forbidden_characters_are_removed(tmp_path: Path, style: PostStyle) 
 def test_atom_is_valid_beyond_well_formed(tmp_path: Path, style: PostStyle) -> None:
     """No CDATA content type, no duplicate alternates, entry links keep rel and type."""
     with fill(tmp_path / "db.sqlite3", real_articles()) as store:
-        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        publish(store, tmp_path, site_url=SITE, style=style)
     raw = (tmp_path / "atom.xml").read_bytes()
     assert b"CDATA" not in raw
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -371,7 +370,7 @@ def test_atom_is_valid_beyond_well_formed(tmp_path: Path, style: PostStyle) -> N
 
 def test_empty_store_gives_valid_empty_feeds(tmp_path: Path, style: PostStyle) -> None:
     with Store(tmp_path / "db.sqlite3") as store:
-        report = write_feeds(store, tmp_path, style=style)
+        report = publish(store, tmp_path, style=style)
     feeds = read_all(tmp_path)
     assert report["entries"] == 0 and report["updated"] is None
     assert feeds["atom"].entries == [] and feeds["json"]["items"] == []
@@ -381,7 +380,7 @@ def test_style_changes_image_urls_and_author(tmp_path: Path) -> None:
     style = PostStyle(source_label="中央社", image_proxy="")
     articles = [a for a in real_articles() if a.image]
     with fill(tmp_path / "db.sqlite3", articles) as store:
-        write_feeds(store, tmp_path, style=style)
+        publish(store, tmp_path, style=style)
     expected = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
     feeds = check_feeds(tmp_path, expected, "", style)
     assert expected[0].image is not None
@@ -403,7 +402,7 @@ def test_feed_id_and_self_links_follow_the_site_address(tmp_path: Path, style: P
     )
     for out, site in ((bare, ""), (configured, ""), (setting, SITE)):
         with fill(out / "db.sqlite3", articles) as store:
-            write_feeds(store, out, site_url=site, style=style)
+            publish(store, out, site_url=site, style=style)
     ids = {
         feedparser.parse((out / "atom.xml").read_bytes()).feed.id
         for out in (bare, configured, setting)
@@ -422,22 +421,22 @@ def test_feed_updated_moves_when_an_older_article_arrives(tmp_path: Path, style:
     articles = many_articles(10)
     newest_first = sorted(articles, key=lambda a: a.published, reverse=True)
     with fill(tmp_path / "db.sqlite3", newest_first[:-1]) as store:
-        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        publish(store, tmp_path, site_url=SITE, style=style)
         before = feedparser.parse((tmp_path / "atom.xml").read_bytes()).feed.updated_parsed
         assert (
-            write_feeds(store, tmp_path, site_url=SITE, style=style)["files"]["atom.xml"]["changed"]
+            publish(store, tmp_path, site_url=SITE, style=style)["files"]["atom.xml"]["changed"]
             is False
         )
         with store.db:  # the store received the first articles a day ago
             store.db.execute("UPDATE articles SET first_seen = '2026-01-01T00:00:00+00:00'")
-        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        publish(store, tmp_path, site_url=SITE, style=style)
         assert _time(
             feedparser.parse((tmp_path / "atom.xml").read_bytes()).feed.updated_parsed
         ) == (dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         oldest = newest_first[-1]
         assert oldest.modified < max(a.modified for a in newest_first[:-1])
-        store.save(oldest, None)
-        write_feeds(store, tmp_path, site_url=SITE, style=style)
+        store.record_version(oldest, None)
+        publish(store, tmp_path, site_url=SITE, style=style)
         arrived = dt.datetime.fromisoformat(store.db.execute(
             "SELECT first_seen FROM articles WHERE id = ?", (oldest.id,)
         ).fetchone()[0])  # fmt: skip
@@ -459,8 +458,8 @@ def test_feed_content_reads_well_without_the_site_stylesheet(
         ],
     )
     with fill(tmp_path / "db.sqlite3", [article, target]) as store:
-        write_feeds(store, tmp_path, site_url=SITE, style=style)
-    entry = next(e for e in read_all(tmp_path)["atom"].entries if e.id == entry_id(article))
+        publish(store, tmp_path, site_url=SITE, style=style)
+    entry = next(e for e in read_all(tmp_path)["atom"].entries if e.id == entry_id(article.id))
     content = entry.content[0].value
     doc = etree.HTML(f"<html><body>{content}</body></html>")
     assert base.image is not None
@@ -472,7 +471,7 @@ def test_feed_content_reads_well_without_the_site_stylesheet(
     assert heading.text == "延伸閱讀"
     links = [(a.get("href"), a.text) for a in doc.findall(".//ul/li/a")]
     assert links == [
-        (post_url(SITE, target), target.title),
+        (post_url(SITE, target.id), target.title),
         ("https://www.cna.com.tw/news/aipl/202001010001.aspx", "不在檔案庫"),
     ]
     assert "——" not in content and article.title not in content

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import parse_article
-from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
-from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.paths import POST_PERMALINK, Paths
 from cnaspider.publishing.post import write_post
+from cnaspider.publishing.publisher import publish
 from tests.conftest import needs_program
 from tests.test_hostile import HOSTILE_PARAGRAPHS, URL, hostile_page
 from tests.test_jekyll_site import _copy_skeleton
@@ -84,8 +84,8 @@ def build_site(tmp_path: Path, articles: list[Article]) -> Path:
             post, _ = write_post(paths.posts_dir, article)
             text = post.read_text(encoding="utf-8")
             assert frontmatter.loads(text)["title"] == article.title
-            store.save(article, str(post.relative_to(src)))
-        write_feeds(store, src, site_url="https://news.example.org/cna", limit=len(articles))
+            store.record_version(article, str(post.relative_to(src)))
+        publish(store, src, site_url="https://news.example.org/cna", limit=len(articles))
     done = subprocess.run(
         [JEKYLL, "build", "--source", str(src), "--destination", str(dest), "--baseurl", "/cna"],
         capture_output=True, text=True, timeout=600,

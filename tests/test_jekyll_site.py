@@ -23,9 +23,9 @@ import pytest
 from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import TAIPEI
-from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
-from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.paths import POST_PERMALINK, Paths
 from cnaspider.publishing.post import write_post
+from cnaspider.publishing.publisher import publish
 from tests.conftest import needs_program
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,8 +99,8 @@ def built(tmp_path: Path, local_cna: Any) -> dict[str, Any]:
             paragraphs=[*crawled[0].paragraphs[:1], html.escape(LIQUID_TEXT, quote=False)],
         )
         post, _ = write_post(paths.posts_dir, liquid)
-        store.save(liquid, str(post.relative_to(src)))
-        write_feeds(store, src, site_url=SITE_URL)
+        store.record_version(liquid, str(post.relative_to(src)))
+        publish(store, src, site_url=SITE_URL)
     build = subprocess.run(
         [JEKYLL, "build", "--source", str(src), "--destination", str(dest), "--baseurl", "/cna"],
         capture_output=True,
@@ -223,8 +223,8 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     with Store(paths.state_db) as store:
         for article in [citing, *others]:
             post, _ = write_post(paths.posts_dir, article)
-            store.save(article, str(post.relative_to(src)))
-        write_feeds(store, src)
+            store.record_version(article, str(post.relative_to(src)))
+        publish(store, src)
     _jekyll_incremental(src)
     assert _further_reading(src, citing.id) == [
         "https://www.cna.com.tw/news/firstnews/202308239998.aspx",
@@ -234,8 +234,8 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     before = citing_post.read_bytes(), citing_post.stat().st_mtime_ns
     with Store(paths.state_db) as store:
         post, _ = write_post(paths.posts_dir, later)
-        store.save(later, str(post.relative_to(src)))
-        write_feeds(store, src)
+        store.record_version(later, str(post.relative_to(src)))
+        publish(store, src)
     _jekyll_incremental(src)
     assert _further_reading(src, citing.id) == [f"/posts/{later.id}/", f"/posts/{others[1].id}/"]
     assert (citing_post.read_bytes(), citing_post.stat().st_mtime_ns) == before

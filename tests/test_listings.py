@@ -21,8 +21,10 @@ from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing import listings
-from cnaspider.publishing.feeds import entry_id, feed_id, write_feeds
+from cnaspider.publishing.feeds import feed_id
 from cnaspider.publishing.listings import MONTH, SECTION, TAG, month_key, slug
+from cnaspider.publishing.paths import entry_id
+from cnaspider.publishing.publisher import publish
 from tests.test_feeds import many_articles
 
 SITE = "https://news.example.org/cna"
@@ -67,8 +69,8 @@ def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     articles = many_articles(60)
     store = Store(out / ".state" / "cnaspider.sqlite3")
     for article in articles:
-        store.save(article, None)
-    report = write_feeds(store, out, site_url=SITE)
+        store.record_version(article, None)
+    report = publish(store, out, site_url=SITE)
     yield {"out": out, "store": store, "articles": articles, "report": report}
     store.close()
 
@@ -134,7 +136,7 @@ def test_section_and_tag_feeds_hold_their_newest_articles(archive: dict[str, Any
         limit = listings.TAG_FEED_LIMIT if kind == TAG else 50
         atom = feedparser.parse((folder / "atom.xml").read_bytes())
         assert atom.bozo == 0
-        assert [e.id for e in atom.entries] == [entry_id(a) for a in members[:limit]]
+        assert [e.id for e in atom.entries] == [entry_id(a.id) for a in members[:limit]]
         assert [e.link for e in atom.entries] == [f"{SITE}/posts/{a.id}/" for a in members[:limit]]
         path = listings.listing_path(kind, key)
         selfs = [lk.href for lk in atom.feed.links if lk.rel == "self"]
@@ -153,7 +155,7 @@ def test_rerun_changes_nothing_and_new_articles_touch_only_their_pages(
     out, store, articles = archive["out"], archive["store"], archive["articles"]
     files = [p for p in out.rglob("*") if p.is_file() and ".state" not in p.parts]
     before = {p: p.stat().st_mtime_ns for p in files}
-    again = write_feeds(store, out, site_url=SITE)
+    again = publish(store, out, site_url=SITE)
     assert again["listings"] == {"articles": 0, "listings": 0, "pages": 0, "feeds": 0}
     assert {p: p.stat().st_mtime_ns for p in files} == before
     # A new article, newer than all: its listings' newest page and last numbered page change.
@@ -165,8 +167,8 @@ def test_rerun_changes_nothing_and_new_articles_touch_only_their_pages(
         published=newest.published + dt.timedelta(days=1),
         modified=newest.modified + dt.timedelta(days=1),
     )
-    store.save(late, None)
-    report = write_feeds(store, out, site_url=SITE)
+    store.record_version(late, None)
+    report = publish(store, out, site_url=SITE)
     assert report["listings"]["articles"] == 1
     check_listings(out, [*articles, late])
     changed = {p for p in before if p.exists() and p.stat().st_mtime_ns != before[p]}
@@ -186,8 +188,10 @@ def test_rerun_changes_nothing_and_new_articles_touch_only_their_pages(
     assert unchanged_pages and all(p not in changed for p in unchanged_pages)
     # An older article moves its month's pages from its own on; a removed tag leaves its page.
     tag = late.tags[0]
-    store.save(dataclasses.replace(late, tags=late.tags[1:], title=late.title + "!"), None)
-    write_feeds(store, out, site_url=SITE)
+    store.record_version(
+        dataclasses.replace(late, tags=late.tags[1:], title=late.title + "!"), None
+    )
+    publish(store, out, site_url=SITE)
     final = [*articles, dataclasses.replace(late, tags=late.tags[1:])]
     check_listings(out, final)
     assert late.id not in listed(out / "tags" / slug(tag) / "index.html")
@@ -213,11 +217,11 @@ def test_cost_follows_the_change_not_the_archive(tmp_path: Path) -> None:
     articles = many_articles(40)
     with Watched(out / ".state" / "cnaspider.sqlite3") as store:
         for article in articles[:-1]:
-            store.save(article, None)
-        write_feeds(store, out)
+            store.record_version(article, None)
+        publish(store, out)
         calls.clear()
-        store.save(articles[-1], None)
-        write_feeds(store, out)
+        store.record_version(articles[-1], None)
+        publish(store, out)
     last = articles[-1]
     own = {(MONTH, month_key(last)), (SECTION, slug(last.section))} | {
         (TAG, slug(t)) for t in last.tags
@@ -232,8 +236,8 @@ def test_month_pages_use_the_taipei_day(tmp_path: Path) -> None:
     article = dataclasses.replace(article, published=when, modified=when)
     out = site_dir(tmp_path)
     with Store(out / ".state" / "cnaspider.sqlite3") as store:
-        store.save(article, None)
-        write_feeds(store, out)
+        store.record_version(article, None)
+        publish(store, out)
     assert when.astimezone(TAIPEI).month == 9
     assert listed(out / "months" / "2023-09" / "index.html") == [article.id]
     assert not (out / "months" / "2023-08").exists()

@@ -15,10 +15,9 @@ from scrapy.utils.test import get_crawler
 
 from cnaspider.archive.revisits import FetchInfo
 from cnaspider.archive.store import NEW, UNCHANGED, Store
-from cnaspider.crawl import pipelines
 from cnaspider.crawl.pipelines import PostPipeline
 from cnaspider.extraction.items import Article
-from cnaspider.publishing import atomic
+from cnaspider.publishing import atomic, publisher
 from tests.test_post import article
 
 IDS = ["202101140136", "202101140137", "202101140138"]
@@ -62,7 +61,7 @@ def _record(monkeypatch: pytest.MonkeyPatch, pipeline: PostPipeline) -> list[tup
     monkeypatch.setattr(atomic.os, "fsync", data_fsync)
     monkeypatch.setattr(atomic.os, "replace", rename)
     monkeypatch.setattr(
-        pipelines, "fsync_directory", lambda d: events.append(("batch fsync", Path(d).name))
+        publisher, "fsync_directory", lambda d: events.append(("batch fsync", Path(d).name))
     )
     monkeypatch.setattr(
         atomic, "fsync_directory", lambda d: events.append(("per-file fsync", Path(d).name))
@@ -120,7 +119,7 @@ def test_a_failed_write_fails_the_rest_of_the_batch_and_keeps_what_came_before(
     pipeline: PostPipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     events = _record(monkeypatch, pipeline)
-    stage = pipelines.stage_post_text
+    stage = publisher.stage_post_text
     calls = []
 
     def full_disk_on_second(path: Path, text: str) -> atomic.StagedWrite | None:
@@ -129,7 +128,7 @@ def test_a_failed_write_fails_the_rest_of_the_batch_and_keeps_what_came_before(
             raise OSError(errno.ENOSPC, "No space left on device")
         return stage(path, text)
 
-    monkeypatch.setattr(pipelines, "stage_post_text", full_disk_on_second)
+    monkeypatch.setattr(publisher, "stage_post_text", full_disk_on_second)
     fetched = FetchInfo(dt.datetime.now(dt.UTC))
     assert pipeline.store is not None
     results = pipeline._save_batch(pipeline.store, [(a, fetched) for a in _articles()])

@@ -18,7 +18,7 @@ from cnaspider.archive.revisits import (
 from cnaspider.archive.store import EDITED, NEW, UNCHANGED, UPDATED, Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.options import CnaSettings
-from cnaspider.publishing.edits_feed import write_changelog
+from cnaspider.publishing.publisher import publish
 from tests.test_feeds import real_articles
 
 T0 = dt.datetime(2026, 9, 23, 12, 0, tzinfo=dt.UTC)
@@ -108,7 +108,8 @@ def test_versions_and_revisions(tmp_path: Path) -> None:
 def test_an_article_stored_before_revisions_gets_its_row_as_revision_one(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         old = _article()
-        store.save(old, "p")  # the writer of earlier versions
+        store.record_version(old, "p")
+        store.db.execute("DELETE FROM revisions")  # a store from before revisions were kept
         assert [r.rev for r in store.revisions(old.id)] == [1]
         edited = dataclasses.replace(old, paragraphs=[*old.paragraphs, "新增的一段。"])
         status = store.record_version(
@@ -162,7 +163,7 @@ def test_a_changed_schedule_recomputes_due_times(tmp_path: Path) -> None:
 
 def test_articles_from_an_older_store_get_revisit_rows(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
-        store.save(_article(), "p")
+        store.record_version(_article(), "p")  # no fetch: no revisit row
     schedule = RevisitSchedule.parse("0s")
     with Store(tmp_path / "s.db") as store:
         assert store.prepare_revisits(schedule.key, schedule.next_due) == 1
@@ -201,12 +202,13 @@ def _edited_store(path: Path, order: list[int]) -> Store:
 def test_edits_feed_and_site_data_are_reproducible(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     with _edited_store(tmp_path / "a.db", [0, 1, 2]) as store:
-        first = write_changelog(store, one, site_url="https://example.org/cna")
-        again = write_changelog(store, one, site_url="https://example.org/cna")
+        first = publish(store, one, site_url="https://example.org/cna")["files"]
+        again = publish(store, one, site_url="https://example.org/cna")["files"]
     with _edited_store(tmp_path / "b.db", [2, 0, 1]) as store:
-        write_changelog(store, two, site_url="https://example.org/cna")
-    assert all(f["changed"] for f in first.values())
-    assert not any(f["changed"] for f in again.values())
+        publish(store, two, site_url="https://example.org/cna")
+    names = ("changes.xml", "_data/recent_edits.json")
+    assert all(first[name]["changed"] for name in names)
+    assert not any(again[name]["changed"] for name in names)
     for name in ("changes.xml", "_data/recent_edits.json"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     feed = feedparser.parse(str(one / "changes.xml"))

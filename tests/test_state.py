@@ -478,14 +478,14 @@ def _article() -> Article:
 
 def test_a_failure_mid_write_leaves_nothing_half_done(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
-        # The second statement of save() (the article row) fails after the first
+        # The second statement of record_version() (the article row) fails after the first
         # (the written post's hash) succeeded.
         store.db.execute(
             "CREATE TEMP TRIGGER refuse BEFORE INSERT ON articles"
             " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
         )
         with pytest.raises(sqlite3.IntegrityError, match="disk trouble"):
-            store.save(_article(), "_posts/x.md", written_sha="ab" * 32)
+            store.record_version(_article(), "_posts/x.md", written_sha="ab" * 32)
         assert store.written_sha("_posts/x.md") is None
         assert store.get("202609230001") is None
         store.db.execute("DROP TRIGGER refuse")
@@ -497,5 +497,5 @@ def test_a_failure_mid_write_leaves_nothing_half_done(tmp_path: Path) -> None:
         # Another connection sees no open transaction: nothing is left locked.
         with sqlite3.connect(tmp_path / "s.sqlite3", timeout=0.1) as other:
             other.execute("INSERT INTO meta VALUES ('k', 'v')")
-        assert store.save(_article(), "_posts/x.md", written_sha="ab" * 32) == "new"
+        assert store.record_version(_article(), "_posts/x.md", written_sha="ab" * 32) == "new"
         assert store.written_sha("_posts/x.md") == "ab" * 32

@@ -142,6 +142,18 @@ CREATE TABLE IF NOT EXISTS revisits (
     last_modified TEXT
 );
 CREATE INDEX IF NOT EXISTS revisits_by_due ON revisits (next_due) WHERE next_due IS NOT NULL;
+-- Articles whose own files (the post, _data/edits/<id>.json) the publisher must check and
+-- write again (cnaspider/publishing/publisher.py). Filled by triggers in the transaction
+-- that changes the row or adds a revision, so a crash between the row and its files is
+-- repaired by the next publish; emptied once the files are written.
+CREATE TABLE IF NOT EXISTS publish_queue (id TEXT PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS publish_queue_insert AFTER INSERT ON articles
+BEGIN INSERT OR IGNORE INTO publish_queue (id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS publish_queue_update AFTER UPDATE OF content_hash, post_path
+ON articles WHEN NEW.content_hash IS NOT OLD.content_hash OR NEW.post_path IS NOT OLD.post_path
+BEGIN INSERT OR IGNORE INTO publish_queue (id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS publish_queue_revision AFTER INSERT ON revisions
+BEGIN INSERT OR IGNORE INTO publish_queue (id) VALUES (NEW.id); END;
 """
 
 # Refusal reasons that no later run can cure: the id is not requested again.
@@ -461,30 +473,6 @@ class Store:
         ).fetchone()
         return _stored(row) if row else None
 
-    def save(
-        self, article: Article, post_path: str | None, *, written_sha: str | None = None
-    ) -> str:
-        """Insert or update ``article``; return NEW, UPDATED or UNCHANGED.
-
-        ``written_sha``: the SHA-256 of the post bytes just written to ``post_path``,
-        recorded in the same transaction as the row.
-        """
-        data = article.to_dict()
-        digest = content_hash(data)
-        now = now_iso()
-        with self.transaction():
-            if written_sha and post_path:
-                self.note_written(post_path, written_sha)
-            old = self.db.execute(
-                "SELECT content_hash FROM articles WHERE id = ?", (article.id,)
-            ).fetchone()
-            if old and old[0] == digest:
-                self._touch_row(article.id, now, post_path)
-                return UNCHANGED
-            blob = json.dumps(data, ensure_ascii=False)
-            self._write_row(article, digest, blob, post_path, now, exists=bool(old))
-            return UPDATED if old else NEW
-
     def newest(self, limit: int) -> list[StoredArticle]:
         """The ``limit`` most recently published articles, newest first (uses the index)."""
         rows = self.db.execute(
@@ -578,24 +566,32 @@ class Store:
         article: Article,
         post_path: str | None,
         *,
-        fetched: dt.datetime,
-        next_due: NextDue,
+        fetched: dt.datetime | None = None,
+        next_due: NextDue | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        written_sha: str | None = None,
     ) -> str:
-        """Store a fetched version in one transaction; return NEW, EDITED, UPDATED or UNCHANGED.
+        """Store a version of an article in one transaction; return NEW, EDITED, UPDATED or
+        UNCHANGED. The one writer of article rows: whether a version is an edit, and its
+        revision number, are decided here and nowhere else.
 
         The article row becomes this version; a version a reader can tell from
         the last one (:func:`visible_hash`) is added to ``revisions`` (EDITED);
-        the revisit state moves on and keeps this response's validators. A
-        crash leaves all of it or none of it.
+        with ``next_due`` (a fetch), the revisit state moves on and keeps this
+        response's validators. ``fetched`` defaults to now. ``written_sha``: the
+        SHA-256 of the post bytes just written to ``post_path``. The row's change
+        queues its files for the publisher (triggers). A crash leaves all of it or
+        none of it.
         """
         data = article.to_dict()
         digest = content_hash(data)
         seen = visible_hash(data)
-        when = utc_iso(fetched)
+        when = utc_iso(fetched or dt.datetime.now(dt.UTC))
         blob = json.dumps(data, ensure_ascii=False)
         with self.transaction():
+            if written_sha and post_path:
+                self.note_written(post_path, written_sha)
             old = self.db.execute(
                 "SELECT content_hash, data, first_seen, modified FROM articles WHERE id = ?",
                 (article.id,),
@@ -627,7 +623,8 @@ class Store:
                         self._add_revision(
                             article.id, last[0] + 1, when, utc_iso(article.modified), seen, blob
                         )
-            self._set_revisit(article.id, first, when, next_due, (etag, last_modified))
+            if next_due is not None:
+                self._set_revisit(article.id, first, when, next_due, (etag, last_modified))
         return status
 
     def _last_revision(self, ident: str) -> tuple[int, str] | None:
@@ -948,7 +945,59 @@ class Store:
         )
         return [(f, n, k, json.loads(w), bool(lost)) for f, n, k, w, lost in rows]
 
+    # --- publishing (cnaspider/publishing/publisher.py) ----------------------------------
+
+    def queued_for_publishing(self) -> list[str]:
+        """Ids whose post and edits file must be checked and written again."""
+        return [r[0] for r in self.db.execute("SELECT id FROM publish_queue ORDER BY id")]
+
+    def queue_for_publishing(self, ids: Iterable[str] | None = None) -> None:
+        """Queue ``ids`` (every stored article when None) for the publisher."""
+        with self.transaction():
+            if ids is None:
+                self.db.execute("INSERT OR IGNORE INTO publish_queue (id) SELECT id FROM articles")
+            else:
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO publish_queue (id) VALUES (?)", [(i,) for i in ids]
+                )
+
+    def published(self, ids: Iterable[str]) -> None:
+        """The files of ``ids`` are written: take them off the queue."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM publish_queue WHERE id = ?", [(i,) for i in ids])
+
+    def post_rows(self) -> list[tuple[str, str]]:
+        """``(id, post path)`` of every stored article that has a post."""
+        rows = self.db.execute("SELECT id, post_path FROM articles WHERE post_path IS NOT NULL")
+        return [(r[0], r[1]) for r in rows]
+
+    def meta_value(self, key: str) -> str | None:
+        """A bookkeeping value (``meta`` table), or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """Keep a bookkeeping value."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     # --- site listings (cnaspider/publishing/listings.py) ------------------------------------
+
+    def mark_listings_dirty(self, listings: Iterable[tuple[str, str]] | None = None) -> None:
+        """Write these listings (every listing when None) again, all their pages."""
+        with self.transaction():
+            if listings is None:
+                self.db.execute(
+                    "INSERT INTO listing_dirty (kind, key, since)"
+                    " SELECT kind, key, '' FROM listing_entries GROUP BY kind, key"
+                    " ON CONFLICT(kind, key) DO UPDATE SET since = ''"
+                )
+            else:
+                self.db.executemany(
+                    "INSERT INTO listing_dirty (kind, key, since) VALUES (?, ?, '')"
+                    " ON CONFLICT(kind, key) DO UPDATE SET since = ''",
+                    list(listings),
+                )
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that have a post: stored articles and foreign posts (index lookups)."""

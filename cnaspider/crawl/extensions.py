@@ -26,8 +26,8 @@ from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import DRIFT_REASONS
 from cnaspider.options import CnaSettings
 from cnaspider.publishing.atomic import atomic_write_text
-from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.paths import Paths, post_style
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.publisher import publish_site
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 class CrawlReport:
-    """Take the run lock, record the run, write feeds and ``last-crawl.json`` at the end."""
+    """Take the run lock, record the run, publish the site and write ``last-crawl.json`` at the end."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -259,7 +259,7 @@ class CrawlReport:
         if not stats.get("cnaspider/store_error"):
             # A missing store would give empty feeds: the old ones stay as they are.
             try:
-                report["feeds"] = self._write_feeds()
+                report["feeds"] = self._publish(stats)
             except (OSError, sqlite3.Error, StoreError) as exc:
                 logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
                 verdict["outcome"] = report["outcome"] = FAILED
@@ -284,18 +284,21 @@ class CrawlReport:
         except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
-    def _write_feeds(self) -> dict[str, Any] | None:
-        settings = self.settings
-        if not settings.write_feeds:
+    def _publish(self, stats: dict[str, Any]) -> dict[str, Any] | None:
+        """Publish what the run changed (and what the site lacks); count what was restored."""
+        if not self.settings.write_feeds:
             return None
         with Store(self.paths.state_db) as store:
-            return write_feeds(
-                store,
-                self.paths.output_dir,
-                limit=settings.feed_limit,
-                site_url=settings.site_url,
-                style=post_style(settings),
-            )
+            published = publish_site(store, self.settings)
+        for key, value in (
+            ("cnaspider/publish/restored", len(published["restored"])),
+            ("cnaspider/publish/kept", len(published["kept"])),
+        ):
+            if value:
+                stats[key] = value
+                assert self.crawler.stats is not None
+                self.crawler.stats.set_value(key, value)
+        return published
 
     def _write_report(self, report: dict[str, Any]) -> None:
         # A locked crawl must not overwrite the running crawl's report.

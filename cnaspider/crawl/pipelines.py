@@ -1,16 +1,20 @@
-"""Item pipeline: each article becomes a post on disk, then a row in the store."""
+"""Item pipeline: each article becomes a post on disk, then a row in the store.
+
+The post is the publisher's (cnaspider/publishing/publisher.py: what it holds, staged and
+renamed into place); this module batches the saves and orders them against the store.
+The row's transaction queues the article's other files (its edits file, the feeds and
+listings), which the publisher writes when the crawl ends.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import logging
-import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -24,19 +28,13 @@ from twisted.python.threadpool import ThreadPool
 from cnaspider.archive.coverage import count_article
 from cnaspider.archive.diff import fields_lost
 from cnaspider.archive.revisits import FetchInfo
-from cnaspider.archive.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
+from cnaspider.archive.store import EDITED, Store, StoreError
 from cnaspider.crawl.configured import cna_settings
 from cnaspider.extraction.items import Article
-from cnaspider.publishing.atomic import (
-    StagedWrite,
-    discard_staged,
-    fsync_directory,
-    publish_staged,
-    sync_staged,
-)
-from cnaspider.publishing.edits_feed import write_article_edits
+from cnaspider.publishing import publisher
+from cnaspider.publishing.atomic import discard_staged, sync_staged
 from cnaspider.publishing.paths import Paths, post_style
-from cnaspider.publishing.post import PostStyle, post_filename, render_post, stage_post_text
+from cnaspider.publishing.post import PostStyle, render_post
 
 # A refetched page that parsed with fields missing that the stored version has.
 WORSE = "worse"
@@ -56,13 +54,7 @@ class _PostPlan:
 
     item: Article
     fetch: FetchInfo
-    relative: str
-    text: str
-    sha256: str
-    moved_from: Path | None
-    history: list[Revision] | None  # the edit history to write, when this is an edit
-    changed: bool = False
-    staged: StagedWrite | None = None  # the post's new version, until it is published
+    post: publisher.PostPlan
     sync_error: OSError | None = None
 
 
@@ -79,9 +71,9 @@ def _failed(
 ) -> list[Saved | BaseException]:
     """``results`` with every save still planned failed by ``exc`` (its staged post dropped)."""
     for plan in _plans(results):
-        if plan.staged is not None:
-            discard_staged(plan.staged)
-            plan.staged = None
+        if plan.post.staged is not None:
+            discard_staged(plan.post.staged)
+            plan.post.staged = None
     return [exc if isinstance(r, _PostPlan) else r for r in results]
 
 
@@ -265,11 +257,13 @@ class PostPipeline:
                 results.append(self._plan(store, item, fetch))
             with store.transaction():
                 for plan in _plans(results):
-                    store.note_written(plan.relative, plan.sha256)
+                    store.note_written(plan.post.relative, plan.post.sha256)
         except (OSError, sqlite3.Error) as exc:
             return _failed(results, exc) + [exc] * (len(batch) - len(results))
         _each_plan(results, self._stage)
-        staged = [(plan, plan.staged) for plan in _plans(results) if plan.staged is not None]
+        staged = [
+            (plan, plan.post.staged) for plan in _plans(results) if plan.post.staged is not None
+        ]
         errors = sync_staged([one for _, one in staged], self.fsyncs)
         for (plan, _), error in zip(staged, errors, strict=True):
             plan.sync_error = error
@@ -279,8 +273,8 @@ class PostPipeline:
         saved: dict[int, str] = {}
         if written:
             # Only renames need it: a batch of unchanged posts (a revisit) renamed nothing.
-            if any(plan.changed or plan.moved_from is not None for plan in written):
-                fsync_directory(self.paths.posts_dir)
+            if any(plan.post.changed or plan.post.moved_from is not None for plan in written):
+                publisher.sync_posts(self.paths.output_dir)
             try:
                 with store.transaction():
                     statuses = [self._record(store, plan) for plan in written]
@@ -288,10 +282,10 @@ class PostPipeline:
                 return _failed(results, exc)
             saved.update(zip(map(id, written), statuses, strict=True))
             for plan in written:
-                if plan.moved_from is not None:
-                    plan.moved_from.unlink(missing_ok=True)
+                if plan.post.moved_from is not None:
+                    plan.post.moved_from.unlink(missing_ok=True)
         return [
-            (saved[id(r)], r.changed, r.relative) if isinstance(r, _PostPlan) else r
+            (saved[id(r)], r.post.changed, r.post.relative) if isinstance(r, _PostPlan) else r
             for r in results
         ]
 
@@ -300,7 +294,7 @@ class PostPipeline:
         writes no post (a recovered post, a worse parse)."""
         kept = item.found_via.get("recovered_post")
         if kept and (self.paths.output_dir / kept).is_file():
-            return self._save_recovered(store, item, str(kept))
+            return self._save_recovered(store, item, fetch, str(kept))
         old = store.get(item.id)
         if old is not None:
             lost = fields_lost(old.article, item)
@@ -313,53 +307,21 @@ class PostPipeline:
                 )
                 store.record_fetch(item.id, fetch.fetched, self.schedule.next_due)
                 return WORSE, False, old.post_path or ""
-        path = self.paths.posts_dir / post_filename(item)
-        text = render_post(item, self.style)
-        history = None
-        if old is not None and visible_hash(old.article) != visible_hash(item):
-            history = store.revisions(item.id)
-            history.append(
-                Revision(
-                    item.id,
-                    history[-1].rev + 1 if history else 2,
-                    utc_iso(fetch.fetched),
-                    utc_iso(item.modified),
-                    item,
-                )
-            )
-        relative = str(path.relative_to(self.paths.output_dir))
-        moved_from = None
-        if old and old.post_path and old.post_path != relative:
-            moved_from = self.paths.output_dir / old.post_path
-        return _PostPlan(
-            item,
-            fetch,
-            relative,
-            text,
-            # Recorded before the post: a post left without its row by a crash is then known
-            # as cnaspider's own (not adopted as foreign), so its article is fetched again.
-            hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            moved_from,
-            history,
+        # Its hash is recorded before the post: a post left without its row by a crash is
+        # then known as cnaspider's own (not adopted as foreign), so its article is fetched
+        # again. Whether this is an edit is the store's to say, when the row is recorded.
+        post = publisher.plan_post(
+            self.paths.output_dir, self.style, item, old.post_path if old else None
         )
+        return _PostPlan(item, fetch, post)
 
     def _stage(self, plan: _PostPlan) -> None:
         """Stage a planned post's new version (none when the file already holds it)."""
-        path = self.paths.output_dir / plan.relative
-        if plan.moved_from is not None and plan.moved_from.exists() and not path.exists():
-            # The published day moved (CNA corrected a time): rename the old post first, so
-            # there is one file for the id at every moment, then overwrite it atomically.
-            os.replace(plan.moved_from, path)
-        plan.staged = stage_post_text(path, plan.text)
-        plan.changed = plan.staged is not None
+        publisher.stage_post(self.paths.output_dir, plan.post)
 
     def _publish(self, plan: _PostPlan) -> None:
-        """Rename a planned post's synced new version into place; write its edit history."""
-        if plan.staged is not None:
-            publish_staged(plan.staged)
-            plan.staged = None
-        if plan.history is not None:
-            write_article_edits(self.paths.output_dir, plan.history)
+        """Rename a planned post's synced new version into place."""
+        publisher.rename_post(plan.post)
 
     def _record(self, store: Store, plan: _PostPlan) -> str:
         """The row of a post whose rename the posts directory's fsync made durable.
@@ -371,14 +333,16 @@ class PostPipeline:
         fetch = plan.fetch
         return store.record_version(
             plan.item,
-            plan.relative,
+            plan.post.relative,
             fetched=fetch.fetched,
             next_due=self.schedule.next_due,
             etag=fetch.etag,
             last_modified=fetch.last_modified,
         )
 
-    def _save_recovered(self, store: Store, item: Article, post_path: str) -> Saved:
+    def _save_recovered(
+        self, store: Store, item: Article, fetch: FetchInfo, post_path: str
+    ) -> Saved:
         """A recovery keeps the post on disk as it is and points the new row at it.
 
         Its bytes count as cnaspider's own only when they are what the store
@@ -387,4 +351,13 @@ class PostPipeline:
         data = (self.paths.output_dir / post_path).read_bytes()
         same = data == render_post(item, self.style).encode("utf-8")
         sha = hashlib.sha256(data).hexdigest() if same else None
-        return store.save(item, post_path, written_sha=sha), False, post_path
+        status = store.record_version(
+            item,
+            post_path,
+            fetched=fetch.fetched,
+            next_due=self.schedule.next_due,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+            written_sha=sha,
+        )
+        return status, False, post_path

@@ -137,3 +137,14 @@ def remove_stale_temporaries(directory: Path) -> int:
         except FileNotFoundError:
             pass
     return removed
+
+
+def write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
+    """Replace ``path`` atomically unless it already holds ``data``; True if written."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    atomic_write_bytes(path, data, durable=durable)
+    return True

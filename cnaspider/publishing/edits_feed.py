@@ -10,7 +10,7 @@ number of posts, and a never-edited post is built exactly as before.
 diff as its content.
 
 Everything here is a pure function of the store (no clock), so the same store
-gives the same bytes; files are replaced atomically and only when they change.
+gives the same bytes; the publisher (cnaspider/publishing/publisher.py) writes them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from feedgen.feed import FeedGenerator
 from cnaspider.archive.diff import areas, compare, render_html
 from cnaspider.archive.store import Revision, Store, edit_time
 from cnaspider.extraction.parsing import TAIPEI
-from cnaspider.publishing.atomic import atomic_write_bytes
+from cnaspider.publishing.feeds import LANGUAGE, xml_safe
+from cnaspider.publishing.paths import post_url, revision_entry_id
 from cnaspider.publishing.post import PostStyle
 
 CHANGES_NAME = "changes.xml"
@@ -36,9 +37,6 @@ RECENT_EDITS = Path("_data") / "recent_edits.json"
 DEFAULT_EDITS_LIMIT = 50
 CHANGES_TITLE = "中央社新聞：更新紀錄"
 CHANGES_SUBTITLE = "中央社發布後修改的新聞：每次修改一則，內容為新舊版本的差異"
-# Must match output/_config.yml's permalink and cnaspider.publishing.feeds.POST_PERMALINK.
-_POST_PERMALINK = "/posts/{id}/"
-_ENTRY_ID = "https://www.cna.com.tw/news/firstnews/{id}.aspx#revision-{rev}"
 _ANON_FEED_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://www.cna.com.tw/#cnaspider-changes").urn
 _EMPTY_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -77,31 +75,9 @@ def article_edits(revisions: list[Revision]) -> dict[str, Any] | None:
     }
 
 
-def _json_bytes(data: Any) -> bytes:
+def json_bytes(data: Any) -> bytes:
+    """The data files' JSON: UTF-8, one space indents, a final newline."""
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Replace ``path`` atomically unless it already holds ``data``; True if written."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    atomic_write_bytes(path, data)
-    return True
-
-
-def write_article_edits(output_dir: Path, revisions: list[Revision]) -> bool:
-    """Write ``_data/edits/<id>.json`` for an edited article; True if the file changed."""
-    data = article_edits(revisions)
-    if data is None:
-        return False
-    return write_if_changed(output_dir / EDITS_DIR / f"{data['id']}.json", _json_bytes(data))
-
-
-def _post_url(site_url: str, ident: str) -> str:
-    return site_url.rstrip("/") + _POST_PERMALINK.format(id=ident) if site_url else ""
 
 
 def recent_edits(store: Store, limit: int) -> list[dict[str, Any]]:
@@ -118,9 +94,6 @@ def render_changes_feed(
     edits: list[dict[str, Any]], *, site_url: str = "", style: PostStyle | None = None
 ) -> bytes:
     """``changes.xml``: an Atom feed with one entry per edit (newest first), the diff as content."""
-    # Imported here: cnaspider.publishing.feeds calls this module at the end of write_feeds.
-    from cnaspider.publishing.feeds import LANGUAGE, xml_safe
-
     style = style or PostStyle()
     base = site_url.rstrip("/")
     fg = FeedGenerator()
@@ -139,9 +112,9 @@ def render_changes_feed(
     fg.updated(max(times, default=_EMPTY_UPDATED))
     for edit, when in zip(edits, times, strict=True):
         fe = fg.add_entry(order="append")
-        fe.id(_ENTRY_ID.format(id=edit["id"], rev=edit["rev"]))
+        fe.id(revision_entry_id(edit["id"], edit["rev"]))
         fe.title(xml_safe(f"更新（{'、'.join(edit['areas'])}）：{edit['title']}"))
-        fe.link(href=_post_url(site_url, edit["id"]) or edit["url"], rel="alternate")
+        fe.link(href=post_url(site_url, edit["id"]) or edit["url"], rel="alternate")
         fe.published(when)
         fe.updated(when)
         summary = f"第{edit['rev']}版，修改了{'、'.join(edit['areas'])}。"
@@ -149,37 +122,3 @@ def render_changes_feed(
         original = f'<p><a href="{edit["url"]}">中央社原文</a></p>'
         fe.content(xml_safe(f"<p>{summary}</p>{edit['html']}{original}"), type="html")
     return bytes(fg.atom_str(pretty=True, encoding="UTF-8"))
-
-
-def write_changelog(
-    store: Store,
-    output_dir: Path | str,
-    limit: int = DEFAULT_EDITS_LIMIT,
-    site_url: str = "",
-    style: PostStyle | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Write ``changes.xml`` and ``_data/recent_edits.json``; return them like write_feeds' files."""
-    out = Path(output_dir)
-    edits = recent_edits(store, max(0, int(limit)))
-    rendered = {
-        CHANGES_NAME: render_changes_feed(edits, site_url=site_url, style=style),
-        str(RECENT_EDITS): _json_bytes(edits),
-    }
-    files = {}
-    for name, data in rendered.items():
-        path = out / name
-        files[name] = {
-            "path": str(path),
-            "bytes": len(data),
-            "changed": write_if_changed(path, data),
-        }
-    return files
-
-
-def rebuild_article_edits(store: Store, output_dir: Path | str) -> int:
-    """Rewrite every ``_data/edits/<id>.json`` from the store; return how many changed."""
-    out = Path(output_dir)
-    changed = 0
-    for ident in store.edited_ids():
-        changed += write_article_edits(out, store.revisions(ident))
-    return changed

@@ -1,9 +1,8 @@
-"""Atom, RSS and JSON Feed of the newest articles in the store.
+"""Atom, RSS and JSON Feed of stored articles: rendered here, written by the publisher.
 
 Feeds are a pure function of the stored articles and the settings: no clock is
-read, so the same store gives byte-identical files, and a file is only replaced
-(atomically) when its bytes change. This module must not import Scrapy: the
-crawl's close hook and ``python -m scheduler feed`` both call it.
+read, so the same store gives byte-identical files (the publisher replaces a file
+only when its bytes change). The main feeds, every section and tag feed use it.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import mimetypes
 import re
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -30,8 +28,7 @@ from cnaspider.extraction.parsing import TAIPEI, summary_text
 from cnaspider.extraction.urls import SITE_URL as CNA_URL
 from cnaspider.extraction.urls import article_id
 from cnaspider.options import DEFAULT_FEED_LIMIT
-from cnaspider.publishing.atomic import atomic_write_bytes
-from cnaspider.publishing.paths import SITE_CONFIG, site_address
+from cnaspider.publishing.paths import entry_id, post_url
 from cnaspider.publishing.post import PostStyle, _image_url
 
 DEFAULT_LIMIT = DEFAULT_FEED_LIMIT
@@ -41,13 +38,6 @@ JSON_NAME = "feed.json"
 FEED_TITLE = "中央社新聞"
 FEED_SUBTITLE = "中央社（CNA）新聞全文，由 cnaspider 從 www.cna.com.tw 整理"
 LANGUAGE = "zh-TW"
-# Where Jekyll puts a post: must match ``permalink`` in output/_config.yml.
-POST_PERMALINK = "/posts/{id}/"
-# Entry ids use one fixed section slug: CNA re-files a story under another
-# section (acn -> firstnews) keeping its 12-digit id and serves any slug, so a
-# feed reader must see one id per story whatever section the page shows now.
-# ``firstnews`` matches the earlier generator's links for the same stories.
-ENTRY_ID = CNA_URL + "/news/firstnews/{id}.aspx"
 # A feed's id is derived from its path on the site, never from the site's
 # address: setting or moving SITE_URL must not make readers see a new feed.
 # The main feed's id is the one it always had without a site URL.
@@ -62,17 +52,6 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 def xml_safe(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids."""
     return _XML_FORBIDDEN.sub("", text)
-
-
-def entry_id(article: Article) -> str:
-    """The stable entry id: CNA's URL form for the 12-digit id, independent of section and title."""
-    return ENTRY_ID.format(id=article.id)
-
-
-def post_url(site_url: str, article: Article | str) -> str:
-    """The article's page (an article or its id) on the Jekyll site at ``site_url`` (url + baseurl)."""
-    ident = article if isinstance(article, str) else article.id
-    return site_url.rstrip("/") + POST_PERMALINK.format(id=ident)
 
 
 def feed_id(path: str = "") -> str:
@@ -149,9 +128,9 @@ class _Entry:
     def __init__(
         self, article: Article, site_url: str, style: PostStyle, local_ids: Collection[str] = ()
     ) -> None:
-        self.id = entry_id(article)
+        self.id = entry_id(article.id)
         self.url = article.url
-        self.post_url = post_url(site_url, article) if site_url else ""
+        self.post_url = post_url(site_url, article.id)
         self.title = xml_safe(article.title)
         self.published = _taipei(article.published)
         self.updated = _taipei(article.modified)
@@ -323,31 +302,6 @@ def _json_feed(entries: Sequence[_Entry], site_url: str, style: PostStyle, info:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _write_if_changed(path: Path, data: bytes, durable: bool = True) -> bool:
-    """Replace ``path`` atomically unless it already holds ``data``; True if written."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    atomic_write_bytes(path, data, durable=durable)
-    return True
-
-
-def _has_entries(path: Path) -> bool:
-    """True when the feed file at ``path`` holds at least one entry (any of the three formats)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return False
-    if path.suffix == ".json":
-        try:
-            return bool(json.loads(data).get("items"))
-        except (ValueError, AttributeError):
-            return False
-    return b"<entry" in data or b"<item" in data
-
-
 def render_feeds(
     articles: Sequence[Article],
     *,
@@ -448,69 +402,3 @@ def render_stored(
         names=names,
         cache=cache,
     )
-
-
-def write_files(
-    out: Path, rendered: dict[str, bytes], *, durable: bool = True, keep_entries: bool = False
-) -> dict[str, Any]:
-    """Write ``rendered`` into ``out`` (only the files whose bytes change); the per-file report.
-
-    ``keep_entries``: the rendered feeds are empty because the store is (deleted,
-    truncated), so a file that has entries is kept as it is (``"kept": True``).
-    """
-    files = {}
-    for name, data in rendered.items():
-        path = out / name
-        kept = keep_entries and _has_entries(path)
-        files[name] = {
-            "path": str(path),
-            "bytes": path.stat().st_size if kept else len(data),
-            "changed": False if kept else _write_if_changed(path, data, durable),
-            **({"kept": True} if kept else {}),
-        }
-    return files
-
-
-def write_feeds(
-    store: Store,
-    output_dir: Path | str,
-    limit: int = DEFAULT_LIMIT,
-    site_url: str = "",
-    style: PostStyle | None = None,
-    *,
-    title: str = FEED_TITLE,
-    subtitle: str = FEED_SUBTITLE,
-) -> dict[str, Any]:
-    """Write atom.xml, rss.xml and feed.json for the ``limit`` newest stored articles.
-
-    Reads only ``store.newest(limit)``, so the cost does not grow with the
-    archive. An empty store never replaces a feed that has entries (the file is
-    kept, ``"kept": True``). The site's address is ``site_url`` or else ``url`` + ``baseurl``
-    of ``output_dir/_config.yml``. When ``output_dir`` is a Jekyll site (it has
-    a ``_config.yml``), the section, tag and month pages and their feeds are
-    brought up to date too (cnaspider/publishing/listings.py). Returns ``{"entries",
-    "updated", "files": {name: {"path", "bytes", "changed"}}}`` (and
-    ``"listings"`` for a site).
-    """
-    out = Path(output_dir)
-    site_url = site_address(out, site_url)
-    rows = with_edit_times(store, store.newest(max(0, int(limit))))
-    info = FeedInfo(title=title, subtitle=subtitle)
-    rendered = render_stored(store, rows, site_url=site_url, style=style, info=info)
-    # An empty store (deleted, truncated) must not empty the feeds readers follow.
-    files = write_files(out, rendered, keep_entries=not rows)
-    # Imported here: the edits feed builds on this module's helpers.
-    from cnaspider.publishing.edits_feed import write_changelog
-
-    files.update(write_changelog(store, out, limit=limit, site_url=site_url, style=style))
-    newest = max((_taipei(r.article.modified) for r in rows), default=None)
-    report: dict[str, Any] = {
-        "entries": len(rows),
-        "updated": newest.isoformat() if newest else None,
-        "files": files,
-    }
-    if (out / SITE_CONFIG).is_file():
-        from cnaspider.publishing.listings import write_listings
-
-        report["listings"] = write_listings(store, out, limit=limit, site_url=site_url, style=style)
-    return report

@@ -10,9 +10,10 @@ newest articles, built like the main feeds. ``sections/``, ``tags/`` and
 
 Only listings whose articles changed are written again: the store's triggers
 queue every article that is saved, :meth:`Store.sync_listings` turns the queue
-into listing rows and marks those listings dirty, and each dirty listing is
-read by index (its newest page and feed, and its pages from the first changed
-one), so the cost follows the change, not the archive.
+into listing rows and marks those listings dirty, and the publisher
+(cnaspider/publishing/publisher.py) reads each dirty listing by index (its newest
+page and feed, and its pages from the first changed one), so the cost follows the
+change, not the archive. This module says what a listing holds and renders its pages.
 """
 
 from __future__ import annotations
@@ -20,21 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import os
 import re
-import shutil
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import TAIPEI
-from cnaspider.publishing.atomic import atomic_write_text, remove_stale_temporaries
-from cnaspider.publishing.feeds import ATOM_NAME, JSON_NAME, FeedInfo, render_stored, write_files
-from cnaspider.publishing.post import PostStyle, yaml_double_quoted
+from cnaspider.publishing.feeds import ATOM_NAME, JSON_NAME, FeedInfo
+from cnaspider.publishing.paths import post_link
+from cnaspider.publishing.post import yaml_double_quoted
 
 # No page lists more articles than this.
 PAGE_SIZE = 200
@@ -49,10 +44,8 @@ LISTINGS_VERSION = "1"
 SECTION, TAG, MONTH = "section", "tag", "month"
 DIRS = {SECTION: "sections", TAG: "tags", MONTH: "months"}
 _LABELS = {SECTION: "分類", TAG: "標籤", MONTH: "月份"}
-_HAS_FEEDS = (SECTION, TAG)
+HAS_FEEDS = (SECTION, TAG)
 _MAX_SLUG_BYTES = 64
-# More dirty listings than this (a first listing of an archive, new rules) is a backfill.
-_BATCH = 200
 # Names Windows refuses as file names, whatever the extension.
 _RESERVED = {
     "con",
@@ -111,114 +104,23 @@ def listing_url(kind: str, key: str) -> str:
     return "/" + quote(listing_path(kind, key))
 
 
-@dataclass(frozen=True)
-class _Context:
-    store: Store
-    out: Path
-    site_url: str
-    style: PostStyle | None
-    feed_limit: int
-    # Feed entries rendered in this run, by article id (see feeds.render_feeds).
-    entries: dict[str, Any]
-    # fsync each file (a usual run writes a few dozen); a backfill flushes once at the end.
-    durable: bool = True
-
-
-def write_listings(
-    store: Store,
-    output_dir: Path,
-    *,
-    limit: int,
-    site_url: str = "",
-    style: PostStyle | None = None,
-) -> dict[str, Any]:
-    """Write the pages and feeds of every listing whose articles changed; return counts."""
-    queued = store.sync_listings(LISTINGS_VERSION, listing_entries)
-    dirty = store.dirty_listings()
-    batch = len(dirty) > _BATCH
-    ctx = _Context(store, Path(output_dir), site_url, style, max(0, int(limit)), {}, not batch)
-    pages = feeds = 0
-    for kind, key, since in dirty:
-        written = _write_listing(ctx, kind, key, since)
-        pages += written[0]
-        feeds += written[1]
-    for kind in sorted({kind for kind, _, _ in dirty}):
-        pages += _write_index(ctx, kind)
-    if batch and (pages or feeds):
-        # Thousands of small files at a backfill: one flush for all of them instead
-        # of two fsyncs each. A listing stays dirty until its files are on disk.
-        os.sync()
-    for kind, key, since in dirty:
-        store.listing_written(kind, key, since)
-    return {"articles": queued, "listings": len(dirty), "pages": pages, "feeds": feeds}
-
-
-def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int, int]:
-    """Write one listing's pages (from the first that ``since`` changes) and feeds."""
-    folder = ctx.out / listing_path(kind, key)
-    # A killed run may have left temporary files here; this listing is still dirty
-    # because of it, and the run lock is held.
-    for stale_dir in [folder, *folder.glob("page/*")]:
-        remove_stale_temporaries(stale_dir)
-    total = ctx.store.listing_count(kind, key)
-    if total == 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        return 0, 0
-    name = ctx.store.listing_name(kind, key)
-    title = _title(kind, name)
-    chunks = -(-total // PAGE_SIZE) if total > PAGE_SIZE else 0
-    written = _write_page(
-        ctx, folder / "index.html",
-        _page(kind, key, title, ctx.store.listing_page(kind, key, PAGE_SIZE), depth=2,
-              pager=_landing_pager(chunks)),
-    )  # fmt: skip
-    # Pages before the first changed entry keep their articles; the one before
-    # it is written too, as its link to the next page may have appeared.
-    first = ctx.store.listing_count(kind, key, before=since) // PAGE_SIZE if since else 0
-    for number in range(max(1, first), chunks + 1):
-        rows = ctx.store.listing_page(
-            kind, key, PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, newest_first=False
-        )
-        page = _page(kind, key, f"{title}（第 {number} 頁）", rows[::-1], depth=4,
-                     pager=_chunk_pager(number, chunks))  # fmt: skip
-        written += _write_page(ctx, folder / "page" / str(number) / "index.html", page)
-    pages_dir = folder / "page"
-    if pages_dir.is_dir():
-        for old in pages_dir.iterdir():
-            if not (old.name.isdigit() and 1 <= int(old.name) <= chunks):
-                shutil.rmtree(old, ignore_errors=True)
-    feeds = 0
-    if kind in _HAS_FEEDS and ctx.feed_limit:
-        count = min(ctx.feed_limit, TAG_FEED_LIMIT) if kind == TAG else ctx.feed_limit
-        newest = ctx.store.listing_newest(kind, key, count)
-        info = FeedInfo(
-            title=f"中央社新聞・{_LABELS[kind]}：{name}",
-            subtitle=f"中央社（CNA）{_LABELS[kind]}「{name}」的新聞全文，由 cnaspider 整理",
-            path=listing_path(kind, key),
-        )
-        rendered = render_stored(
-            ctx.store, newest, site_url=ctx.site_url, style=ctx.style, info=info,
-            names=(ATOM_NAME, JSON_NAME), cache=ctx.entries,
-        )  # fmt: skip
-        written_feeds = write_files(folder, rendered, durable=ctx.durable)
-        feeds = sum(f["changed"] for f in written_feeds.values())
-    return written, feeds
-
-
-def _title(kind: str, name: str) -> str:
+def title(kind: str, name: str) -> str:
+    """The title of a listing's pages."""
     return f"{_LABELS[kind]}：{name}"
 
 
-def _landing_pager(chunks: int) -> str:
-    if not chunks:
+def landing_pager(pages: int) -> str:
+    """The landing page's links to the numbered pages (newest first)."""
+    if not pages:
         return ""
-    links = "".join(f'<li><a href="page/{n}/">第 {n} 頁</a></li>' for n in range(chunks, 0, -1))
+    links = "".join(f'<li><a href="page/{n}/">第 {n} 頁</a></li>' for n in range(pages, 0, -1))
     return f'<nav class="pager" aria-label="全部文章"><p>全部文章，由新到舊：</p><ol reversed>{links}</ol></nav>'
 
 
-def _chunk_pager(number: int, chunks: int) -> str:
+def chunk_pager(number: int, pages: int) -> str:
+    """A numbered page's links: the landing page, the next newer and older pages."""
     links = ['<a href="../../">最新</a>']
-    if number < chunks:
+    if number < pages:
         links.append(f'<a rel="next" href="../{number + 1}/">較新：第 {number + 1} 頁</a>')
     if number > 1:
         links.append(f'<a rel="prev" href="../{number - 1}/">較舊：第 {number - 1} 頁</a>')
@@ -227,7 +129,7 @@ def _chunk_pager(number: int, chunks: int) -> str:
 
 def _front_matter(title: str, kind: str, key: str) -> str:
     lines = ["---", "layout: listing", f"title: {yaml_double_quoted(title)}", f"listing: {kind}"]
-    if kind in _HAS_FEEDS:
+    if kind in HAS_FEEDS:
         base = listing_url(kind, key)
         lines += [f"feed_atom: {base}{ATOM_NAME}", f"feed_json: {base}{JSON_NAME}"]
     # The list is finished HTML with relative links: Liquid must not read article titles.
@@ -235,16 +137,17 @@ def _front_matter(title: str, kind: str, key: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _page(
+def page(
     kind: str, key: str, title: str, rows: list[tuple[str, str, str]], *, depth: int, pager: str
 ) -> str:
+    """A listing page: ``rows`` are ``(id, title, published)``, ``depth`` its folders below the root."""
     up = "../" * depth
     items = []
     for ident, article_title, published in rows:
         when = _when(published)
         items.append(
             f'<li><time datetime="{when.isoformat()}">{when:%Y-%m-%d %H:%M}</time> '
-            f'<a href="{up}posts/{ident}/">{html.escape(article_title, quote=False)}</a></li>'
+            f'<a href="{post_link(ident, up)}">{html.escape(article_title, quote=False)}</a></li>'
         )
     body = (
         '<ul class="post-list">\n'
@@ -259,22 +162,13 @@ def _when(published: str) -> dt.datetime:
     return dt.datetime.fromisoformat(published).astimezone(TAIPEI)
 
 
-def _write_page(ctx: _Context, path: Path, text: str) -> int:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return 0
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, text, durable=ctx.durable)
-    return 1
+def index_page(kind: str, summary: list[tuple[str, str, int]]) -> str:
+    """``sections/``, ``tags/`` or ``months/index.html``: every listing of the kind.
 
-
-def _write_index(ctx: _Context, kind: str) -> int:
-    """``sections/``, ``tags/`` or ``months/index.html``: every listing of the kind."""
-    summary = ctx.store.listing_summary(kind)
+    ``summary`` is :meth:`Store.listing_summary` (most articles first).
+    """
     if kind == MONTH:
-        summary.sort(key=lambda row: row[0], reverse=True)
+        summary = sorted(summary, key=lambda row: row[0], reverse=True)
     note = ""
     if kind == TAG and len(summary) > TAGS_INDEX_LIMIT:
         note = f"<p>最常用的 {TAGS_INDEX_LIMIT} 個標籤（共 {len(summary)} 個）。</p>\n"
@@ -284,11 +178,30 @@ def _write_index(ctx: _Context, kind: str) -> int:
         f'<span class="count">{count}</span></li>'
         for key, name, count in summary
     )
-    text = (
+    return (
         "---\nlayout: listing\n"
         f"title: {yaml_double_quoted(_LABELS[kind])}\n"
         f"listing: {kind}-index\nrender_with_liquid: false\n---\n"
         f'{note}<ul class="listing-index">\n{items}\n</ul>\n'
     )
-    remove_stale_temporaries(ctx.out / DIRS[kind])
-    return _write_page(ctx, ctx.out / DIRS[kind] / "index.html", text)
+
+
+def feed_info(kind: str, key: str, name: str) -> FeedInfo:
+    """Title, subtitle and place of a section's or tag's feeds."""
+    return FeedInfo(
+        title=f"中央社新聞・{_LABELS[kind]}：{name}",
+        subtitle=f"中央社（CNA）{_LABELS[kind]}「{name}」的新聞全文，由 cnaspider 整理",
+        path=listing_path(kind, key),
+    )
+
+
+def feed_size(kind: str, limit: int) -> int:
+    """How many entries the listing's feeds hold (0: the listing has no feeds)."""
+    if kind not in HAS_FEEDS:
+        return 0
+    return min(limit, TAG_FEED_LIMIT) if kind == TAG else limit
+
+
+def chunks(total: int) -> int:
+    """How many numbered pages a listing of ``total`` articles has (0: the landing page only)."""
+    return -(-total // PAGE_SIZE) if total > PAGE_SIZE else 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from cnaspider.extraction.urls import SITE_URL as CNA_URL
 from cnaspider.options import CnaSettings
 from cnaspider.publishing.post import PostStyle
 
@@ -82,3 +83,33 @@ def site_address(output_dir: Path | str, setting: str | None = "") -> str:
     url = str(config["url"]).rstrip("/")
     baseurl = str(config.get("baseurl") or "").strip("/")
     return f"{url}/{baseurl}" if baseurl else url
+
+
+# Where Jekyll puts a post: output/_config.yml's ``permalink`` must say the same (a test checks).
+POST_PERMALINK = "/posts/{id}/"
+# Entry ids use one fixed section slug: CNA re-files a story under another section
+# (acn -> firstnews) keeping its 12-digit id and serves any slug, so a feed reader must see
+# one id per story whatever section the page shows now. ``firstnews`` matches the earlier
+# generator's links for the same stories.
+ENTRY_ID = CNA_URL + "/news/firstnews/{id}.aspx"
+
+
+def post_url(site_url: str, ident: str) -> str:
+    """The address of article ``ident``'s page on the site at ``site_url`` ("" without one)."""
+    base = site_url.rstrip("/")
+    return base + POST_PERMALINK.format(id=ident) if base else ""
+
+
+def post_link(ident: str, up: str = "") -> str:
+    """A relative link to article ``ident``'s page from a page ``up`` (e.g. ``"../../"``) below the root."""
+    return up + POST_PERMALINK.format(id=ident).lstrip("/")
+
+
+def entry_id(ident: str) -> str:
+    """The stable feed entry id of article ``ident``: independent of section, title and site."""
+    return ENTRY_ID.format(id=ident)
+
+
+def revision_entry_id(ident: str, rev: int) -> str:
+    """The stable ``changes.xml`` entry id of revision ``rev`` of article ``ident``."""
+    return f"{entry_id(ident)}#revision-{rev}"

@@ -1,10 +1,11 @@
-"""Regenerate every post (and the feeds) from the store, without crawling; or recover a lost store.
+"""Publish everything from the store, without crawling; or recover a lost store.
 
-``python -m cnaspider.rebuild [--output DIR] [--force]``: posts are views of the
-store, so a changed image proxy or source label needs no new download. A post
-whose bytes differ both from what the store would write and from what
-cnaspider last wrote there was edited by hand: it is kept and listed, unless
-``--force``.
+``python -m cnaspider.rebuild [--output DIR] [--force]``: every post, edits file,
+feed and listing page is a view of the store (cnaspider/publishing/publisher.py),
+so a changed image proxy or source label needs no new download, and a file deleted
+by hand comes back. A post whose bytes differ both from what the store would write
+and from what cnaspider last wrote there was edited by hand: it is kept and listed,
+unless ``--force``.
 
 ``python -m cnaspider.rebuild --recover``: the store was deleted, truncated or
 damaged while the posts remain. A damaged store is renamed aside (never
@@ -16,7 +17,6 @@ posts as they are; then the feeds are rebuilt. Run it again to resume.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import json
 import os
@@ -29,11 +29,9 @@ from cnaspider.archive.store import DAMAGED, Store, StoreError
 from cnaspider.crawl.recovery import lost_store, set_aside, to_recover
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argument_pairs
-from cnaspider.publishing.atomic import atomic_write_bytes
-from cnaspider.publishing.edits_feed import rebuild_article_edits
-from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import Paths, post_style
-from cnaspider.publishing.post import PostStyle, post_filename, render_post
+from cnaspider.publishing.post import PostStyle
+from cnaspider.publishing.publisher import publish
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -54,16 +52,6 @@ class Output:
     site_url: str
     settings: list[str]  # the -s pairs, passed on to a recovery crawl
 
-    def write_feeds(self) -> None:
-        with Store(self.paths.state_db) as store:
-            write_feeds(
-                store,
-                self.paths.output_dir,
-                limit=self.feed_limit,
-                site_url=self.site_url,
-                style=self.style,
-            )
-
 
 def project_settings(pairs: list[str]) -> dict[str, object]:
     """``cnaspider.crawl.settings`` with ``-s KEY=VALUE`` pairs on top; BadOption on a bad pair."""
@@ -82,45 +70,28 @@ class RebuildResult:
     kept: list[str] = field(default_factory=list)
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def rebuild(paths: Paths, style: PostStyle, *, force: bool = False) -> RebuildResult:
-    """Rewrite each stored article's post, keeping hand-edited ones unless ``force``.
-
-    The caller holds the run lock.
+def rebuild(out: Output, *, force: bool = False, feeds: bool = True) -> RebuildResult:
+    """Publish everything: every post, edits file, feed and listing page from the store,
+    keeping hand-edited posts unless ``force``; without ``feeds``, the posts and their
+    edits files only. The caller holds the run lock.
     """
-    result = RebuildResult()
-    with Store(paths.state_db) as store:
-        for stored in store.iter_all():
-            result.checked += 1
-            text = render_post(stored.article, style).encode("utf-8")
-            relative = str(
-                (paths.posts_dir / post_filename(stored.article)).relative_to(paths.output_dir)
-            )
-            current = stored.post_path or relative
-            try:
-                old = (paths.output_dir / current).read_bytes()
-            except FileNotFoundError:
-                old = None
-            edited = old is not None and old != text and _sha(old) != store.written_sha(current)
-            if edited and not force:
-                result.kept.append(current)
-                continue
-            if current != relative or old != text:
-                atomic_write_bytes(paths.output_dir / relative, text)
-                result.rewritten += 1
-            digest = _sha(text)
-            if current != relative:
-                # The row and what was written, in one transaction; then the old post goes.
-                store.save(stored.article, relative, written_sha=digest)
-                (paths.output_dir / current).unlink(missing_ok=True)
-            elif store.written_sha(relative) != digest:
-                store.note_written(relative, digest)
-        # The 更新紀錄 data files are views of the store's revisions too.
-        rebuild_article_edits(store, paths.output_dir)
-    return result
+    with Store(out.paths.state_db) as store:
+        report = publish(
+            store,
+            out.paths.output_dir,
+            limit=out.feed_limit,
+            site_url=out.site_url,
+            style=out.style,
+            everything=True,
+            force=force,
+            posts_only=not feeds,
+        )
+    posts = report["posts"]
+    return RebuildResult(
+        checked=posts["checked"],
+        rewritten=posts["written"] + posts["restored"],
+        kept=report["kept"],
+    )
 
 
 def recover_command(out: Output, base_url: str) -> list[str]:
@@ -175,9 +146,8 @@ def recover(out: Output, base_url: str) -> int:
     with Store(paths.state_db) as store:
         missing = to_recover(store, paths.output_dir)
         stored = store.count()
-    result = rebuild(paths, out.style)
-    if not missing:
-        out.write_feeds()
+    # Feeds from a partial store would drop entries readers already have.
+    result = rebuild(out, feeds=not missing)
     print(
         f"{stored} articles in the store; {result.rewritten} posts rewritten in {paths.posts_dir}"
     )
@@ -297,8 +267,7 @@ def _rebuild(out: Output, force: bool) -> int:
     if lost:
         print(f"rebuild: {lost}", file=sys.stderr)
         return EXIT_FAILED
-    result = rebuild(paths, out.style, force=force)
+    result = rebuild(out, force=force)
     print(f"{result.checked} posts checked, {result.rewritten} rewritten in {paths.posts_dir}")
     _list_kept(result)
-    out.write_feeds()
     return EXIT_KEPT if result.kept else EXIT_OK
