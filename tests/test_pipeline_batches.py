@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from cnaspider.archive.revisits import FetchInfo
 from cnaspider.archive.store import NEW, UNCHANGED, Store
 from cnaspider.crawl.pipelines import PostPipeline
-from cnaspider.extraction.items import Article
+from cnaspider.extraction.items import Article, FetchInfo
 from cnaspider.publishing import atomic, publisher
 from tests.test_post import article
 

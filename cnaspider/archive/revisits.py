@@ -72,16 +72,6 @@ class RevisitSchedule:
         return None
 
 
-@dataclass(frozen=True)
-class FetchInfo:
-    """How an article page was fetched: when, its validators, and whether it was a revisit."""
-
-    fetched: dt.datetime
-    etag: str | None = None
-    last_modified: str | None = None
-    revisit: bool = False
-
-
 def requests_per_article(schedule: RevisitSchedule) -> int:
     """Fetches of one article over its life: the first one plus one per (non-zero) step."""
     return 1 + sum(1 for age in schedule.ages if age)

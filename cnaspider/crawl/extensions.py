@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from cnaspider.archive import coverage
 from cnaspider.archive.coverage import Loss
 from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
-from cnaspider.crawl.configured import cna_settings
+from cnaspider.crawl.configured import cna_settings, run_gate
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import DRIFT_REASONS
 from cnaspider.options import CnaSettings
@@ -41,6 +41,8 @@ DEGRADED = "degraded"
 FAILED = "failed"
 LOCKED = "locked"
 
+# Why a run fetches nothing, most telling first (the spider reads it from the RunGate).
+_BLOCKERS = ("locked", "output_not_writable", "store_error")
 # Refusals that are normal content (a 404 related link, an expired story), as
 # opposed to faults: they do not make a run partial.
 _CONTENT_REASONS = {"not_found", "expired", "legacy_layout", "not_article"}
@@ -160,6 +162,13 @@ class CrawlReport:
                 assert crawler.stats is not None
                 crawler.stats.set_value("cnaspider/locked", 1)
         self.store_usable = self._check_store()
+        if not self.store_usable:
+            stats = crawler.stats
+            assert stats is not None
+            # Told to the spider directly, not through the stats (which are the verdict's).
+            run_gate(crawler).blocked = next(
+                (b for b in _BLOCKERS if stats.get_value(f"cnaspider/{b}")), "store_error"
+            )
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 

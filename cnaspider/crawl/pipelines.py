@@ -27,10 +27,9 @@ from twisted.python.threadpool import ThreadPool
 
 from cnaspider.archive.coverage import count_article
 from cnaspider.archive.diff import fields_lost
-from cnaspider.archive.revisits import FetchInfo
 from cnaspider.archive.store import EDITED, Store, StoreError
 from cnaspider.crawl.configured import cna_settings
-from cnaspider.extraction.items import Article
+from cnaspider.extraction.items import Article, FetchInfo
 from cnaspider.publishing import publisher
 from cnaspider.publishing.atomic import discard_staged, sync_staged
 from cnaspider.publishing.paths import Paths, post_style
@@ -169,9 +168,8 @@ class PostPipeline:
             raise DropItem("the store could not be opened")
         stats = self.crawler.stats
         assert stats is not None
-        # The spider leaves how it fetched the page here (validators, revisit or not).
-        fetch_info: dict[str, FetchInfo] = getattr(self.crawler.spider, "fetch_info", {})
-        fetch = fetch_info.pop(item.id, None) or FetchInfo(dt.datetime.now(dt.UTC))
+        # How the spider fetched the page (validators, revisit or not) comes with the item.
+        fetch = item.fetch or FetchInfo(dt.datetime.now(dt.UTC))
         try:
             status, changed, relative = await maybe_deferred_to_future(self._enqueue(item, fetch))
         except (OSError, sqlite3.Error) as exc:

@@ -35,6 +35,16 @@ class InlineImage:
     image: Image
 
 
+@dataclass(frozen=True)
+class FetchInfo:
+    """How an article page was fetched: when, its validators, and whether it was a revisit."""
+
+    fetched: dt.datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    revisit: bool = False
+
+
 @dataclass
 class Article:
     """A parsed CNA article; the store keeps it as JSON and posts and feeds are views of it."""
@@ -58,6 +68,10 @@ class Article:
     # (e.g. ``{"related": "heading-text"}``); a field that was not found has no key.
     # Not part of what a reader sees (see store.content_hash).
     ways: dict[str, str] = field(default_factory=dict)
+    # How this copy of the page was fetched, set by the spider for the store (the revisit
+    # schedule, the validators of conditional requests): a fact about the response, not
+    # about the article, so it is not in :meth:`to_dict` and never compared.
+    fetch: FetchInfo | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (times as ISO 8601 strings), keys in field order.
@@ -65,7 +79,9 @@ class Article:
         What ``dataclasses.asdict`` gives, built directly: asdict deep-copies every
         string on the way and cost as much as the rest of storing an article.
         """
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "fetch"
+        }
         data.update(
             published=self.published.isoformat(),
             modified=self.modified.isoformat(),

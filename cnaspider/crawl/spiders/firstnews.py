@@ -22,11 +22,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from cnaspider.archive.revisits import DEFAULT_SCHEDULE, FetchInfo, RevisitSchedule
+from cnaspider.archive.revisits import DEFAULT_SCHEDULE, RevisitSchedule
 from cnaspider.archive.store import DueRevisit, Store, StoreError
-from cnaspider.crawl.configured import cna_settings
+from cnaspider.crawl.configured import cna_settings, run_gate
 from cnaspider.crawl.extensions import record_refused_start
 from cnaspider.crawl.recovery import lost_store, to_recover
+from cnaspider.extraction.items import FetchInfo
 from cnaspider.extraction.parsing import (
     PageRefused,
     field_stats,
@@ -111,8 +112,6 @@ class FirstNewsSpider(scrapy.Spider):
         # Set from the (checked) settings in from_crawler.
         self.revisit_schedule = RevisitSchedule()
         self.revisit_cap = 0
-        # How each article page was fetched, for the pipeline (validators, revisit or not).
-        self.fetch_info: dict[str, FetchInfo] = {}
         self.store: Store | None = None
         self.known: set[str] = set()
         # Article ids that redirect to another article: {id: (target id, target URL)}.
@@ -167,11 +166,10 @@ class FirstNewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         """Request each list page (and API pages) once the store has been read."""
-        stats = self.crawler.stats
-        # Set by CrawlReport, which takes the lock and checks the store first.
-        for blocker in ("locked", "output_not_writable", "store_error"):
-            if stats is not None and stats.get_value(f"cnaspider/{blocker}"):
-                raise CloseSpider(blocker)
+        # Decided by CrawlReport, which takes the lock and checks the store first.
+        blocked = run_gate(self.crawler).blocked
+        if blocked:
+            raise CloseSpider(blocked)
         paths = Paths.from_settings(cna_settings(self.crawler))
         try:
             self.store = Store(paths.state_db)
@@ -468,7 +466,8 @@ class FirstNewsSpider(scrapy.Spider):
         for key in field_stats(article):
             self._inc(key)
         article.found_via = found_via
-        self.fetch_info[article.id] = FetchInfo(
+        # How the page was fetched travels with the article to the store.
+        article.fetch = FetchInfo(
             fetched=dt.datetime.now(dt.UTC),
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
