@@ -15,8 +15,7 @@ import pytest
 
 from cnaspider.extraction.items import Image
 from cnaspider.options import SETTINGS, BadOption, CnaSettings
-from cnaspider.publishing.paths import post_style
-from cnaspider.publishing.post import render_post
+from cnaspider.publishing.post import post_style, render_post
 from localcna.httpd import LocalCNA
 from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
 from tests.test_post import article

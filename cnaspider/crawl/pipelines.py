@@ -32,8 +32,8 @@ from cnaspider.crawl.configured import cna_settings
 from cnaspider.extraction.items import Article, FetchInfo
 from cnaspider.publishing import publisher
 from cnaspider.publishing.atomic import discard_staged, sync_staged
-from cnaspider.publishing.paths import Paths, post_style
-from cnaspider.publishing.post import PostStyle, render_post
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.post import PostStyle, post_style, render_post
 
 # A refetched page that parsed with fields missing that the stored version has.
 WORSE = "worse"

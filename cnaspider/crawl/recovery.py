@@ -15,10 +15,10 @@ from pathlib import Path
 
 from cnaspider.archive.store import Store
 from cnaspider.extraction.urls import article_id
-from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.paths import Paths, post_files
 from cnaspider.publishing.post import read_post_source
 
-# The entry ids cnaspider's feeds carry (cnaspider.publishing.feeds.ENTRY_ID); an id the
+# The entry ids cnaspider's feeds carry (cnaspider.publishing.paths.ENTRY_ID); an id the
 # feeds name was in the store that wrote them.
 _FEED_ENTRY_ID = re.compile(r"www\.cna\.com\.tw/news/firstnews/(\d{12})\.aspx")
 _GENERATOR = "<generator>cnaspider</generator>"
@@ -26,11 +26,8 @@ _GENERATOR = "<generator>cnaspider</generator>"
 
 def posts_on_disk(output_dir: Path) -> dict[str, tuple[str, str]]:
     """``{article id: (post path relative to output_dir, its from: URL)}``."""
-    posts_dir = output_dir / "_posts"
     found: dict[str, tuple[str, str]] = {}
-    if not posts_dir.is_dir():
-        return found
-    for path in sorted(posts_dir.glob("*.md")):
+    for path in post_files(output_dir):
         source = read_post_source(path)
         ident = article_id(source) if source else None
         if source and ident:

@@ -28,7 +28,7 @@ from cnaspider.archive.diff import areas, compare, render_html
 from cnaspider.archive.store import Revision, Store, edit_time
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing.feeds import LANGUAGE, xml_safe
-from cnaspider.publishing.paths import post_url, revision_entry_id
+from cnaspider.publishing.paths import POST_PERMALINK, post_url, revision_entry_id
 from cnaspider.publishing.post import PostStyle
 
 CHANGES_NAME = "changes.xml"
@@ -85,7 +85,13 @@ def recent_edits(store: Store, limit: int) -> list[dict[str, Any]]:
     records = []
     for before, after in store.recent_edits(limit):
         record = edit_record(before, after)
-        record.update(id=after.id, title=after.article.title, url=after.article.url)
+        # The post's path on the site (below baseurl), from the one permalink rule.
+        record.update(
+            id=after.id,
+            title=after.article.title,
+            url=after.article.url,
+            path=POST_PERMALINK.format(id=after.id),
+        )
         records.append(record)
     return records
 

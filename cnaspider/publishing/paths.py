@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import yaml
 
 from cnaspider.extraction.urls import SITE_URL as CNA_URL
 from cnaspider.options import CnaSettings
-from cnaspider.publishing.post import PostStyle
 
+POSTS_DIR = "_posts"
 STATE_DIRNAME = ".state"
 STATE_DB_NAME = "cnaspider.sqlite3"
 LAST_CRAWL_NAME = "last-crawl.json"
@@ -38,7 +39,7 @@ class Paths:
     @property
     def posts_dir(self) -> Path:
         """``_posts/`` of the Jekyll site."""
-        return self.output_dir / "_posts"
+        return self.output_dir / POSTS_DIR
 
     @property
     def state_dir(self) -> Path:
@@ -56,9 +57,20 @@ class Paths:
         return self.state_dir / LOCK_NAME
 
 
-def post_style(settings: CnaSettings) -> PostStyle:
-    """Post look from the (checked) ``SOURCE_LABEL`` and ``IMAGE_PROXY`` settings."""
-    return PostStyle(source_label=settings.source_label, image_proxy=settings.image_proxy)
+def post_files(output_dir: Path | str) -> list[Path]:
+    """The post files in ``output_dir/_posts/`` (``*.md``, regular files only), by name.
+
+    The one scan of ``_posts/``: the importer of an older archive, the recovery of a
+    lost store, the publisher and the demo all read the folder through it.
+    """
+    folder = Path(output_dir) / POSTS_DIR
+    try:
+        with os.scandir(folder) as entries:
+            # A FIFO or a folder named *.md is not a post (and reading a FIFO would block).
+            found = [Path(e.path) for e in entries if e.name.endswith(".md") and e.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(found)
 
 
 SITE_CONFIG = "_config.yml"

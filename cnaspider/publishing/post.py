@@ -21,8 +21,9 @@ from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
-from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL
-from cnaspider.publishing.atomic import StagedWrite, atomic_write_text, stage_write
+from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, CnaSettings
+from cnaspider.publishing.atomic import atomic_write_text
+from cnaspider.publishing.paths import post_files
 
 # YAML forbids these characters raw (PyYAML's and Psych's printable set), and
 # U+0085/U+2028/U+2029 are line breaks to YAML: all must be escaped in a title.
@@ -53,6 +54,11 @@ class PostStyle:
     def yaml_labels(self) -> tuple[str, str]:
         """The label as a YAML block scalar and as a flow item (parsed once per style)."""
         return _yaml_plain(self.source_label, flow=False), _yaml_plain(self.source_label, flow=True)
+
+
+def post_style(settings: CnaSettings) -> PostStyle:
+    """Post look from the (checked) ``SOURCE_LABEL`` and ``IMAGE_PROXY`` settings."""
+    return PostStyle(source_label=settings.source_label, image_proxy=settings.image_proxy)
 
 
 def yaml_double_quoted(text: str) -> str:
@@ -202,12 +208,6 @@ def write_post_text(path: Path, text: str) -> bool:
     return True
 
 
-def stage_post_text(path: Path, text: str) -> StagedWrite | None:
-    """A rendered post staged to replace ``path`` (see :mod:`cnaspider.publishing.atomic`), or None
-    when the file already holds it."""
-    return None if _holds(path, text) else stage_write(path, text.encode("utf-8"))
-
-
 def read_post_source(path: Path) -> str | None:
     """The ``from:`` URL in a post's front matter, or None.
 
@@ -235,12 +235,12 @@ def import_existing_posts(store: Store, output_dir: Path) -> int:
     A repository that has published for years keeps its posts: their ids come
     from the ``from:`` URL, so those articles are never fetched or written again.
     """
-    posts_dir = output_dir / "_posts"
-    if not posts_dir.is_dir():
+    files = post_files(output_dir)
+    if not files:
         return 0
     known_paths = store.post_paths()
     added = 0
-    for path in sorted(posts_dir.glob("*.md")):
+    for path in files:
         relative = str(path.relative_to(output_dir))
         if relative in known_paths:
             continue

@@ -65,13 +65,18 @@ from cnaspider.publishing.feeds import (
     render_stored,
     with_edit_times,
 )
-from cnaspider.publishing.paths import SITE_CONFIG, Paths, post_style, site_address
-from cnaspider.publishing.post import PostStyle, post_filename, render_post
+from cnaspider.publishing.paths import (
+    POSTS_DIR,
+    SITE_CONFIG,
+    Paths,
+    post_files,
+    site_address,
+)
+from cnaspider.publishing.post import PostStyle, post_filename, post_style, render_post
 
 logger = logging.getLogger(__name__)
 
 MAIN_FEEDS = (ATOM_NAME, RSS_NAME, JSON_NAME)
-POSTS_DIR = "_posts"
 # More files than this in one publish (a rebuild, a changed setting, the first listing
 # of an archive) are written without an fsync each and flushed by one os.sync().
 _BATCH = 200
@@ -246,7 +251,8 @@ def publish(
             entries=len(rows), updated=newest.isoformat() if newest else None, files=files
         )
         if (out / SITE_CONFIG).is_file():
-            changed = everything or (published_before and last_site_look != site_look)
+            # Also a store published by a version that kept no record: once, every listing.
+            changed = everything or last_site_look != site_look
             report["listings"] = _publish_listings(run, changed, published_before)
         store.set_meta_value(_SITE_LOOK, site_look)
     report["restored"] = run.restored
@@ -281,7 +287,7 @@ def _publish_articles(run: _Run) -> dict[str, Any]:
     """Each queued article's post and edits file, and any the disk lacks."""
     store, out = run.store, run.out
     queued = set(store.queued_for_publishing())
-    on_disk = _names(out / POSTS_DIR)
+    on_disk = {path.name for path in post_files(out)}
     missing_posts = {
         ident
         for ident, path in store.post_rows()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cnaspider.publishing.paths import post_files
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
 from localcna.httpd import LocalCNA
 
@@ -67,7 +68,7 @@ def crawl(output: Path, related_depth: int) -> int:
         print("the crawl wrote no report", file=sys.stderr)
         return 1
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    posts = sorted((output / "_posts").glob("*.md"))
+    posts = post_files(output)
     print(f"\n{requests} requests; outcome {report['outcome']}: {report['message']}")
     print(f"{report['new']} new, {report['updated']} updated, {report['refused']} refused")
     print(f"\n{len(posts)} posts in {output / '_posts'}:")

@@ -29,8 +29,8 @@ from cnaspider.archive.store import DAMAGED, Store, StoreError
 from cnaspider.crawl.recovery import lost_store, set_aside, to_recover
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argument_pairs
-from cnaspider.publishing.paths import Paths, post_style
-from cnaspider.publishing.post import PostStyle
+from cnaspider.publishing.paths import Paths
+from cnaspider.publishing.post import PostStyle, post_style
 from cnaspider.publishing.publisher import publish
 
 EXIT_OK = 0
