@@ -969,7 +969,7 @@ class Store:
     def post_rows(self) -> list[tuple[str, str]]:
         """``(id, post path)`` of every stored article that has a post."""
         rows = self.db.execute("SELECT id, post_path FROM articles WHERE post_path IS NOT NULL")
-        return [(r[0], r[1]) for r in rows]
+        return rows.fetchall()
 
     def meta_value(self, key: str) -> str | None:
         """A bookkeeping value (``meta`` table), or None."""

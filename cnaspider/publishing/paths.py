@@ -57,20 +57,25 @@ class Paths:
         return self.state_dir / LOCK_NAME
 
 
-def post_files(output_dir: Path | str) -> list[Path]:
-    """The post files in ``output_dir/_posts/`` (``*.md``, regular files only), by name.
+def post_names(output_dir: Path | str) -> list[str]:
+    """The names of the post files in ``output_dir/_posts/`` (``*.md``, regular files
+    only), sorted.
 
     The one scan of ``_posts/``: the importer of an older archive, the recovery of a
     lost store, the publisher and the demo all read the folder through it.
     """
-    folder = Path(output_dir) / POSTS_DIR
     try:
-        with os.scandir(folder) as entries:
+        with os.scandir(Path(output_dir) / POSTS_DIR) as entries:
             # A FIFO or a folder named *.md is not a post (and reading a FIFO would block).
-            found = [Path(e.path) for e in entries if e.name.endswith(".md") and e.is_file()]
+            return sorted(e.name for e in entries if e.name.endswith(".md") and e.is_file())
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(found)
+
+
+def post_files(output_dir: Path | str) -> list[Path]:
+    """The post files of :func:`post_names`, as paths."""
+    folder = Path(output_dir) / POSTS_DIR
+    return [folder / name for name in post_names(output_dir)]
 
 
 SITE_CONFIG = "_config.yml"

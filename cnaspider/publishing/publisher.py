@@ -69,7 +69,7 @@ from cnaspider.publishing.paths import (
     POSTS_DIR,
     SITE_CONFIG,
     Paths,
-    post_files,
+    post_names,
     site_address,
 )
 from cnaspider.publishing.post import PostStyle, post_filename, post_style, render_post
@@ -275,7 +275,7 @@ def publish(
     return report
 
 
-def _names(folder: Path) -> set[str]:
+def _names(folder: Path | str) -> set[str]:
     """The names in ``folder`` (one directory read), or none when it is missing."""
     try:
         return set(os.listdir(folder))
@@ -287,13 +287,14 @@ def _publish_articles(run: _Run) -> dict[str, Any]:
     """Each queued article's post and edits file, and any the disk lacks."""
     store, out = run.store, run.out
     queued = set(store.queued_for_publishing())
-    on_disk = {path.name for path in post_files(out)}
+    on_disk = set(post_names(out))
+    prefix = POSTS_DIR + "/"
     missing_posts = {
         ident
         for ident, path in store.post_rows()
         if not (
-            Path(path).name in on_disk
-            if Path(path).parent == Path(POSTS_DIR)
+            path[len(prefix) :] in on_disk
+            if path.startswith(prefix) and "/" not in path[len(prefix) :]
             else (out / path).is_file()
         )
     }
@@ -456,22 +457,19 @@ def _missing_listings(run: _Run) -> tuple[list[tuple[str, str]], set[str]]:
             indexes.add(kind)
             run.restored.append(f"{folder_name}/index.html")
         has_feeds = listings.feed_size(kind, run.limit) > 0
+        wanted = ["index.html"] + ([listings.ATOM_NAME, listings.JSON_NAME] if has_feeds else [])
+        base = str(run.out)
         for key, _, count in summary:
-            folder = run.out / listings.listing_path(kind, key)
+            # Plain strings: thousands of tag folders, and pathlib costs more than listdir.
+            folder = os.path.join(base, listings.listing_path(kind, key))
             names = _names(folder)
-            wanted = ["index.html"] + (
-                [listings.ATOM_NAME, listings.JSON_NAME] if has_feeds else []
-            )
             gone = [n for n in wanted if n not in names]
             pages = listings.chunks(count)
-            if pages:
-                numbers = _names(folder / "page")
-                gone += [
-                    f"page/{n}/index.html"
-                    for n in range(1, pages + 1)
-                    if str(n) not in numbers
-                    or not (folder / "page" / str(n) / "index.html").is_file()
-                ]
+            gone += [
+                f"page/{n}/index.html"
+                for n in range(1, pages + 1)
+                if not os.path.isfile(os.path.join(folder, "page", str(n), "index.html"))
+            ]
             if gone:
                 missing.append((kind, key))
                 path = listings.listing_path(kind, key)
