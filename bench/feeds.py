@@ -1,7 +1,8 @@
 """Benchmark 4: feed regeneration with 1,000, 10,000 and 100,000 stored articles.
 
 The store is filled directly (copies of a real parsed article with new ids and
-times, one transaction), then ``write_feeds`` is timed round-robin over the sizes.
+times, one transaction), then ``publish`` (the feeds; no posts, no listings) is timed
+round-robin over the sizes.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def fill(store: Store, count: int) -> None:
 
 
 def run(sizes: tuple[int, ...] = (1000, 10000, 100000), rounds: int = 15) -> dict[str, Any]:
-    """Median seconds of ``write_feeds`` (50 entries) for each store size.
+    """Median seconds of ``publish`` (50 entries) for each store size.
 
     All stores are filled first, then timed round-robin, so that machine noise (and the
     page cache) hits every size alike instead of whichever size ran during a hiccup.

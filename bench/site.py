@@ -8,7 +8,7 @@ the article that arrives last). Posts, store rows, feeds and the section, tag
 and month pages are written as a crawl writes them. Then:
 
 - full build: ``jekyll build --incremental`` with no _site, cache or metadata;
-- one new post: the last article is saved (post, store, ``write_feeds``, which
+- one new post: the last article is saved (post, store, ``publish``, which
   also updates its listings) and the same command runs again.
 
 Times are wall seconds and the build's CPU seconds (user + system of the

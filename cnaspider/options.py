@@ -215,6 +215,7 @@ SETTINGS: tuple[Option, ...] = (
     Option(
         "REVISIT_MAX_PER_RUN", whole(0, 100_000), DEFAULT_MAX_PER_RUN, "revisits per run at most"
     ),
+    Option("RETRY_AFTER_MAX", number(0, 3600), 120.0, "longest Retry-After (s) waited for"),
 )
 
 
@@ -233,6 +234,7 @@ class CnaSettings:
     write_feeds: bool
     revisit_schedule: RevisitSchedule
     revisit_max_per_run: int
+    retry_after_max: float
 
     @classmethod
     def from_settings(cls, settings: Any, names: Iterable[str] | None = None) -> CnaSettings:
@@ -261,6 +263,7 @@ class CnaSettings:
             write_feeds=values["WRITE_FEEDS"],
             revisit_schedule=values["REVISIT_SCHEDULE"],
             revisit_max_per_run=values["REVISIT_MAX_PER_RUN"],
+            retry_after_max=values["RETRY_AFTER_MAX"],
         )
 
     @classmethod

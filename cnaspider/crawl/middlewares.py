@@ -16,6 +16,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from cnaspider.crawl.configured import cna_settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,7 +40,7 @@ class RetryAfterMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        self.max_wait = cna_settings(crawler).retry_after_max
         self.saved_delays: dict[str, float] = {}
 
     @classmethod

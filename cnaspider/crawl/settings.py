@@ -47,7 +47,7 @@ LOG_LEVEL = "INFO"
 
 # Before RetryMiddleware (550) in the response chain, so the delay is set before the retry.
 DOWNLOADER_MIDDLEWARES = {"cnaspider.crawl.middlewares.RetryAfterMiddleware": 560}
-RETRY_AFTER_MAX = 120.0  # longer Retry-After answers are not waited for
+# (RETRY_AFTER_MAX, its cap, is one of cnaspider's settings: cnaspider/options.py.)
 
 ITEM_PIPELINES = {"cnaspider.crawl.pipelines.PostPipeline": 300}
 EXTENSIONS = {"cnaspider.crawl.extensions.CrawlReport": 500}
