@@ -190,3 +190,26 @@ def test_an_edit_whose_files_were_not_written_is_published_next_time(tmp_path: P
         assert data["title"] == edited.title and len(data["edits"]) == 1
         assert report["files"]["changes.xml"]["entries"] == 1
         assert report["restored"] == []
+
+
+def test_an_edits_file_and_a_main_feed_deleted_by_hand_are_restored_and_reported(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "site"
+    with Store(tmp_path / "s.db") as store:
+        [post] = _saved(store, out, PostStyle(), count=1)
+        stored = store.newest(1)[0].article
+        edited = dataclasses.replace(stored, title=stored.title + "（更新）")
+        post.write_text(render_post(edited), encoding="utf-8")
+        store.record_version(edited, post_path(edited), fetched=T0 + dt.timedelta(hours=1))
+        publish(store, out)
+        edits_file = out / "_data" / "edits" / f"{edited.id}.json"
+        before = {path: path.read_bytes() for path in (edits_file, out / "rss.xml")}
+        for path in before:
+            path.unlink()
+        report = publish(store, out)
+        assert sorted(report["restored"]) == ["_data/edits/" + edits_file.name, "rss.xml"]
+        for path, data in before.items():
+            assert path.read_bytes() == data
+        # Nothing missing: nothing to say.
+        assert publish(store, out)["restored"] == []
