@@ -10,7 +10,7 @@ import frontmatter
 import pytest
 
 from cnaspider.archive.store import Store
-from cnaspider.extraction.items import Article, Image, RelatedLink
+from cnaspider.extraction.items import Image, RelatedLink
 from cnaspider.publishing.post import (
     PostStyle,
     import_existing_posts,
@@ -19,23 +19,9 @@ from cnaspider.publishing.post import (
     utc_stamp,
     write_post,
 )
+from tests.helpers import article
 
 UTC = dt.UTC
-
-
-def article(title: str = "標題", **changes: object) -> Article:
-    base = Article(
-        id="202101140136",
-        url="https://www.cna.com.tw/news/firstnews/202101140136.aspx",
-        section="重點新聞",
-        title=title,
-        published=dt.datetime(2021, 1, 14, 6, 58, 18, tzinfo=UTC),
-        modified=dt.datetime(2021, 1, 14, 6, 58, 18, tzinfo=UTC),
-        paragraphs=["（中央社記者溫貴香台北14日電）第一段。", "第二段。（編輯：蘇龍麒）1100114"],
-    )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
 
 
 HOSTILE_TITLES = [

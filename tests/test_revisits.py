@@ -19,7 +19,7 @@ from cnaspider.archive.revisits import (
 from cnaspider.archive.store import EDITED, NEW, UNCHANGED, UPDATED, Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.publishing.edits_feed import write_changelog
-from tests.test_feeds import real_articles
+from tests.helpers import real_articles
 
 T0 = dt.datetime(2026, 9, 23, 12, 0, tzinfo=dt.UTC)
 MIN = dt.timedelta(minutes=1)
