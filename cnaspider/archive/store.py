@@ -437,11 +437,6 @@ class Store:
         )
         return {r[0] for r in rows}
 
-    def ids_published_since(self, since: dt.datetime) -> set[str]:
-        """Ids of stored articles published at or after ``since`` (uses the index)."""
-        rows = self.db.execute("SELECT id FROM articles WHERE published >= ?", (utc_iso(since),))
-        return {r[0] for r in rows}
-
     def record_refusal(self, ident: str, url: str, reason: str) -> None:
         """Remember that ``ident`` was refused (and why)."""
         now = now_iso()
