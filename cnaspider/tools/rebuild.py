@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
     try:
-        values = check_settings(project_settings(args.settings))
+        values = check_settings(
+            project_settings(args.settings), argument_pairs(args.settings, "-s")
+        )
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
