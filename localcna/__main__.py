@@ -14,9 +14,22 @@ from localcna.httpd import LocalCNA
 from localcna.sitemap import build_site
 
 
+def _port(text: str) -> int:
+    """A TCP port number, 0 for any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"not a port: {text!r} (give 1 to 65535, or 0 for any free port)"
+        )
+    return port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localcna", description=__doc__)
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port", type=_port, default=0)
     parser.add_argument(
         "--variants",
         default="",
@@ -32,7 +45,15 @@ def main() -> None:
     if not variants.compatible(tuple(names)):
         parser.error(f"these variants rewrite the same block differently: {', '.join(names)}")
     site = variants.apply_to_site(build_site(), *names)
-    with LocalCNA(site, port=args.port) as server:
+    try:
+        server = LocalCNA(site, port=args.port)
+    except OSError as exc:
+        # A port in use (or one that needs privileges): one line, not a traceback.
+        raise SystemExit(
+            f"python -m localcna: cannot listen on 127.0.0.1:{args.port}:"
+            f" {exc.strerror or exc}; give another --port (or 0 for any free port)"
+        ) from None
+    with server:
         print(f"local CNA at {server.base_url}/list/headlines.aspx (Ctrl-C stops)", flush=True)
         try:
             while True:

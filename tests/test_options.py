@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
-from cnaspider.options import BadOption, check_settings, spider_arguments
+from cnaspider.options import BadOption, check_setting_name, check_settings, spider_arguments
 from tests.helpers import REPO, Baselines, crawl_command, crawl_env, run_crawl
 
 EXIT_USAGE = 2
@@ -101,6 +101,12 @@ BAD = [
     (["-s", "REVISIT_MAX_PER_RUN=lots"], ["REVISIT_MAX_PER_RUN", "whole number"]),
     # beyond the list: a Scrapy setting of the wrong type
     (["-s", "DOWNLOAD_DELAY=abc"], ["DOWNLOAD_DELAY", "a number"]),
+    # issue 17, 7: misspelt names, neither cnaspider's nor Scrapy's
+    (["-s", "OUTPUTDIR=/tmp/elsewhere"], ["unknown setting -s OUTPUTDIR", "OUTPUT_DIR?"]),
+    (["-s", "FEED_LIMT=10"], ["unknown setting -s FEED_LIMT", "FEED_LIMIT?"]),
+    (["-s", "feed_limit=10"], ["feed_limit", "FEED_LIMIT?"]),
+    (["-s", "DOWNLOAD_DELAI=0"], ["DOWNLOAD_DELAI", "DOWNLOAD_DELAY?"]),
+    (["-s", "XYZZY=1"], ["unknown setting -s XYZZY", "nor Scrapy's"]),
 ]
 
 
@@ -211,3 +217,66 @@ def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1] == (
         "scrapy crawl: no spider named 'firstnew'; known: firstnews"
     )
+
+
+# Issue 17, 7: real Scrapy settings (defaults, read without a default, cnaspider's middleware's)
+# are never refused; every name in the project's settings module is known.
+LEGITIMATE = [
+    "AUTOTHROTTLE_DEBUG",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "HTTPCACHE_ENABLED",
+    "HTTPCACHE_DIR",
+    "LOG_FILE",
+    "JOBDIR",
+    "FEEDS",
+    "DOWNLOAD_DELAY",
+    "DOWNLOAD_DELAY_JITTER",
+    "CLOSESPIDER_TIMEOUT",
+    "CONCURRENT_REQUESTS_PER_IP",
+    "RETRY_AFTER_MAX",
+    "TELNETCONSOLE_PORT",
+]
+
+
+@pytest.mark.parametrize("name", LEGITIMATE)
+def test_scrapy_and_cnaspider_setting_names_are_known(name: str) -> None:
+    check_setting_name(name, {})
+
+
+def test_every_project_setting_is_a_known_name() -> None:
+    from cnaspider.crawl import settings as project
+
+    for name in (n for n in dir(project) if n.isupper()):
+        check_setting_name(name, {})
+
+
+def test_a_setting_read_by_another_packages_component_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "thirdparty_mw.py").write_text(
+        "class Middleware:\n"
+        "    def __init__(self, crawler):\n"
+        "        self.limit = crawler.settings.getint('THIRDPARTY_LIMIT', 3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    enabled = {"DOWNLOADER_MIDDLEWARES": {"thirdparty_mw.Middleware": 500}}
+    check_setting_name("THIRDPARTY_LIMIT", enabled)
+    # As given on a command line: a JSON string.
+    check_setting_name("THIRDPARTY_LIMIT", {"EXTENSIONS": '{"thirdparty_mw.Middleware": 1}'})
+    with pytest.raises(BadOption, match="THIRDPARTY_LIMT"):
+        check_setting_name("THIRDPARTY_LIMT", enabled)
+    with pytest.raises(BadOption, match="THIRDPARTY_LIMIT"):
+        check_setting_name("THIRDPARTY_LIMIT", {})  # the component is not enabled
+
+
+def test_scheduler_refuses_a_misspelt_setting_before_anything_starts(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "once", "--output", str(out), "-s", "FEED_LIMT=10",
+         "--base-url", "http://127.0.0.1:9"],
+        cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "FEED_LIMIT?" in lines[0], lines
+    assert not out.exists()

@@ -112,7 +112,16 @@ def test_two_scheduled_runs_second_finds_nothing_new(tmp_path: Path, base_url: s
     out = tmp_path / "site"
     proc = subprocess.Popen(
         scheduler_cmd(
-            "run", out, "--every", "2s", "--max-runs", "2", "--base-url", base_url, *FAST
+            "run",
+            out,
+            "--every",
+            "2s",
+            "--force-short",
+            "--max-runs",
+            "2",
+            "--base-url",
+            base_url,
+            *FAST,
         ),
         cwd=REPO,
         stderr=subprocess.PIPE,
@@ -296,13 +305,13 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400)]
+    ("text", "seconds"), [("90s", 90), ("1.5m", 90), ("15m", 900), ("2h", 7200), ("1d", 86400)]
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert cli.parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0", "-5m", "10 minutes", "m"])
+@pytest.mark.parametrize("text", ["", "0", "-5m", "10 minutes", "m", "90"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(Exception, match="not a duration"):
         cli.parse_duration(text)

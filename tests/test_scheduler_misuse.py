@@ -177,7 +177,7 @@ def test_cron_day_of_month_or_day_of_week_as_crontab() -> None:
 def test_daemon_logs_the_next_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     done = run_scheduler(
-        "run", out, "--every", "2s", "--max-runs", "2", "--base-url", "http://127.0.0.1:9",
+        "run", out, "--every", "2s", "--force-short", "--max-runs", "2", "--base-url", "http://127.0.0.1:9",
         *FAST, "-s", "RETRY_ENABLED=0", timeout=120,
     )  # fmt: skip
     assert done.returncode == EXIT_OK, done.stderr

@@ -18,6 +18,7 @@ _ARTICLE_RE = re.compile(
     r"^https?://(?:www\.|m\.)?cna\.com\.tw/news/([a-z]+)/(\d{12})(?:-\d+)?\.aspx(?:[?#].*)?$",
     re.IGNORECASE | re.ASCII,
 )
+_ID_RE = re.compile(r"^\d{12}$", re.ASCII)
 
 
 def article_id(url: str) -> str | None:
@@ -36,6 +37,11 @@ def normalize_article_url(url: str) -> str | None:
         return None
     slug, ident = match.group(1).lower(), match.group(2)
     return f"{SITE_URL}/news/{slug}/{ident}.aspx"
+
+
+def is_valid_id(ident: str) -> bool:
+    """True for a 12-digit CNA id."""
+    return bool(_ID_RE.match(ident))
 
 
 # An absolute URL that urljoin() would only take apart and put back together unchanged:

@@ -9,7 +9,6 @@ serves OUTPUT/_site on 127.0.0.1 and prints its URL. Needs no internet.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import functools
 import http.server
@@ -20,6 +19,7 @@ import sys
 from pathlib import Path
 
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 from localcna.httpd import LocalCNA
 
 DEFAULT_PORT = 4000
@@ -107,8 +107,12 @@ def serve(site: Path, port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo (or serve it); return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.demo", description=__doc__)
+    """Run the demo (or serve it); return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = OneLineParser(prog="python -m cnaspider.demo", description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("build/demo"))
     parser.add_argument("--related-depth", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")
@@ -116,9 +120,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="for --serve")
     args = parser.parse_args(argv)
     output = args.output.resolve()
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a port: give 1 to 65535 (0: any free port)")
     if args.serve:
         return serve(output / "_site", args.port)
-    copy_skeleton(output)
+    if output.exists() and not output.is_dir():
+        print(
+            f"demo: --output {output} is a file, not a directory; give a directory"
+            " (created if missing)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        copy_skeleton(output)
+    except shutil.Error as exc:
+        # A file where a folder goes (OUTPUT/_posts): copytree lists (source, target, why).
+        first = exc.args[0][0] if exc.args and isinstance(exc.args[0], list) else None
+        where, why = (first[1], first[2]) if first and len(first) == 3 else (output, exc)
+        print(f"demo: cannot write the site into {where}: {why}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A read-only or full disk.
+        where = exc.filename or output
+        print(f"demo: cannot write the site into {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     status = crawl(output, args.related_depth)
     if status != 0 or args.no_build:
         return status

@@ -17,10 +17,15 @@ from cnaspider.publishing.post import (
     PostStyle,
     render_post,
 )
+from cnaspider.tools.command import reader_gone_quietly
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the tool; return the exit status."""
+    """Run the tool; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnaspider.render", description=__doc__)
     parser.add_argument("page", type=Path, help="a saved CNA article page (HTML)")
     parser.add_argument(
