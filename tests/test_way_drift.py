@@ -66,13 +66,22 @@ def test_a_field_found_mostly_by_a_way_the_baseline_rarely_needed_drifts() -> No
     )
 
 
-def test_the_way_names_are_the_parsers() -> None:
+@pytest.mark.parametrize(
+    ("field", "now", "before", "new", "old"),
+    [
+        ("title", {"h1": 3, "og-title": 17}, {"h1": 58, "json-ld-headline": 2}, "og-title", "h1"),
+        ("body", {"json-ld-articleBody": 20}, {"paragraph-div": 60}, "json-ld-articleBody",
+         "paragraph-div"),
+        ("related", {"heading-text": 15}, {"more-article-class": 45}, "heading-text",
+         "more-article-class"),
+    ],
+)  # fmt: skip
+def test_the_way_names_are_the_parsers(
+    field: str, now: dict[str, int], before: dict[str, int], new: str, old: str
+) -> None:
     # Nothing in the rule knows a way's name: any field, any way.
-    [drift] = judge_ways(
-        run("title", 20, {"h1": 3, "og-title": 17}),
-        base("title", {"h1": 58, "json-ld-headline": 2}, articles=60),
-    )
-    assert (drift.field, drift.way, drift.old_way) == ("title", "og-title", "h1")
+    [drift] = judge_ways(run(field, 20, now), base(field, before, articles=60))
+    assert (drift.field, drift.way, drift.old_way) == (field, new, old)
 
 
 @pytest.mark.parametrize(
@@ -360,6 +369,28 @@ def test_times_moved_where_only_the_fallback_reads_them_degrade_the_run(tmp_path
     assert status.returncode == 0, status.stderr
     assert re.search(rf"#{runs[0]['id']} .* degraded .*way drift: published", status.stdout)
     assert f"way drift in run #{runs[0]['id']}:\n  {line[len('way drift: ') :]}" in status.stdout
+
+
+def test_injected_disagreements_go_through_the_store_into_status(tmp_path: Path) -> None:
+    # The parser counts cnaspider/disagree/<field>; here the stats are made up.
+    path, parser = tmp_path / "state.sqlite", waydrift.parser_version()
+    stats = {waydrift.ARTICLES_STAT: 12, f"{waydrift.STAT_PREFIX}title/h1": 12}
+    with Store(path) as store:
+        for _ in range(3):
+            run_id = store.start_run()
+            current = waydrift.ways_from_stats({**stats, "cnaspider/disagree/title": 0})
+            assert judge_ways(current, waydrift.baselines(store, run_id, parser, ["title"])) == []
+            waydrift.record(store, run_id, parser, current, set())
+            store.finish_run(run_id, "ok")
+        run_id = store.start_run()
+        current = waydrift.ways_from_stats({**stats, "cnaspider/disagree/title": 7})
+        drifts = judge_ways(current, waydrift.baselines(store, run_id, parser, ["title"]))
+        assert [(d.field, d.kind, d.disagree) for d in drifts] == [("title", "disagree", 7)]
+        waydrift.record(store, run_id, parser, current, {d.field for d in drifts})
+        store.finish_run(run_id, "degraded")
+    shown = status_text(tmp_path / "site", state_db=str(path))
+    assert f"way drift in run #{run_id}:\n  title: sources disagree in 7 of 12 articles" in shown
+    assert "(baseline 0 of 36 over the last 3 runs); way now: h1 (12 of 12), before: h1" in shown
 
 
 def test_a_run_that_drifts_nowhere_says_so_in_status(tmp_path: Path) -> None:
