@@ -72,9 +72,21 @@ def as_text(ident: str, revisions: list[Revision]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+EXIT_STATUS = """\
+exit status:
+  0    the revisions were printed
+  1    no store, or the article is not in it
+  2    a bad argument"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.history") -> int:
     """Run the command; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.history", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("id", help="the 12-digit CNA article id")
     parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
