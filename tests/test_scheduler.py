@@ -166,7 +166,7 @@ def test_sigterm_during_a_crawl_and_lock_contention(tmp_path: Path, base_url: st
         # A second run while the first holds the lock: says so, exits 75, crawls nothing.
         second = run_scheduler("once", out, "--base-url", base_url, *FAST)
         assert second.returncode == EXIT_LOCKED, second.stderr
-        assert "another run holds" in second.stderr
+        assert "another cnaspider run (pid" in second.stderr
         feed = run_scheduler("feed", out)
         assert feed.returncode == EXIT_LOCKED and "holds" in feed.stderr
         # A manual crawl too: it finds the lock taken and stops at once.
@@ -401,9 +401,9 @@ def test_judge_trusts_the_crawls_verdict(outcome: str, code: int) -> None:
     verdict, message = judge({"outcome": outcome, "message": "m", "stats": {}})
     assert verdict == (outcome if outcome != "odd" else "failed")
     assert cli.EXIT_OK == 0 and (message == "m" or "unknown" in message)
-    from scheduler.runner import _EXIT_CODES
+    from cnaspider.crawl.outcomes import exit_code
 
-    assert _EXIT_CODES.get(verdict, 1) == code
+    assert exit_code(verdict) == code
 
 
 def test_summary_line() -> None:

@@ -320,7 +320,7 @@ def test_store_path_that_cannot_be_a_store(local_cna: LocalCNA, tmp_path: Path) 
     (out / ".state").parent.mkdir(parents=True)
     (out / ".state").write_text("mine\n")  # a file where cnaspider keeps its directory
     crawl = run_crawl(local_cna.base_url, out)
-    assert crawl.returncode == 0 and "Traceback" not in crawl.log
+    assert crawl.returncode == 1 and "Traceback" not in crawl.log  # failed: nothing done
     assert "cannot be a store" in crawl.log and local_cna.article_requests() == []
     assert (out / ".state").read_text() == "mine\n"
     other = tmp_path / "other"

@@ -9,6 +9,7 @@ serves OUTPUT/_site on 127.0.0.1 and prints its URL. Needs no internet.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 import http.server
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
 from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.jekyll import UTF8_LOCALE, build_command, utf8_environ
 from localcna.httpd import LocalCNA
 
 DEFAULT_PORT = 4000
@@ -30,14 +32,18 @@ def build_site(output: Path) -> int:
     jekyll = shutil.which("jekyll")
     if jekyll is None:
         print("\njekyll is not installed (Debian: apt-get install jekyll); the site's source is")
-        print(f"ready in {output}: jekyll build --source {output} --destination {output / '_site'}")
+        print(
+            f"ready in {output}: LC_ALL={UTF8_LOCALE} jekyll build --source {output}"
+            f" --destination {output / '_site'}"
+        )
         return 127
     print(f"\nbuilding the site with {jekyll} …")
     done = subprocess.run(
-        [jekyll, "build", "--source", str(output), "--destination", str(output / "_site")],
+        build_command(jekyll, output),
         capture_output=True,
         text=True,
         check=False,
+        env=utf8_environ(),  # Jekyll dies on the CJK tag paths in a C locale
     )
     if done.returncode != 0:
         print(done.stdout + done.stderr, file=sys.stderr)
@@ -106,13 +112,47 @@ def serve(site: Path, port: int) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+EXIT_STATUS = """\
+exit status:
+  0    the demo site was crawled (ok or partial) and built (or jekyll is not installed);
+       with --serve: served until Ctrl-C
+  1    the crawl failed; with --serve: no built site, or the port cannot be used
+  other  jekyll build's own exit status (its output is printed)"""
+
+
+SERVE_EXIT_STATUS = """\
+exit status:
+  0    served until Ctrl-C
+  1    no built site in OUTPUT/_site (run the demo first), or the port cannot be used"""
+
+
+def serve_main(argv: list[str] | None = None, prog: str = "cnaspider serve") -> int:
+    """Serve a built site (``OUTPUT/_site``) on 127.0.0.1; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve the built site OUTPUT/_site on 127.0.0.1 and print its URL"
+        " (Ctrl-C stops).",
+        epilog=SERVE_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--output", type=Path, default=Path("build/demo"), help="the site")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    args = parser.parse_args(argv)
+    return serve(args.output.resolve() / "_site", args.port)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.demo") -> int:
     """Run the demo (or serve it); return the exit status (a closed standard output is no traceback)."""
-    return reader_gone_quietly(_main, argv)
+    return reader_gone_quietly(_main, argv, prog)
 
 
-def _main(argv: list[str] | None) -> int:
-    parser = OneLineParser(prog="python -m cnaspider.demo", description=__doc__)
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--output", type=Path, default=Path("build/demo"))
     parser.add_argument("--related-depth", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")

@@ -498,12 +498,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+EXIT_STATUS = """\
+exit status:
+  0    every page probed has every required field
+  1    a page failed, or a required field is MISSING (see the report)
+  2    a bad argument"""
+
+
+def build_parser(prog: str = "python -m cnaspider.probe") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cnaspider.probe",
+        prog=prog,
         description="Show what cnaspider reads from CNA pages: each field, its value and the "
         "way it was found, or MISSING. With no PAGE, probes robots.txt, the lists, the "
         "sitemaps and the first three headlines.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("pages", nargs="*", metavar="URL|FILE", help="pages to probe")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -523,13 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.probe") -> int:
     """Entry point; returns the exit status (a closed standard output is no traceback)."""
-    return reader_gone_quietly(_main, argv)
+    return reader_gone_quietly(_main, argv, prog)
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:

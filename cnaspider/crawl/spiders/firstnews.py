@@ -238,6 +238,7 @@ class FirstNewsSpider(scrapy.Spider):
             # A full disk or a read-only store: the pipeline reports it when it saves;
             # revisits wait (they stay due) rather than stop the whole run here.
             logger.error("cannot read or update the revisit schedule: %s; no revisits", exc)
+            self._inc("cnaspider/errors/revisit_schedule")
             return []
         self._inc("cnaspider/archive/revisits/due", total)
         self._inc("cnaspider/archive/revisits/requested", len(due))
@@ -277,8 +278,10 @@ class FirstNewsSpider(scrapy.Spider):
         """A stored article fetched again: 304 moves its schedule on, anything else is parsed."""
         if response.status == 304:
             self._inc("cnaspider/archive/revisits/not_modified")
-            if self.store is not None:
-                revisit_done(self.store, requested_id, self.revisit_schedule)
+            if self.store is not None and not revisit_done(
+                self.store, requested_id, self.revisit_schedule
+            ):
+                self._inc("cnaspider/errors/revisit_schedule")
             return
         yield from self.parse_article_page(response, found_via, requested_id)
 
@@ -452,9 +455,10 @@ class FirstNewsSpider(scrapy.Spider):
                 if found_via.get("revisit"):
                     # CNA took a stored story down or broke its page: keep what was stored.
                     self._inc("cnaspider/archive/revisits/refused")
-                    revisit_done(self.store, requested_id, self.revisit_schedule)
+                    if not revisit_done(self.store, requested_id, self.revisit_schedule):
+                        self._inc("cnaspider/errors/revisit_schedule")
                 else:
-                    self.store.record_refusal(requested_id, response.url, refusal.reason)
+                    self._record_refusal(requested_id, response.url, refusal.reason)
             return
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
@@ -509,6 +513,19 @@ class FirstNewsSpider(scrapy.Spider):
         stored = self.store.get(ident)
         return [link.url for link in stored.article.related] if stored else []
 
+    def _record_refusal(self, ident: str, url: str, reason: str) -> None:
+        """Remember a refused page, or say in one line (no traceback) that the store is full.
+
+        A full disk or a read-only store fails here first (a refusal writes before any
+        article does): the page is asked again next run, and the write counts as failed.
+        """
+        assert self.store is not None
+        try:
+            self.store.record_refusal(ident, url, reason)
+        except sqlite3.Error as exc:
+            logger.error("cannot record the refusal of %s in the store: %s", ident, exc)
+            self._inc("cnaspider/errors/store_write")
+
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""
         logger.warning(
@@ -517,13 +534,18 @@ class FirstNewsSpider(scrapy.Spider):
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
 
 
-def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> None:
-    """Move a revisit's schedule on when it stored no version (304 or a refused page)."""
+def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> bool:
+    """Move a revisit's schedule on when it stored no version (304 or a refused page).
+
+    False (said in one line) when the store could not be written.
+    """
     try:
         store.record_fetch(ident, dt.datetime.now(dt.UTC), schedule.next_due)
     except sqlite3.Error as exc:
         # The article stays due and is asked again next run; nothing stored is touched.
         logger.error("cannot record the revisit of %s: %s", ident, exc)
+        return False
+    return True
 
 
 def _header(response: Response, name: bytes) -> str | None:
