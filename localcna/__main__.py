@@ -1,4 +1,8 @@
-"""``python -m localcna [--port N] [--variants A,B]``: serve the local CNA until Ctrl-C.
+"""``python -m localcna [--port N] [--variants A,B] [--day --now TIME --seed N]``: serve the
+local CNA until Ctrl-C.
+
+``--day`` serves a realistic simulated day (:mod:`localcna.day`) as it reads at ``--now``
+(Taipei time, e.g. 2026-09-23T08:00).
 
 ``--variants`` serves every article page rewritten into reported 2025–26 forms
 (names from :mod:`localcna.variants`).
@@ -7,11 +11,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 
 from localcna import variants
+from localcna.day import RealisticDay
 from localcna.httpd import LocalCNA
-from localcna.sitemap import build_site
+from localcna.pages import TAIPEI
+from localcna.sitemap import Site, build_site
 
 
 def _port(text: str) -> int:
@@ -35,7 +42,18 @@ def main() -> None:
         default="",
         help=f"comma-separated page variants, of: {', '.join(variants.VARIANTS)}",
     )
+    parser.add_argument("--day", action="store_true", help="serve a realistic simulated day")
+    parser.add_argument("--now", default="2026-09-23T08:00", help="the day's clock (Taipei)")
+    parser.add_argument("--seed", type=int, default=1, help="the day's random seed")
     args = parser.parse_args()
+    if args.day:
+        try:
+            now = dt.datetime.fromisoformat(args.now)
+        except ValueError:
+            parser.error(f"--now {args.now!r} is not a time like 2026-09-23T08:00")
+        now = now if now.tzinfo else now.replace(tzinfo=TAIPEI)
+        serve(RealisticDay(seed=args.seed, now=now), args.port)
+        return
     names = [n.strip() for n in args.variants.split(",") if n.strip()]
     unknown = [n for n in names if n not in variants.VARIANTS]
     if unknown:
@@ -44,13 +62,17 @@ def main() -> None:
         )
     if not variants.compatible(tuple(names)):
         parser.error(f"these variants rewrite the same block differently: {', '.join(names)}")
-    site = variants.apply_to_site(build_site(), *names)
+    serve(variants.apply_to_site(build_site(), *names), args.port)
+
+
+def serve(site: Site, port: int) -> None:
+    """Serve ``site`` until Ctrl-C."""
     try:
-        server = LocalCNA(site, port=args.port)
+        server = LocalCNA(site, port=port)
     except OSError as exc:
         # A port in use (or one that needs privileges): one line, not a traceback.
         raise SystemExit(
-            f"python -m localcna: cannot listen on 127.0.0.1:{args.port}:"
+            f"python -m localcna: cannot listen on 127.0.0.1:{port}:"
             f" {exc.strerror or exc}; give another --port (or 0 for any free port)"
         ) from None
     with server:

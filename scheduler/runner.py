@@ -527,6 +527,7 @@ def status_text(
         )
     if not history:
         lines.append("  (none)")
+    lines += gap_lines(history)
     lines.append("newest feed items:")
     for s in newest:
         a = s.article
@@ -540,6 +541,26 @@ def status_text(
         size = f"{path.stat().st_size} B" if path.exists() else "missing"
         lines.append(f"feed {name}: {size}")
     return "\n".join(lines)
+
+
+def gap_lines(history: list[dict[str, Any]]) -> list[str]:
+    """What the last finished run could not see (README: After downtime), for ``status``."""
+    finished = [r for r in history if r["finished"]]
+    if not finished:
+        return []
+    try:
+        stats = json.loads(finished[0]["detail"] or "{}").get("stats") or {}
+    except (ValueError, TypeError, AttributeError):
+        return []
+    prefix = "cnaspider/gap_interval/"
+    lines = []
+    for key, interval in sorted(stats.items()):
+        if key.startswith(prefix):
+            name = key[len(prefix) :]
+            minutes = stats.get(f"cnaspider/gap/{name}", "?")
+            what = "the sitemaps did not reach back" if name == "sitemaps" else f"list {name}"
+            lines.append(f"  gap: {what}: {interval} (Taipei, {minutes} min) not seen")
+    return ["last run's gaps (README: After downtime):", *lines] if lines else []
 
 
 def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
