@@ -30,6 +30,7 @@ from cnaspider.archive.revisits import (
     revisit_settings,
 )
 from cnaspider.archive.store import DueRevisit, Store, StoreError
+from cnaspider.crawl.discovery import STATE_NAME as DISCOVERY_STATE
 from cnaspider.crawl.discovery import DiscoveryMixin, DiscoveryState
 from cnaspider.crawl.extensions import record_refused_start
 from cnaspider.crawl.recovery import lost_store, to_recover
@@ -205,6 +206,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
                 paths.posts_dir,
                 paths.output_dir,
                 paths.state_dir,
+                paths.state_dir / DISCOVERY_STATE,  # saved copies of lists and sitemaps
                 paths.output_dir / "_data",
                 paths.output_dir / "_data" / "edits",
             )
