@@ -59,3 +59,12 @@ def test_no_citation_of_a_file_outside_the_repository() -> None:
     # SITE.md lived beside the repository, where a reader of the code does not have it.
     citing = [str(p.relative_to(REPO)) for p in sources() if "SITE.md" in p.read_text("utf-8")]
     assert citing == []
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([\w.-]+):", makefile, re.M))
+    named = set(re.findall(r"(?:`|^)make ([a-z][\w-]*)", readme, re.M))  # commands, not prose
+    assert {"check", "test"} <= named
+    assert named <= targets, named - targets
