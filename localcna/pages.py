@@ -20,7 +20,8 @@ SKELETON_URL = "https://www.cna.com.tw/news/aopl/202308230370.aspx"
 SKELETON_TITLE = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
 SKELETON_TIMES = "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>"
 BANNER = '<div class="paragraph bottomArticleBanner show">'
-# What CNA names in og:image and JSON-LD ``image`` when a story has no photo (SITE.md).
+# What CNA names in og:image and JSON-LD ``image`` when a story has no photo
+# (docs/cna-site.md#head-metadata).
 SITE_LOGO = "https://imgcdn.cna.com.tw/www/images/pic_fb.jpg?v=20220218"
 SKELETON_PHOTO = (
     "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg"

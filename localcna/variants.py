@@ -1,4 +1,6 @@
-"""Real CNA pages rewritten into the forms reported for 2025–26 (SITE.md), as test fixtures.
+"""Real CNA pages rewritten into the forms reported for 2025–26, as test fixtures.
+
+The forms: docs/cna-site.md#reports-from-2025-and-2026.
 
 Nobody here has a raw 2025–26 page, so the parser is tested on the real 2018 and
 2023 pages rewritten into each reported form: every variant is a named function

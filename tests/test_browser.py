@@ -32,7 +32,7 @@ from cnaspider.extraction.urls import article_id
 from cnaspider.publishing.listings import slug
 from tests.helpers import REPO, crawl_env, needs_program
 
-pytestmark = [needs_program("jekyll"), needs_program("chromium")]
+pytestmark = [needs_program("jekyll"), needs_program("chromium"), pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "chromium"
 REFERENCE = "202101140136"  # the golden post: 3 of its 5 延伸閱讀 targets are in the demo archive
 

@@ -17,6 +17,8 @@ import pytest
 from localcna.httpd import LocalCNA
 from tests.helpers import run_crawl
 
+pytestmark = pytest.mark.slow
+
 
 def snapshot(out: Path) -> dict[str, str]:
     return {

@@ -28,7 +28,7 @@ from cnaspider.publishing.skeleton import copy_skeleton
 from tests.helpers import JEKYLL, REPO, needs_program, put_post
 
 SITE_URL = "https://news.example.org/cna"
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_TITLE = "測試 {{ x }} 與 {% y %} 標題"
 LIQUID_TEXT = "內文寫著 {{ site.title }}、{% include nothing.html %} 與 {{ x }} {% y %}，照樣顯示。"
 

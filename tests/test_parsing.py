@@ -286,7 +286,7 @@ def test_list_page_without_list_markup_is_flagged() -> None:
     assert not listing.found_list and listing.entries == []
 
 
-# --- issue 9, cases 18-20: parsing and identity --------------------------------
+# --- parsing and identity --------------------------------
 
 
 def _without_times(html: str) -> str:
@@ -380,7 +380,7 @@ def test_relative_and_protocol_relative_body_links_are_resolved() -> None:
     assert '<a href="https://www.cna.com.tw/news/list/aopl.aspx">地產</a>' in a.paragraphs[1]
 
 
-# --- fallback ways (issue 8 §1) ---------------------------------------------------
+# --- fallback ways ---------------------------------------------------
 
 
 def _drop_block(html: str, start: str, end: str) -> str:

@@ -216,6 +216,7 @@ def test_clutter_never_reaches_the_article() -> None:
         assert clutter not in text, clutter
 
 
+@pytest.mark.slow
 def test_crawl_of_a_2026_style_site_writes_the_same_posts(
     tmp_path: Path, baseline: Baselines
 ) -> None:

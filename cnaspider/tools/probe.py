@@ -46,7 +46,7 @@ EXIT_MISSING = 1
 EXIT_USAGE = 2
 
 # The default set: robots.txt, the two lists the spider reads and the sitemaps
-# SITE.md names; then the first articles of the headlines list.
+# docs/cna-site.md#robots-and-sitemaps names; then the first articles of the headlines list.
 DEFAULT_PATHS = (
     "/robots.txt",
     "/list/headlines.aspx",
@@ -56,7 +56,8 @@ DEFAULT_PATHS = (
     "/GoogleNewsSitemap_fromRemote_cfp.xml",
 )
 DEFAULT_ARTICLES = 3
-# firstnews looks retired since 2022 (SITE.md): its absence is reported, not a failure.
+# firstnews looks retired since 2022 (docs/cna-site.md#list-pages): its absence is reported,
+# not a failure.
 OPTIONAL_PATHS = ("/list/firstnews.aspx",)
 # Without these an article cannot become a correct post.
 REQUIRED_FIELDS = ("title", "published", "section", "body")

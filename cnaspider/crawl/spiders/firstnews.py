@@ -337,7 +337,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             self.base_url + API_PATH,
             method="POST",
             body=json.dumps(body),
-            # A default Accept header gets a 500 from this API (SITE.md).
+            # A default Accept header gets a 500 from this API (docs/cna-site.md#the-list-api).
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             callback=self.parse_api_page,
             errback=self.list_failed,
@@ -362,7 +362,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         response = replayed
         if response.status >= 400 or not isinstance(response, TextResponse):
-            # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
+            # firstnews may be retired (docs/cna-site.md#list-pages): a missing list is a warning,
+            # not a fault.
             logger.warning(
                 "list %s unavailable: HTTP %s at %s", list_name, response.status, response.url
             )
@@ -416,7 +417,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         """A list page that could not be downloaded: a warning, not a crash."""
         kind = error_kind(failure)
         if kind == "robots_forbidden":
-            # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
+            # Expected for the WNewsList API (docs/cna-site.md#robots-and-sitemaps): a choice of
+            # the site, not a fault.
             logger.info("robots.txt forbids %s", _failed_url(failure))
             self._inc("cnaspider/lists/robots_forbidden")
             return
