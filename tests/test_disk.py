@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from localcna.httpd import LocalCNA
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
 
 
 def snapshot(out: Path) -> dict[str, str]:

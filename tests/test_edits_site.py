@@ -15,11 +15,11 @@ from typing import Any
 import lxml.html
 import pytest
 
+from cnaspider.publishing.skeleton import copy_skeleton
 from localcna import edits
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
-from tests.conftest import needs_program, run_crawl
-from tests.test_jekyll_site import JEKYLL, _copy_skeleton
+from tests.helpers import JEKYLL, needs_program, run_crawl
 
 pytestmark = needs_program("jekyll")
 LIQUID_EDIT = "{{ site.title }} 與 {% include nothing.html %}"
@@ -34,7 +34,7 @@ def _page(dest: Path, ident: str) -> lxml.html.HtmlElement:
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("edits-site")
     src, dest = tmp / "src", tmp / "site"
-    _copy_skeleton(src)
+    copy_skeleton(src)
     with LocalCNA() as server:
         first = run_crawl(server.base_url, src)
         assert first.report["outcome"] == "ok", first.log[-3000:]

@@ -21,7 +21,7 @@ import pytest
 from localcna.httpd import LocalCNA
 from localcna.pages import DATA
 from scheduler import cli
-from tests.conftest import REPO, crawl_env, run_crawl
+from tests.helpers import REPO, crawl_env, run_crawl
 
 EXIT_USAGE = 2
 ARTICLE = "202101140136"  # in the local CNA's headlines list

@@ -20,7 +20,7 @@ from cnaspider.extraction.parsing import parse_article
 from cnaspider.tools import probe
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import REPO, crawl_env
+from tests.helpers import REPO, crawl_env
 
 DATA = REPO / "localcna" / "data"
 AHEL = DATA / "articles" / "ahel-202308230179.html"

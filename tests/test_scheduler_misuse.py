@@ -22,14 +22,19 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing.paths import Paths
 from scheduler import cli
 from scheduler.runner import EXIT_LOCKED, EXIT_OK
-from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
-from tests.test_feeds import FEED_NAMES
-from tests.test_scheduler import (
-    FAST,
+from tests.helpers import (
+    FEED_NAMES,
+    REPO,
     alive,
+    crawl_command,
+    crawl_env,
+    run_crawl,
     run_scheduler,
     scheduler_cmd,
     start_and_wait_for_crawl,
+)
+from tests.helpers import (
+    SCHEDULER_FAST as FAST,
 )
 
 EXIT_USAGE = 2

@@ -21,7 +21,7 @@ from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
-from cnaspider.publishing.atomic import StagedWrite, atomic_write_text, stage_write
+from cnaspider.publishing.atomic import StagedWrite, stage_write
 from cnaspider.publishing.existing_posts import post_files, read_post_origin
 
 logger = logging.getLogger(__name__)
@@ -183,14 +183,6 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
     )
 
 
-def write_post(
-    posts_dir: Path, article: Article, style: PostStyle | None = None
-) -> tuple[Path, bool]:
-    """Write the post atomically; return its path and whether the file changed."""
-    path = posts_dir / post_filename(article)
-    return path, write_post_text(path, render_post(article, style))
-
-
 def _holds(path: Path, text: str) -> bool:
     """Whether the file at ``path`` already holds ``text``."""
     if path.exists() and not path.is_file():
@@ -199,14 +191,6 @@ def _holds(path: Path, text: str) -> bool:
         return path.read_text(encoding="utf-8") == text
     except FileNotFoundError:
         return False
-
-
-def write_post_text(path: Path, text: str) -> bool:
-    """Write a rendered post atomically unless the file already holds it; True if written."""
-    if _holds(path, text):
-        return False
-    atomic_write_text(path, text)
-    return True
 
 
 def stage_post_text(path: Path, text: str) -> StagedWrite | None:
