@@ -24,6 +24,7 @@ from cnaspider.archive.store import Revision, utc_iso
 from cnaspider.extraction.parsing import parse_article
 from cnaspider.publishing.edits_feed import write_article_edits
 from cnaspider.publishing.post import write_post
+from cnaspider.tools.jekyll import utf8_environ
 from localcna.pages import DATA
 
 SKELETON = Path(__file__).resolve().parent.parent / "output"
@@ -72,6 +73,7 @@ def build_seconds(posts: int, edited_share: float) -> float:
             ["jekyll", "build", "--source", str(src), "--destination", str(Path(tmp) / "out")],
             check=True,
             capture_output=True,
+            env=utf8_environ(),  # Jekyll dies on CJK paths in a C locale
         )
         return time.monotonic() - started
 

@@ -131,7 +131,7 @@ def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> 
         assert report["new"] == 12 and report["coverage_lost"] == ["related"]
         log = Paths.for_output(out).state_dir.joinpath("last-crawl.log").read_text()
         assert re.search(
-            r"\[cnaspider\.extensions\] ERROR: field coverage lost: related in 0 of 12", log
+            r"\[cnaspider\.crawl\.extensions\] ERROR: field coverage lost: related in 0 of 12", log
         )
         # The run record says it too, and a lost field's run does not become its baseline:
         # the next run with the same markup is still degraded.
