@@ -34,8 +34,9 @@ from bench.parse_render import real_pages
 from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
 from cnaspider.extraction.items import Article, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, parse_article
+from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.post import post_filename, render_post, write_post
+from cnaspider.publishing.post import post_filename, render_post
 from cnaspider.publishing.skeleton import copy_skeleton
 from cnaspider.tools.jekyll import utf8_environ
 
@@ -114,7 +115,7 @@ def fill(site: Path, articles: list[Article]) -> Store:
     rows = []
     posts = site / "_posts"
     for article in articles:
-        # Not write_post: its fsync per file is not what this benchmark measures.
+        # Not atomic_write_text: its fsync per file is not what this benchmark measures.
         path = posts / post_filename(article)
         path.write_text(render_post(article), encoding="utf-8")
         data = article.to_dict()
@@ -160,7 +161,8 @@ def run_size(count: int, workdir: Path) -> dict[str, Any]:
     # One new article, saved as the crawl saves it.
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:
-        path, _ = write_post(site / "_posts", late)
+        path = site / "_posts" / post_filename(late)
+        atomic_write_text(path, render_post(late))
         store.save(late, str(path.relative_to(site)))
         report = write_feeds(store, site)
     write_s = time.perf_counter() - start

@@ -22,9 +22,11 @@ EXIT_USAGE = 2
 
 def _scheduler(command: str) -> Callable[[list[str], str], int]:
     def run(argv: list[str], prog: str) -> int:
+        from cnaspider.tools.command import reader_gone_quietly
         from scheduler import cli
 
-        return cli.run_command(cli.command_parser(command, prog).parse_args(argv))
+        args = cli.command_parser(command, prog).parse_args(argv)
+        return reader_gone_quietly(cli.run_command, args)
 
     return run
 

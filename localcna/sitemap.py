@@ -77,6 +77,13 @@ class Site:
             return
         self.articles[ident] = {"id": ident, "path": path, "kind": kind, "related": related, **info}
 
+    # Answer conditional requests on every page (sitemaps, lists), not only on articles.
+    validate_all = False
+
+    def clock(self) -> dt.datetime | None:
+        """The site's own time for the Date header; None is this machine's clock."""
+        return None
+
     def get(self, path: str) -> Page:
         """The page at ``path`` (query dropped), or the 404 page."""
         return self.pages.get(path.split("?", 1)[0]) or Page(NOT_FOUND_PAGE.encode(), status=404)

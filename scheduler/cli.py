@@ -26,6 +26,7 @@ from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -41,16 +42,27 @@ from scheduler.runner import (
 log = logging.getLogger("scheduler")
 
 DEFAULT_EVERY = "10m"
+# Shorter intervals need --force-short: a run every few seconds only loads CNA and logs
+# "skipped" while the previous run still holds the lock.
+MIN_EVERY = 60.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``15m``, ``2h`` or ``1d`` in seconds."""
+    """``90s``, ``15m``, ``2h`` or ``1d`` in seconds.
+
+    A bare number is refused: ``--every 15`` meant minutes as often as seconds.
+    """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 10m, 90s, 1h)")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not match.group(2):
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r} has no unit; say {match.group(1)}s, {match.group(1)}m,"
+            f" {match.group(1)}h or {match.group(1)}d"
+        )
+    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _cron_days(field: str) -> str:
@@ -84,20 +96,31 @@ def make_trigger(every: float | None, cron: str | None) -> BaseTrigger:
     and on every Monday. APScheduler's CronTrigger wants both, so that case is two
     triggers, either of which fires.
     """
-    if cron:
+    if cron is not None:
         fields = cron.split()
+        if not fields:
+            raise ValueError(
+                '--cron is empty: give a crontab expression such as "*/10 * * * *" (Asia/Taipei),'
+                " or --every"
+            )
         if len(fields) != 5:
             raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {cron!r}")
         minute, hour, day, month, dow = fields
         common = {"minute": minute, "hour": hour, "month": month, "timezone": TAIPEI}
+        trigger: BaseTrigger
         if not day.startswith("*") and not dow.startswith("*"):
-            return OrTrigger(
+            trigger = OrTrigger(
                 [
                     CronTrigger(day=day, **common),
                     CronTrigger(day_of_week=_cron_days(dow), **common),
                 ]
             )
-        return CronTrigger(day=day, day_of_week=_cron_days(dow), **common)
+        else:
+            trigger = CronTrigger(day=day, day_of_week=_cron_days(dow), **common)
+        if trigger.get_next_fire_time(None, dt.datetime.now(TAIPEI)) is None:
+            # e.g. "0 0 30 2 *" (February 30th): the daemon would idle forever in silence.
+            raise ValueError(f"the cron expression {cron!r} never fires (no such date)")
+        return trigger
     return IntervalTrigger(seconds=every or parse_duration(DEFAULT_EVERY), timezone=TAIPEI)
 
 
@@ -153,7 +176,7 @@ def command_parser(command: str, prog: str) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command takes the common options)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--output",
         type=Path,
@@ -174,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--limit", type=int, help="entries per feed; same as -s FEED_LIMIT=")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    crawl = argparse.ArgumentParser(add_help=False)
+    crawl = OneLineParser(add_help=False)
     crawl.add_argument(
         "-a",
         dest="spider_args",
@@ -192,16 +215,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=parse_duration,
         default=parse_duration("15m"),
-        help="time limit for one crawl (default 15m); then it is stopped",
+        help="time limit for one crawl, with its unit (90s, 15m, 2h; default 15m); then it is stopped",
     )
     crawl.add_argument(
         "--grace",
         type=parse_duration,
         default=30.0,
-        help="after a stop request or the time limit, wait this long before killing the crawl (default 30s)",
+        help="after a stop request or the time limit, wait this long before killing the crawl"
+        " (with its unit; default 30s)",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scheduler", description="Rerun the CNA crawl and publish its feeds."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     when = run.add_mutually_exclusive_group()
     when.add_argument(
-        "--every", type=parse_duration, help=f"interval, e.g. 15m (default {DEFAULT_EVERY})"
+        "--every",
+        type=parse_duration,
+        help=f"interval with its unit (s, m, h, d), e.g. 15m; at least 1m (default {DEFAULT_EVERY})",
     )
     when.add_argument("--cron", help='crontab expression in Asia/Taipei, e.g. "*/10 * * * *"')
     run.add_argument(
@@ -224,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_duration,
         help="a run that could not start on time still starts if at most this late"
         " (default: half the interval, at most 5m)",
+    )
+    run.add_argument(
+        "--force-short",
+        action="store_true",
+        help="allow --every shorter than 1m (tests; it only loads CNA in production)",
     )
     run.add_argument(
         "--max-runs", type=_positive, help="stop after this many runs (default: no limit)"
@@ -395,7 +426,14 @@ def _log_next_run(scheduler: BlockingScheduler) -> None:
 
 def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
     """The daemon: crawl at start-up and then on the schedule, until SIGTERM/SIGINT."""
-    every = args.every or (None if args.cron else parse_duration(DEFAULT_EVERY))
+    every = args.every or (None if args.cron is not None else parse_duration(DEFAULT_EVERY))
+    if every is not None and every < MIN_EVERY and not args.force_short:
+        print(
+            f"scheduler: --every {every:g}s is shorter than 1 minute: runs would pile up behind"
+            " the lock and load CNA for nothing; give --every 1m or more (or add --force-short)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         trigger = make_trigger(every, args.cron)
     except ValueError as exc:
@@ -476,7 +514,11 @@ def cmd_feed(config: RunConfig) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
+    """Entry point; returns the process exit code (``status | head`` prints no traceback)."""
+    return reader_gone_quietly(_main, argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     return run_command(build_parser().parse_args(argv))
 
 

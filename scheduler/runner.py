@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnaspider.archive import coverage
+from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
 from cnaspider.crawl.outcomes import (
     EXIT_CODES,
@@ -527,6 +527,7 @@ def status_text(
         )
     if not history:
         lines.append("  (none)")
+    lines += gap_lines(history)
     lines.append("newest feed items:")
     for s in newest:
         a = s.article
@@ -534,11 +535,32 @@ def status_text(
     if not newest:
         lines.append("  (none)")
     lines += coverage_lines(paths, history)
+    lines += way_lines(paths, history)
     for name in ("atom.xml", "rss.xml", "feed.json"):
         path = paths.output_dir / name
         size = f"{path.stat().st_size} B" if path.exists() else "missing"
         lines.append(f"feed {name}: {size}")
     return "\n".join(lines)
+
+
+def gap_lines(history: list[dict[str, Any]]) -> list[str]:
+    """What the last finished run could not see (README: After downtime), for ``status``."""
+    finished = [r for r in history if r["finished"]]
+    if not finished:
+        return []
+    try:
+        stats = json.loads(finished[0]["detail"] or "{}").get("stats") or {}
+    except (ValueError, TypeError, AttributeError):
+        return []
+    prefix = "cnaspider/gap_interval/"
+    lines = []
+    for key, interval in sorted(stats.items()):
+        if key.startswith(prefix):
+            name = key[len(prefix) :]
+            minutes = stats.get(f"cnaspider/gap/{name}", "?")
+            what = "the sitemaps did not reach back" if name == "sitemaps" else f"list {name}"
+            lines.append(f"  gap: {what}: {interval} (Taipei, {minutes} min) not seen")
+    return ["last run's gaps (README: After downtime):", *lines] if lines else []
 
 
 def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
@@ -584,3 +606,32 @@ def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
             + (f"  via {how}" if how else "")
         )
     return lines
+
+
+def way_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
+    """The way drifts of the newest run that recorded ways, for ``status``."""
+    with Store(paths.state_db, readonly=True) as store:  # status works read-only
+        for run in (r for r in history if r["finished"]):
+            rows = store.run_way_shares(int(run["id"]))
+            if rows:
+                break
+        else:
+            return []
+        run_id, parser, articles = int(run["id"]), rows[0][1], rows[0][2]
+        bases = waydrift.baselines(store, run_id, parser, [r[0] for r in rows])
+        lost = frozenset(f for f, *_, was_lost in store.run_coverage(run_id) if was_lost)
+    current = {f: waydrift.FieldWays(f, n, ways, d) for f, _, n, ways, d, _ in rows}
+    # The run's own judgement, again on the counts it recorded.
+    drifts = [
+        d
+        for d in waydrift.judge_ways(current, bases, skip=lost)
+        if d.field in {f for f, *_, flagged in rows if flagged}
+    ]
+    runs = max((b.runs for b in bases.values()), default=0)
+    if articles < waydrift.MIN_ARTICLES:
+        return [f"ways of run #{run_id}: not judged (under {waydrift.MIN_ARTICLES} articles)"]
+    if not drifts:
+        if runs < waydrift.MIN_BASELINE_RUNS:
+            return [f"ways of run #{run_id}: not judged ({runs} earlier runs by this parser)"]
+        return [f"ways of run #{run_id}: as in the baseline ({runs} runs by this parser)"]
+    return [f"way drift in run #{run_id}:", *(f"  {d.message()}" for d in drifts)]

@@ -30,7 +30,7 @@ import pytest
 from cnaspider.archive.store import Store
 from cnaspider.extraction.urls import article_id
 from cnaspider.publishing.listings import slug
-from tests.conftest import REPO, crawl_env, needs_program
+from tests.helpers import REPO, crawl_env, needs_program
 
 pytestmark = [needs_program("jekyll"), needs_program("chromium")]
 CHROMIUM = shutil.which("chromium") or "chromium"

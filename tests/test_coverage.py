@@ -25,7 +25,7 @@ from localcna.batches import serve_batch
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK
-from tests.conftest import REPO, run_crawl
+from tests.helpers import REPO, run_crawl
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY_JITTER=0"]
 

@@ -9,7 +9,7 @@ import frontmatter
 
 from cnaspider.archive.store import Store
 from localcna.httpd import LocalCNA
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
 
 
 def post_ids(output: Path) -> set[str]:

@@ -21,7 +21,7 @@ import pytest
 
 from cnaspider.publishing.skeleton import copy_skeleton
 from localcna.httpd import LocalCNA
-from tests.conftest import FAST, REPO, needs_program, run_crawl
+from tests.helpers import FAST, REPO, needs_program, run_crawl
 
 DEPLOY = REPO / "deploy"
 INSTALL = "/opt/cnaspider"

@@ -20,7 +20,7 @@ import pytest
 from cnaspider.archive.store import Store
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
-from tests.conftest import FAST, REPO, run_crawl
+from tests.helpers import FAST, REPO, run_crawl
 
 
 def snapshot(out: Path) -> dict[str, str]:

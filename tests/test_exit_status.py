@@ -29,7 +29,7 @@ from cnaspider.crawl.runlock import RunLock
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
 from scheduler.runner import status_text
-from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
+from tests.helpers import REPO, crawl_command, crawl_env, run_crawl
 
 
 def test_a_failed_crawl_exits_non_zero(tmp_path: Path, local_cna: LocalCNA) -> None:

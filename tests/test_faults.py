@@ -13,7 +13,7 @@ import pytest
 
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
 
 FAULT_SETTINGS = [
     "-a", "lists=faults", "-a", "related_depth=0",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, Site, build_site
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
 
 
 def _moved_headlines(site: Site, strip_fallbacks: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from cnaspider.archive.store import Store
 from cnaspider.publishing.paths import LAST_CRAWL_NAME, LOCK_NAME, STATE_DB_NAME
 from cnaspider.publishing.post import import_existing_posts
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 INSTALL_ROOT = "/opt/cnaspider"

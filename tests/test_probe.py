@@ -20,7 +20,7 @@ from cnaspider.extraction.parsing import parse_article
 from cnaspider.tools import probe
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import REPO, crawl_env
+from tests.helpers import REPO, crawl_env
 
 DATA = REPO / "localcna" / "data"
 AHEL = DATA / "articles" / "ahel-202308230179.html"
@@ -117,7 +117,7 @@ def test_page_whose_title_moved_exits_1(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["no-such-page.html"], "cannot read no-such-page.html"),
+        (["no-such-page.html"], "no such file: no-such-page.html"),
         (["--base-url", "ftp://x", str(AHEL)], "--base-url must be an http(s) URL"),
         (["--delay", "soon"], "invalid float value"),
         (["--frobnicate"], "unrecognized arguments"),

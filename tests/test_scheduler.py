@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import shlex
 import shutil
@@ -38,12 +37,19 @@ from scheduler.runner import (
     RunResult,
     judge,
 )
-from tests.conftest import run_crawl
-from tests.test_feeds import FEED_NAMES, check_feeds
+from tests.helpers import (
+    FEED_NAMES,
+    alive,
+    check_feeds,
+    run_crawl,
+    run_scheduler,
+    scheduler_cmd,
+    start_and_wait_for_crawl,
+)
+from tests.helpers import SCHEDULER_FAST as FAST
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
 SUMMARY = re.compile(r"run #(\d+) (\w+) in ([\d.]+)s: new=(\d+) updated=(\d+)")
 
 
@@ -51,22 +57,6 @@ SUMMARY = re.compile(r"run #(\d+) (\w+) in ([\d.]+)s: new=(\d+) updated=(\d+)")
 def base_url(local_cna: Any) -> str:
     """The local CNA copy (tests/conftest.py) to crawl instead of www.cna.com.tw."""
     return str(local_cna.base_url)
-
-
-def scheduler_cmd(command: str, output: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "scheduler", command, "--output", str(output), *extra]
-
-
-def run_scheduler(
-    command: str, output: Path, *extra: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        scheduler_cmd(command, output, *extra),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def summaries(stderr: str) -> list[tuple[int, str, float, int, int]]:
@@ -81,31 +71,6 @@ def stored_newest(output: Path, limit: int = 50) -> list[Any]:
 def runs_of(output: Path) -> list[dict[str, Any]]:
     with Store(Paths.for_output(output).state_db) as store:
         return store.last_runs(50)[::-1]
-
-
-def start_and_wait_for_crawl(cmd: list[str]) -> tuple[subprocess.Popen[str], int, list[str]]:
-    """Start a scheduler command; return it once its child crawl runs, with the child's pid."""
-    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    for line in proc.stderr:
-        lines.append(line)
-        match = re.search(r"crawl started \(pid (\d+)\)", line)
-        if match:
-            return proc, int(match.group(1)), lines
-        assert time.monotonic() < deadline, "".join(lines)
-    raise AssertionError("the crawl never started:\n" + "".join(lines))
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by its parent) counts as gone.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
 
 
 # --- real crawls of the local site ---------------------------------------------------
@@ -147,7 +112,16 @@ def test_two_scheduled_runs_second_finds_nothing_new(tmp_path: Path, base_url: s
     out = tmp_path / "site"
     proc = subprocess.Popen(
         scheduler_cmd(
-            "run", out, "--every", "2s", "--max-runs", "2", "--base-url", base_url, *FAST
+            "run",
+            out,
+            "--every",
+            "2s",
+            "--force-short",
+            "--max-runs",
+            "2",
+            "--base-url",
+            base_url,
+            *FAST,
         ),
         cwd=REPO,
         stderr=subprocess.PIPE,
@@ -335,13 +309,13 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400)]
+    ("text", "seconds"), [("90s", 90), ("1.5m", 90), ("15m", 900), ("2h", 7200), ("1d", 86400)]
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert cli.parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0", "-5m", "10 minutes", "m"])
+@pytest.mark.parametrize("text", ["", "0", "-5m", "10 minutes", "m", "90"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(Exception, match="not a duration"):
         cli.parse_duration(text)

@@ -22,14 +22,19 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing.paths import Paths
 from scheduler import cli
 from scheduler.runner import EXIT_LOCKED, EXIT_OK
-from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
-from tests.test_feeds import FEED_NAMES
-from tests.test_scheduler import (
-    FAST,
+from tests.helpers import (
+    FEED_NAMES,
+    REPO,
     alive,
+    crawl_command,
+    crawl_env,
+    run_crawl,
     run_scheduler,
     scheduler_cmd,
     start_and_wait_for_crawl,
+)
+from tests.helpers import (
+    SCHEDULER_FAST as FAST,
 )
 
 EXIT_USAGE = 2
@@ -173,7 +178,7 @@ def test_cron_day_of_month_or_day_of_week_as_crontab() -> None:
 def test_daemon_logs_the_next_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     done = run_scheduler(
-        "run", out, "--every", "2s", "--max-runs", "2", "--base-url", "http://127.0.0.1:9",
+        "run", out, "--every", "2s", "--force-short", "--max-runs", "2", "--base-url", "http://127.0.0.1:9",
         *FAST, "-s", "RETRY_ENABLED=0", timeout=120,
     )  # fmt: skip
     assert done.returncode == EXIT_OK, done.stderr

@@ -24,7 +24,7 @@ from cnaspider.extraction.items import Article
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, Page, build_site
-from tests.conftest import FAST, REPO, crawl_env, run_crawl
+from tests.helpers import FAST, REPO, Baselines, crawl_env, run_crawl
 
 GOLDEN_POST = REPO / "localcna" / "data" / "golden" / "firstnews-202101140136.md"
 FEEDS = ("atom.xml", "rss.xml", "feed.json")
@@ -110,10 +110,10 @@ def remove_store(out: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated"])
 def test_lost_store_names_the_cause_and_keeps_the_feeds(
-    damage: str, local_cna: LocalCNA, tmp_path: Path
+    damage: str, local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     before = snapshot(out)
     assert len(before) == 6 + 3
     remove_store(out)
@@ -185,12 +185,12 @@ def test_recover_refetches_the_posts_articles_politely_and_resumes(tmp_path: Pat
 
 
 def test_post_left_without_its_row_by_a_crash_is_fetched_again(
-    local_cna: LocalCNA, tmp_path: Path
+    local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     # Found by tests/test_crash.py: a kill between a post's write and its row's commit
     # made the next run adopt the post as foreign, so its 延伸閱讀 links were never followed.
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out).report["outcome"] == "ok"
+    assert baseline.copy(out).report["outcome"] == "ok"
     liquid, related = "202609230330", "202308230370"  # a list article and its 延伸閱讀 link
     with Store(Paths.for_output(out).state_db) as store:
         # The state that crash leaves: the list article's post is written (and its
@@ -226,10 +226,10 @@ def _corrupt_pages(path: Path) -> None:
 
 @pytest.mark.parametrize("damage", [_garbage, _corrupt_pages], ids=["garbage", "bad-pages"])
 def test_damaged_store_is_named_left_alone_and_recoverable(
-    damage: object, local_cna: LocalCNA, tmp_path: Path
+    damage: object, local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     db = Paths.for_output(out).state_db
     for extra in db.parent.glob("cnaspider.sqlite3-*"):
         extra.unlink()
@@ -264,7 +264,7 @@ def test_damaged_store_is_named_left_alone_and_recoverable(
 
 
 @pytest.fixture
-def read_only_site(tmp_path: Path, local_cna: LocalCNA) -> Iterator[Path]:
+def read_only_site(tmp_path: Path, baseline: Baselines) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
     done = subprocess.run(
@@ -276,8 +276,7 @@ def read_only_site(tmp_path: Path, local_cna: LocalCNA) -> Iterator[Path]:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         out = mount / "site"
-        first = run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
-        assert first.report["outcome"] == "ok", first.log[-2000:]
+        assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         yield out
     finally:
@@ -371,10 +370,10 @@ def test_judge_counts_faults_not_content() -> None:
 
 
 def test_rebuild_takes_the_lock_and_keeps_hand_edited_posts(
-    local_cna: LocalCNA, tmp_path: Path
+    tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     posts = sorted((out / "_posts").glob("*.md"))
     edited = posts[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n編者按：手動補充。\n", "utf-8")

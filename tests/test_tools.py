@@ -8,7 +8,7 @@ from pathlib import Path
 
 from localcna.httpd import LocalCNA
 from localcna.pages import DATA
-from tests.conftest import REPO, run_crawl
+from tests.helpers import REPO, Baselines, run_crawl
 
 
 def render(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,10 +47,10 @@ def test_render_refusal_goes_to_stderr_with_nonzero_exit() -> None:
 
 
 def test_posts_regenerate_from_the_store_without_crawling(
-    local_cna: LocalCNA, tmp_path: Path
+    local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     posts = sorted((out / "_posts").glob("*.md"))
     originals = {p.name: p.read_text(encoding="utf-8") for p in posts}
     for post in posts:

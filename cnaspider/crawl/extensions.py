@@ -18,7 +18,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from cnaspider.archive import coverage
+from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.coverage import Loss
 from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
 from cnaspider.crawl.outcomes import DEGRADED, FAILED, INTERRUPTED, LOCKED, OK, PARTIAL
@@ -62,6 +62,21 @@ def apply_coverage(verdict: dict[str, Any], losses: list[Loss]) -> dict[str, Any
         earlier = "" if verdict["outcome"] == OK else f" ({verdict['message']})"
         verdict["outcome"] = DEGRADED
         verdict["message"] = f"field coverage lost: {lost}{earlier}"
+    return verdict
+
+
+def apply_way_drift(verdict: dict[str, Any], drifts: list[waydrift.Drift]) -> dict[str, Any]:
+    """The verdict with the way drifts: an ok or partial run becomes degraded (as for coverage)."""
+    verdict = {**verdict, "way_drift": sorted({d.field for d in drifts})}
+    if drifts and verdict["outcome"] in (OK, PARTIAL, DEGRADED):
+        drifted = "way drift: " + "; ".join(d.message() for d in drifts)
+        if verdict["outcome"] == PARTIAL:
+            verdict["message"] = f"{drifted} ({verdict['message']})"
+        elif verdict["outcome"] == DEGRADED:  # coverage lost a field too
+            verdict["message"] = f"{verdict['message']}; {drifted}"
+        else:
+            verdict["message"] = drifted
+        verdict["outcome"] = DEGRADED
     return verdict
 
 
@@ -231,15 +246,22 @@ class CrawlReport:
             verdict = apply_coverage(verdict, losses)
         for loss in losses:
             logger.error("field coverage lost: %s", loss.message())
+        ways, drifts, way_bases, parser = self._judge_ways(verdict, stats, losses)
+        verdict = apply_way_drift(verdict, drifts)
+        for drift in drifts:
+            logger.error("way drift: %s", drift.message())
         report: dict[str, Any] = {
             **verdict,
             "run_id": self.run_id,
             "coverage": coverage.report(current, bases, losses),
+            "ways": waydrift.report(ways, way_bases, drifts),
             "stats": stats,
         }
         try:
             if verdict["outcome"] != LOCKED and self.store_usable:
                 self._record(report, verdict, stats, current, losses)
+                flagged = {d.field for d in drifts} | {loss.field for loss in losses}
+                self._record_ways(parser, ways, flagged)
             self._write_report(report)
         except OSError as exc:
             logger.error("cannot write %s: %s", self.paths.last_crawl, exc)
@@ -288,6 +310,37 @@ class CrawlReport:
                 )
         except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
+
+    def _judge_ways(
+        self, verdict: dict[str, Any], stats: dict[str, Any], losses: list[Loss]
+    ) -> tuple[
+        dict[str, waydrift.FieldWays], list[waydrift.Drift], dict[str, waydrift.WayBaseline], str
+    ]:
+        """This run's ways, their drifts against the baseline, the baseline, the parser."""
+        ways = waydrift.ways_from_stats(stats)
+        parser = waydrift.parser_version()
+        bases: dict[str, waydrift.WayBaseline] = {}
+        if verdict["outcome"] == LOCKED or not self.run_id:
+            return ways, [], bases, parser
+        try:
+            with Store(self.paths.state_db) as store:
+                bases = waydrift.baselines(store, self.run_id, parser, list(ways))
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot read the way history in %s: %s", self.paths.state_db, exc)
+        lost = frozenset(loss.field for loss in losses)
+        return ways, waydrift.judge_ways(ways, bases, skip=lost), bases, parser
+
+    def _record_ways(
+        self, parser: str, ways: dict[str, waydrift.FieldWays], flagged: set[str]
+    ) -> None:
+        """Keep the run's ways in the store (a failure logged, not raised)."""
+        if not self.run_id:
+            return
+        try:
+            with Store(self.paths.state_db) as store:
+                waydrift.record(store, self.run_id, parser, ways, flagged)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the way shares in %s: %s", self.paths.state_db, exc)
 
     def _write_feeds(self) -> dict[str, Any] | None:
         settings = self.crawler.settings

@@ -27,7 +27,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2  # a bad argument or setting: nothing was started
 EXIT_PARTIAL = 3
-EXIT_DEGRADED = 4  # a field's coverage fell to near zero (README: Field coverage)
+EXIT_DEGRADED = 4  # a field lost or found another way (README: Field coverage, Way drift)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock, try again later
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # the shell's status for a Ctrl-C; 143 for SIGTERM
 

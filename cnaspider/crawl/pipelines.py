@@ -26,6 +26,7 @@ from cnaspider.archive.coverage import count_article
 from cnaspider.archive.diff import fields_lost
 from cnaspider.archive.revisits import FetchInfo, RevisitSchedule, revisit_settings
 from cnaspider.archive.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
+from cnaspider.archive.waydrift import count_ways
 from cnaspider.extraction.items import Article
 from cnaspider.publishing.atomic import (
     StagedWrite,
@@ -223,6 +224,7 @@ class PostPipeline:
         # Every article parsed this run counts, refetched unchanged ones too: each
         # shows what today's pages give (cnaspider/archive/coverage.py); a worse revisit as well.
         count_article(stats, item)
+        count_ways(stats, item)
         if fetch.revisit:
             stats.inc_value(f"cnaspider/archive/revisits/{status}")
         if status == WORSE:

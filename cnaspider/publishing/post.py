@@ -21,7 +21,7 @@ from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
-from cnaspider.publishing.atomic import StagedWrite, atomic_write_text, stage_write
+from cnaspider.publishing.atomic import StagedWrite, stage_write
 
 DEFAULT_SOURCE_LABEL = "(臺)中央社CNA"
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl/?url="
@@ -180,28 +180,12 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
     )
 
 
-def write_post(
-    posts_dir: Path, article: Article, style: PostStyle | None = None
-) -> tuple[Path, bool]:
-    """Write the post atomically; return its path and whether the file changed."""
-    path = posts_dir / post_filename(article)
-    return path, write_post_text(path, render_post(article, style))
-
-
 def _holds(path: Path, text: str) -> bool:
     """Whether the file at ``path`` already holds ``text``."""
     try:
         return path.read_text(encoding="utf-8") == text
     except FileNotFoundError:
         return False
-
-
-def write_post_text(path: Path, text: str) -> bool:
-    """Write a rendered post atomically unless the file already holds it; True if written."""
-    if _holds(path, text):
-        return False
-    atomic_write_text(path, text)
-    return True
 
 
 def stage_post_text(path: Path, text: str) -> StagedWrite | None:

@@ -34,6 +34,7 @@ from cnaspider.publishing.edits_feed import rebuild_article_edits
 from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.publishing.post import PostStyle, post_filename, render_post
+from cnaspider.tools.command import reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -216,7 +217,11 @@ exit status:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild") -> int:
-    """Run the command; return the exit status."""
+    """Run the command; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=__doc__,
@@ -251,7 +256,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
     try:
-        values = check_settings(project_settings(args.settings))
+        values = check_settings(
+            project_settings(args.settings), argument_pairs(args.settings, "-s")
+        )
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -289,6 +296,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # the reader of standard output went away; nothing failed to be written
     except OSError as exc:
         print(f"rebuild: cannot write into {paths.output_dir} ({exc})", file=sys.stderr)
         return EXIT_FAILED
@@ -304,7 +313,7 @@ def _rebuild(out: Output, force: bool) -> int:
         print(f"rebuild: {lost}", file=sys.stderr)
         return EXIT_FAILED
     result = rebuild(paths, out.style, force=force)
+    out.write_feeds()  # before saying so: a reader that went away must not stop it
     print(f"{result.checked} posts checked, {result.rewritten} rewritten in {paths.posts_dir}")
     _list_kept(result)
-    out.write_feeds()
     return EXIT_KEPT if result.kept else EXIT_OK

@@ -17,6 +17,7 @@ from cnaspider.publishing.post import (
     PostStyle,
     render_post,
 )
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 
 EXIT_STATUS = """\
 exit status:
@@ -26,8 +27,12 @@ exit status:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.render") -> int:
-    """Run the tool; return the exit status."""
-    parser = argparse.ArgumentParser(
+    """Run the tool; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
         prog=prog,
         description=__doc__,
         epilog=EXIT_STATUS,
