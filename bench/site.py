@@ -38,6 +38,7 @@ from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.post import post_filename, render_post
 from cnaspider.publishing.skeleton import copy_skeleton
+from cnaspider.tools.jekyll import utf8_environ
 
 SECTIONS = [
     "政治",
@@ -132,7 +133,7 @@ def jekyll_build(site: Path) -> dict[str, float]:
     start = time.perf_counter()
     done = subprocess.run(
         ["jekyll", "build", "--incremental", "--source", str(site), "--destination", str(site / "_site")],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=utf8_environ(),
     )  # fmt: skip
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -157,7 +157,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cnaspider: no command {name!r}; known: {known} (see --help)", file=sys.stderr)
         return EXIT_USAGE
     return command.run(rest, f"cnaspider {name}")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -344,7 +344,7 @@ def output_problem(config: RunConfig, must_exist: bool) -> str | None:
     if out.exists() and not out.is_dir():
         return f"--output {out} is not a directory; give the site's directory"
     if must_exist and not out.is_dir():
-        return f"no output directory {out}; run a crawl first (python -m scheduler once)"
+        return f"no output directory {out}; run a crawl first (cnaspider crawl)"
     return None
 
 

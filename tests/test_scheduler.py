@@ -252,17 +252,19 @@ def test_crontab_line_runs_and_flock_skips_overlap(tmp_path: Path, base_url: str
     line = next(
         ln
         for ln in (DEPLOY / "crontab").read_text().splitlines()
-        if ln.strip() and not ln.startswith("#")
+        if ln.strip() and not ln.startswith("#") and not re.match(r"\w+=", ln)
     )
     fields = line.split(None, 5)
     assert fields[:5] == ["*/10", "*", "*", "*", "*"]
     command = fields[5]
-    assert "flock -n" in command and "python -m scheduler once" in command
+    assert "flock -n" in command and "cnaspider crawl" in command
     out = tmp_path / "site"
     command = command.replace("/opt/cnaspider/output", str(out)).replace(
         "/opt/cnaspider", str(REPO)
     )
-    command = command.replace(".venv/bin/python", shlex.quote(sys.executable))
+    command = command.replace(
+        ".venv/bin/cnaspider", shlex.quote(str(Path(sys.executable).parent / "cnaspider"))
+    )
     command = command.replace(" >>", f" --base-url {base_url} {' '.join(FAST)} >>", 1)
     assert subprocess.run(["sh", "-c", command], timeout=120).returncode == 0
     assert "run #1 ok" in (out / ".state" / "cron.log").read_text()
@@ -284,13 +286,15 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         pytest.skip("systemd-analyze is not installed")
     service = (DEPLOY / "cnaspider.service").read_text()
     timer = (DEPLOY / "cnaspider.timer").read_text()
-    assert "Type=oneshot" in service and "scheduler once" in service
+    assert "Type=oneshot" in service and "cnaspider crawl" in service
     assert "Persistent=true" in timer and "Unit=cnaspider.service" in timer
     # Installed as the docs say: the repository path and a real user filled in.
     user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
     group = subprocess.run(["id", "-gn"], capture_output=True, text=True).stdout.strip()
     for name, text in (("cnaspider.service", service), ("cnaspider.timer", timer)):
-        text = text.replace("/opt/cnaspider/.venv/bin/python", sys.executable)
+        text = text.replace(
+            "/opt/cnaspider/.venv/bin/cnaspider", str(Path(sys.executable).parent / "cnaspider")
+        )
         text = text.replace("/opt/cnaspider", str(REPO))
         text = re.sub(r"(?m)^User=.*$", f"User={user}", text)
         text = re.sub(r"(?m)^Group=.*$", f"Group={group}", text)

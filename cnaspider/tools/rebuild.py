@@ -187,8 +187,8 @@ def recover(out: Output, base_url: str) -> int:
         # Feeds from a partial store would drop entries readers already have.
         print(
             f"rebuild: {len(missing)} articles could not be fetched (network or site errors);"
-            " their posts and the feeds are unchanged; run `python -m cnaspider.rebuild"
-            " --recover` again",
+            " their posts and the feeds are unchanged; run `cnaspider rebuild --recover`"
+            " again",
             file=sys.stderr,
         )
     return EXIT_KEPT if missing or result.kept else EXIT_OK
