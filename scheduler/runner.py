@@ -254,9 +254,10 @@ class Runner:
                 " done: make it writable (or free space) and run again",
                 EXIT_FAILED,
             )
-        if not acquired and crawl_waits_for_backfill(lock, paths.state_dir):
-            # A backfill batch held it: it steps aside after its batch (README: Backfill).
-            acquired = True
+        if not acquired and "backfill" in lock.holder():
+            # A backfill batch holds it: it steps aside after its batch (README: Backfill).
+            log.info("a backfill batch holds the lock; this crawl goes next")
+            acquired = crawl_waits_for_backfill(lock, paths.state_dir)
         if not acquired:
             holder = lock.holder()
             return RunResult(
