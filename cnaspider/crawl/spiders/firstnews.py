@@ -136,6 +136,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         self.discovery_loaded = False
         # Ids fetched again this run (due or by a newer sitemap lastmod): once each.
         self.revisited: set[str] = set()
+        # Ids requested this run as new articles (a sitemap time must not add a second fetch).
+        self.fetching: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
@@ -456,6 +458,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         if previous is not None:
             return  # already requested; its links are followed from self.depths[ident]
+        self.fetching.add(ident)
         yield scrapy.Request(
             to_fetch_url(canonical, self.base_url),
             callback=self.parse_article_page,
@@ -568,7 +571,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             self.store is None
             or entry.time is None
             or entry.id in self.revisited
-            or entry.id in self.depths
+            or entry.id in self.fetching
         ):
             return
         stored = self.store.get(entry.id)
@@ -576,7 +579,9 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         self.revisited.add(entry.id)
         self.count(source, "revisit")
-        self.depths[entry.id] = self.related_depth
+        self.depths[entry.id] = min(
+            self.depths.get(entry.id, self.related_depth), self.related_depth
+        )
         yield scrapy.Request(
             to_fetch_url(stored.article.url or entry.url, self.base_url),
             callback=self.parse_revisit,
