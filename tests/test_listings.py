@@ -176,6 +176,10 @@ def test_rerun_changes_nothing_and_new_articles_touch_only_their_pages(
     allowed = {out / listings.listing_path(k, key) for k, key in touched}
     indexes = {out / d / "index.html" for d in listings.DIRS.values()}
     main = {out / n for n in ("atom.xml", "rss.xml", "feed.json")}
+    # The post links of its month, and of the months of the articles sharing a tag with
+    # it (a tag on a second article gets its page: the first article's post links it).
+    months = {month_key(late)} | {month_key(a) for a in articles if set(a.tags) & set(late.tags)}
+    main |= {out / listings.POST_LISTINGS_DIR / f"{m}.json" for m in months}
     for path in changed:
         assert path in indexes | main or allowed & set(path.parents), path
     assert changed & main and any(allowed & set(p.parents) for p in changed)
