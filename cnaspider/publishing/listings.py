@@ -42,7 +42,13 @@ from cnaspider.publishing.post import PostStyle, yaml_double_quoted
 PAGE_SIZE = 200
 # Tag feeds hold fewer entries than the main and section feeds: a tag feed is a
 # narrow subscription, and there are thousands of tags, each feed a file on the site.
-TAG_FEED_LIMIT = 20
+TAG_FEED_LIMIT = 10
+# Only a tag on this many articles has feeds (its page lists it all the same): a year has
+# ~48,000 tags on two or more articles, and their feeds would outweigh the site.
+TAG_FEED_MIN_ARTICLES = 10
+# Section and tag feeds carry each article's summary and links, not its text: the main
+# feeds have the full text, and an article is in ~6 listing feeds (docs/benchmarks.md).
+LISTING_FEEDS_FULL_TEXT = False
 # The tags index names the most used tags; every tag page is linked from its posts' listings.
 TAGS_INDEX_LIMIT = 500
 # A tag on fewer articles has no page and no feeds: it stays on its article (unlinked) and
@@ -193,8 +199,17 @@ def _neighbours(months: tuple[str, ...], keys: set[str]) -> set[str]:
 
 
 def has_page(kind: str, count: int) -> bool:
-    """Whether a listing with ``count`` articles gets pages (and feeds)."""
+    """Whether a listing with ``count`` articles gets pages."""
     return count > 0 and (kind != TAG or count >= MIN_TAG_ARTICLES)
+
+
+def has_feeds(kind: str, count: int) -> bool:
+    """Whether a listing with ``count`` articles gets feeds (sections always, tags when used)."""
+    return (
+        kind in _HAS_FEEDS
+        and has_page(kind, count)
+        and (kind != TAG or count >= TAG_FEED_MIN_ARTICLES)
+    )
 
 
 def _header(ctx: _Context, kind: str, key: str, total: int) -> str:
@@ -234,10 +249,12 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
     name = ctx.store.listing_name(kind, key)
     title = _title(kind, name)
     chunks = -(-total // PAGE_SIZE) if total > PAGE_SIZE else 0
+    feeds_on = has_feeds(kind, total) and ctx.feed_limit > 0
     written = _write_page(
         ctx, folder / "index.html",
         _page(kind, key, title, ctx.store.listing_page(kind, key, PAGE_SIZE), depth=2,
-              pager=_landing_pager(chunks), header=_header(ctx, kind, key, total)),
+              pager=_landing_pager(chunks), header=_header(ctx, kind, key, total),
+              feeds=feeds_on),
     )  # fmt: skip
     # Pages before the first changed entry keep their articles; the one before
     # it is written too, as its link to the next page may have appeared.
@@ -247,7 +264,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
             kind, key, PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, newest_first=False
         )
         page = _page(kind, key, f"{title}（第 {number} 頁）", rows[::-1], depth=4,
-                     pager=_chunk_pager(number, chunks))  # fmt: skip
+                     pager=_chunk_pager(number, chunks), feeds=feeds_on)  # fmt: skip
         written += _write_page(ctx, folder / "page" / str(number) / "index.html", page)
     pages_dir = folder / "page"
     if pages_dir.is_dir():
@@ -255,7 +272,10 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
             if not (old.name.isdigit() and 1 <= int(old.name) <= chunks):
                 shutil.rmtree(old, ignore_errors=True)
     feeds = 0
-    if kind in _HAS_FEEDS and ctx.feed_limit:
+    if not feeds_on:
+        for name in (ATOM_NAME, JSON_NAME):
+            (folder / name).unlink(missing_ok=True)
+    else:
         count = min(ctx.feed_limit, TAG_FEED_LIMIT) if kind == TAG else ctx.feed_limit
         newest = ctx.store.listing_newest(kind, key, count)
         info = FeedInfo(
@@ -265,7 +285,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
         )
         rendered = render_stored(
             ctx.store, newest, site_url=ctx.site_url, style=ctx.style, info=info,
-            names=(ATOM_NAME, JSON_NAME), cache=ctx.entries,
+            names=(ATOM_NAME, JSON_NAME), cache=ctx.entries, full_text=LISTING_FEEDS_FULL_TEXT,
         )  # fmt: skip
         written_feeds = write_files(folder, rendered, durable=ctx.durable)
         feeds = sum(f["changed"] for f in written_feeds.values())
@@ -292,9 +312,9 @@ def _chunk_pager(number: int, chunks: int) -> str:
     return f'<nav class="pager" aria-label="分頁">{" ".join(links)}</nav>'
 
 
-def _front_matter(title: str, kind: str, key: str) -> str:
+def _front_matter(title: str, kind: str, key: str, feeds: bool) -> str:
     lines = ["---", "layout: listing", f"title: {yaml_double_quoted(title)}", f"listing: {kind}"]
-    if kind in _HAS_FEEDS:
+    if feeds:
         base = listing_url(kind, key)
         lines += [f"feed_atom: {base}{ATOM_NAME}", f"feed_json: {base}{JSON_NAME}"]
     # The list is finished HTML with relative links: Liquid must not read article titles.
@@ -311,6 +331,7 @@ def _page(
     depth: int,
     pager: str,
     header: str = "",
+    feeds: bool = False,
 ) -> str:
     up = "../" * depth
     items = []
@@ -327,7 +348,7 @@ def _page(
         + "\n</ul>\n"
         + (pager + "\n" if pager else "")
     )
-    return _front_matter(title, kind, key) + body
+    return _front_matter(title, kind, key, feeds) + body
 
 
 def _when(published: str) -> dt.datetime:
