@@ -49,6 +49,15 @@ NOT_FOUND_PAGE = (
 )
 GOLDEN_ID = "202101140136"
 LIQUID_ID = "202609230330"
+# Tags of the stories made from the earlier generator's posts, which kept none: what
+# CNA would tag them with (the page skeleton's own tags are a Thai politics story's).
+STORY_TAGS = {
+    "202101140136": ("克拉夫特", "蔡英文", "聯合國", "台美關係"),
+    "202101145002": ("克拉夫特", "蔡英文", "聯合國"),
+    "202101130010": ("克拉夫特", "聯合國", "台美關係"),
+    "202012150020": ("克拉夫特", "聯合國", "台美關係"),
+    "202101150305": ("香港", "12港人案", "盧思位"),
+}
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,7 @@ def _from_post(
         published=when,
         body=body,
         lead=lead,
+        tags=STORY_TAGS.get(_id_of(url), ()),
     )
     site.add_article(
         spec.id,
