@@ -24,6 +24,7 @@ from cnaspider.extraction.parsing import (
     parse_article,
     parse_list,
     summary_text,
+    warnings,
 )
 from cnaspider.extraction.urls import article_id, is_valid_id, normalize_article_url
 
@@ -211,10 +212,12 @@ def test_real_pages_refused(stem: str, reason: str) -> None:
 
 
 def _without_title(html: str) -> str:
-    """The page with its title gone from every place that states it: h1, JSON-LD and og:title."""
+    """The page with its title gone from every place that states it: h1, JSON-LD, og:title,
+    twitter:title and <title>."""
     html = re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", html, flags=re.S)
     html = re.sub(r'"headline":"[^"]*",?', "", html)
-    return re.sub(r'<meta property="og:title"[^>]*>', "", html)
+    html = re.sub(r"<title>.*?</title>", "<title></title>", html, flags=re.S)
+    return re.sub(r'<meta property="(og|twitter):title"[^>]*>', "", html)
 
 
 def test_404_non_article_and_broken_pages_refused() -> None:
@@ -417,17 +420,24 @@ def _drop_block(html: str, start: str, end: str) -> str:
     return html[:i] + html[html.index(end, i) :]
 
 
-def test_body_from_json_ld_article_body_when_the_paragraph_div_fails() -> None:
+def test_body_from_json_ld_article_body_only_when_the_page_shows_no_story() -> None:
     html = page("acn-202308230192")
     original = parse_article(html, url_for("acn", "202308230192"))
     texts = [re.sub(r"<[^>]+>", "", p) for p in original.paragraphs]
     body = "\\n".join(texts).replace('"', '\\"')
     html = html.replace('"keywords":', f'"articleBody":"{body}","keywords":', 1)
-    html = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
-    a = parse_article(html, url_for("acn", "202308230192"))
+    renamed = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
+    # The renamed div is still found by its dateline and editor line, and agrees with articleBody.
+    a = parse_article(renamed, url_for("acn", "202308230192"))
+    assert a.ways["body"] == "dateline-block" and a.paragraphs == original.paragraphs
+    assert a.disagreements == [] and warnings(a) == []
+    # With no story text left in the markup, the structured text alone: a warning way.
+    gone = re.sub(r"<p>\s*（中央社.*?</p>.*?1120823\s*</p>", "", renamed, count=1, flags=re.S)
+    a = parse_article(gone, url_for("acn", "202308230192"))
     assert a.ways["body"] == "json-ld-articleBody"
     assert a.paragraphs == original.paragraphs  # these paragraphs hold no markup
     assert a.editor == original.editor and a.dateline == original.dateline
+    assert warnings(a) == ["body only from a last-resort way (json-ld-articleBody)"]
 
 
 def test_lead_photo_from_json_ld_then_og_image_never_the_logo_nor_an_inline_photo() -> None:
@@ -495,15 +505,15 @@ def test_srcset_with_data_urls_and_commas() -> None:
     assert _srcset_urls("") == []
 
 
-def test_renamed_body_div_is_refused_not_replaced_by_the_copyright_line() -> None:
+def test_renamed_body_div_is_read_by_its_dateline_never_as_the_copyright_line() -> None:
     # The copyright line sits in a div.paragraph of its own: with the body div renamed it
     # is the first div.paragraph left, and once became the whole post.
-    html = page("acn-202308230192").replace(
-        '<div class="paragraph">', '<div class="articleText">', 1
-    )
-    with pytest.raises(PageRefused) as info:
-        parse_article(html, url_for("acn", "202308230192"))
-    assert info.value.reason == MISSING_BODY
+    html = page("acn-202308230192")
+    renamed = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
+    a = parse_article(renamed, url_for("acn", "202308230192"))
+    assert a.paragraphs == parse_article(html, url_for("acn", "202308230192")).paragraphs
+    assert a.ways["body"] == "dateline-block"
+    assert not any("非經授權" in p for p in a.paragraphs)
 
 
 def test_a_figure_after_the_body_is_not_the_lead_photo() -> None:

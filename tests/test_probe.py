@@ -30,11 +30,11 @@ HEADLINES = DATA / "lists" / "headlines-2026-trimmed.html"
 
 
 def without_title(html: bytes) -> bytes:
-    """The page with every source of its headline gone: h1, JSON-LD, og:title, <title>."""
+    """The page with every source of its headline gone: h1, JSON-LD, og:/twitter:title, <title>."""
     for pattern in (
         rb"<h1[^>]*>.*?</h1>",
         rb"<script[^>]*application/ld\+json[^>]*>.*?</script>",
-        rb"<meta property=\"og:title\"[^>]*>",
+        rb"<meta property=\"(?:og|twitter):title\"[^>]*>",
         rb"<title>.*?</title>",
     ):
         html = re.sub(pattern, b"", html, flags=re.S)
