@@ -119,6 +119,7 @@ INLINE_TAGS = frozenset(
 )
 CONTAINER_TAGS = frozenset(
     {"div", "section", "article", "main", "blockquote", "center", "dl", "dd", "li", "ul", "ol"}
+    | {"table", "tbody", "thead", "tr", "td", "th"}
 )
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"})
 # Class words of blocks that are never story (checked on lower-cased class strings).
@@ -178,6 +179,13 @@ class Body:
     dropped: list[tuple[str, str]] = field(default_factory=list)
     # Paragraph elements, for the editor-line search (None for structured text).
     elements: list[etree._Element | None] = field(default_factory=list)
+    # How each paragraph was read: "p", "nested-p" or "br-runs".
+    forms: list[str] = field(default_factory=list)
+
+    def form_way(self) -> str:
+        """The way the paragraphs' forms name: br-runs, nested-p, else p."""
+        forms = set(self.forms)
+        return "br-runs" if "br-runs" in forms else "nested-p" if "nested-p" in forms else "p"
 
 
 def is_hidden(el: etree._Element) -> bool:
@@ -230,19 +238,35 @@ def _link_text_share(el: etree._Element) -> tuple[float, int]:
 
 
 def non_story_block(el: etree._Element) -> str:
-    """Why a non-<p> block is not story ("" when it may be): by class, form controls,
+    """Why a non-<p> block is not story ("" when it may be): by class; else, unless it holds
+    story paragraphs (a wrapper of the body and its boxes), form controls, a video or embed,
     a label heading it, or mostly link text."""
     if non_story_class(el):
         return "class"
+    why = ""
     if el.xpath("boolean(.//input | .//button | .//form | .//select | .//textarea)"):
-        return "form"
-    head = next((t for t in el.itertext() if t.strip()), "")
-    if head and _label(head):
-        return "label"
-    share, links = _link_text_share(el)
-    if links and share >= 0.5:
-        return "links"
-    return ""
+        why = "form"
+    elif len(norm(text_content(el))) < 200 and el.xpath(
+        "boolean(.//iframe | .//video | .//embed | .//object | .//audio)"
+    ):
+        why = "embed"  # a video or embed card and its label
+    else:
+        head = next((t for t in el.itertext() if t.strip()), "")
+        if head and _label(head):
+            why = "label"
+        else:
+            share, links = _link_text_share(el)
+            why = "links" if links and share >= 0.5 else ""
+    return "" if why and _has_story_p(el) else why
+
+
+def _has_story_p(el: etree._Element) -> bool:
+    """Whether a block holds a paragraph of story (a wrapper of the body and of its lists)."""
+    for p in el.iter("p"):
+        text = norm(text_content(p))
+        if len(text) >= 30 and _SENTENCE_END.search(text) and _link_text_share(p)[0] < 0.5:
+            return True
+    return False
 
 
 def _has_photo(el: etree._Element) -> bool:
@@ -283,8 +307,8 @@ class _Collector:
     def __init__(self, page_url: str) -> None:
         self.page_url = page_url
         self.items: list[tuple[str, str, etree._Element | None]] = []  # (markup, text, el)
+        self.item_forms: list[str] = []
         self.images: list[InlineImage] = []
-        self.forms: set[str] = set()
         self.dropped: list[tuple[str, str]] = []
         self.after_label = False
 
@@ -306,7 +330,7 @@ class _Collector:
                 return
         self.after_label = False
         self.items.append((markup, text, el))
-        self.forms.add(form)
+        self.item_forms.append(form)
 
     def photo(self, block: etree._Element) -> None:
         image, _ = picture(block, self.page_url)
@@ -418,9 +442,9 @@ def collect(container: etree._Element, page_url: str) -> Body:
         images=collector.images,
         dropped=collector.dropped,
         elements=[e for _, _, e in collector.items],
+        forms=collector.item_forms,
     )
-    forms = collector.forms
-    body.way = "br-runs" if "br-runs" in forms else "nested-p" if "nested-p" in forms else "p"
+    body.way = body.form_way()
     return body
 
 
@@ -444,6 +468,7 @@ def from_text(text: str, way: str) -> Body:
         texts=lines,
         way=way,
         elements=[None] * len(lines),
+        forms=["p"] * len(lines),
     )
 
 

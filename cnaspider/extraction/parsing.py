@@ -425,6 +425,14 @@ def _parse_title(page: _Page) -> tuple[str, str]:
         losers = [(w, v) for w, v in structured if norm(v) != h1_key]
         if losers:
             page.disagree("title", [("h1", h1_text), *losers], True, "h1", "h1 agrees with most")
+        spelled = {v for _, v in groups.get(h1_key, [])}
+        if len(spelled) == 1 and h1_text not in spelled:
+            # Same words, other spacing (a <br> or a space dropped in the h1): the
+            # structured sources agree on how the headline is written.
+            (value,) = spelled
+            pairs = [("h1", h1_text), *groups[h1_key]]
+            page.disagree("title", pairs, True, "h1-trimmed", "spelling of the structured sources")
+            return value, "h1-trimmed"
         return h1_text, "h1"
     if not ranked:
         return "", ""
@@ -695,6 +703,7 @@ def _keep(body: Body, keep: list[bool]) -> None:
     body.paragraphs = [p for p, k in zip(body.paragraphs, keep, strict=True) if k]
     body.texts = [t for t, k in zip(body.texts, keep, strict=True) if k]
     body.elements = [e for e, k in zip(body.elements, keep, strict=True) if k]
+    body.forms = [f for f, k in zip(body.forms, keep, strict=True) if k]
 
 
 def _structured_body(page: _Page) -> tuple[str, str]:
@@ -724,7 +733,7 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
     body = Body()
     if div is not None:
         body = collect(div, page.url)
-        body.way = "paragraph-div" if body.way == "p" else body.way
+        body.way = "paragraph-div"
         if body.texts and all(sel.COPYRIGHT_NOTICE in t for t in body.texts):
             body = Body()
     first_ok = bool(body.texts) and bool(DATELINE.match(body.texts[0]))
@@ -742,11 +751,14 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
                     pairs.append((way, f"{len(other.texts)} paragraphs"))
                     page.disagree("body", pairs, True, way, "dateline to editor line")
                 body = other
-                body.way = way if other.way == "p" else other.way
-                if way == "p-cluster":
-                    body.way = way
+                body.way = way
     if body.texts:
         _trim_outside(page, body)
+        if body.way == "paragraph-div" and body.form_way() != "p":
+            body.way = body.form_way()
+        elif body.way in ("dateline-block", "p-cluster"):
+            # A container found by meaning starts with the header: a photo there is the lead.
+            body.images = [i for i in body.images if i.after > 0]
     structured, s_way = _structured_body(page)
     if structured:
         if body.texts:
@@ -1073,7 +1085,9 @@ def _redecoded(html: str | bytes) -> Iterable[etree._Element]:
     if isinstance(html, bytes):
         match = _CHARSET.search(html[:4096])
         declared = match.group(1).decode("ascii", "replace").lower() if match else ""
-        for codec in dict.fromkeys([declared, "big5", "gb18030"]):
+        # Only the declared charset: a guessed one (Big5, GB18030) decodes any bytes into
+        # CJK-looking text that no check could tell from the story.
+        for codec in (declared,):
             if codec and codec not in ("utf-8", "utf8"):
                 try:
                     yield _document(html.decode(codec))

@@ -68,22 +68,28 @@ def not_related(el: etree._Element, central: etree._Element) -> bool:
 
 
 def sponsored(a: etree._Element, block: etree._Element | None) -> bool:
-    """Whether a link is an advertising or sponsored item rather than further reading."""
+    """Whether a link is an advertising or sponsored item rather than further reading.
+
+    The link and the elements around it that hold no other link (its item: an ``li``, a
+    card) are checked for ``rel=sponsored``, ad or sponsor classes and attributes, hidden
+    markup, and a 廣告 / 贊助 / PR label.
+    """
     rel = (a.get("rel") or "").lower()
     if "sponsored" in rel:
         return True
     node: etree._Element | None = a
     while node is not None and node is not block:
+        if node is not a and len(sel.BLOCK_LINKS(node)) > 1:
+            break  # the list holding other items too: not this item's own markup
         cls = node.get("class")
         if (cls and _SPONSORED_CLASS.search(cls)) or is_hidden(node):
             return True
         if node.get("data-ad") is not None or node.get("data-sponsored") is not None:
             return True
-        label = text_content(node) if node is not a else ""
-        if node is not a and len(label) < 200 and any(m in label for m in _SPONSORED_TEXT):
-            return True
-        if node.getparent() is not None and node.getparent() is block:
-            break
+        if node is not a:
+            label = text_content(node)
+            if len(label) < 200 and any(m in label for m in _SPONSORED_TEXT):
+                return True
         node = node.getparent()
     title = text_content(a)
     return any(m in title for m in _SPONSORED_TEXT[:4])
