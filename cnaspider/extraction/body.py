@@ -260,11 +260,27 @@ def non_story_block(el: etree._Element) -> str:
     return "" if why and _has_story_p(el) else why
 
 
+def visible_text(el: etree._Element) -> str:
+    """The text of ``el`` a reader sees: not inside script-ish, hidden or clutter elements."""
+    parts = [el.text or ""]
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and not (tag in SKIP_TAGS or is_hidden(child) or is_clutter(child)):
+            parts.append(visible_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _has_story_p(el: etree._Element) -> bool:
     """Whether a block holds a paragraph of story (a wrapper of the body and of its lists)."""
     for p in el.iter("p"):
-        text = norm(text_content(p))
-        if len(text) >= 30 and _SENTENCE_END.search(text) and _link_text_share(p)[0] < 0.5:
+        if is_hidden(p):
+            continue
+        text = norm(visible_text(p))
+        if len(text) < 30 or _link_text_share(p)[0] >= 0.5:
+            continue
+        plain = clean_text(visible_text(p))
+        if _SENTENCE_END.search(text) or DATELINE.match(plain) or EDITOR.search(plain):
             return True
     return False
 

@@ -655,10 +655,12 @@ def _story_container(page: _Page) -> tuple[etree._Element | None, str]:
     start = _dateline_block(page.central)
     if start is not None:
         end = _editor_block(page.central, start)
-        if end is not None and end is not start:
-            return _common(start, end), "dateline-block"
-        parent = start.getparent() if start.tag == "p" else start
-        return parent, "dateline-block"
+        container = _common(start, end) if end is not None else start
+        if container is start or container.tag == "p":
+            # One block holds the whole story (text runs): its parent holds its photos too.
+            parent = container.getparent()
+            container = parent if parent is not None else container
+        return container, "dateline-block"
     best, best_len = None, 0
     totals: dict[etree._Element, int] = {}
     for p in _ALL_P(page.central):
