@@ -165,6 +165,8 @@ _PARAGRAPH_JUNK = etree.XPath(
     " or self::img or self::picture or self::a[@href]]"
 )
 _SENTENCE_END = re.compile("[。！？!?」』）)…]$")
+# What serialising plain text would change (escaped characters, the &nbsp; of U+00A0, CR).
+_PLAIN = re.compile("[<>&\xa0\x00\r\ufeff]")
 
 
 @dataclass
@@ -175,7 +177,7 @@ class Body:
     texts: list[str] = field(default_factory=list)
     images: list[InlineImage] = field(default_factory=list)
     way: str = ""
-    # (rule, short text) of each paragraph a rule dropped.
+    # (rule, what) of each paragraph or block a rule dropped (for debugging a page).
     dropped: list[tuple[str, str]] = field(default_factory=list)
     # Paragraph elements, for the editor-line search (None for structured text).
     elements: list[etree._Element | None] = field(default_factory=list)
@@ -204,6 +206,8 @@ def is_hidden(el: etree._Element) -> bool:
 
 def is_clutter(el: etree._Element) -> bool:
     """One of the known non-post classes (selectors.CLUTTER_CLASSES, adslot*)."""
+    if not el.get("class"):
+        return False
     cls = classes(el)
     return bool(cls & _CLUTTER_SET) or any(c.startswith("adslot") for c in cls)
 
@@ -223,7 +227,13 @@ def non_story_class(el: etree._Element) -> bool:
     return bool(tokens & _NON_STORY_TOKENS)
 
 
+_LONGEST_LABEL = 12
+
+
 def _label(text: str) -> bool:
+    """Whether ``text`` is only a block label (更多新聞 ...), bar spacing and a colon."""
+    if len(text) > 3 * _LONGEST_LABEL:
+        return False  # a paragraph: no label is this long, even spaced out
     return norm(text).strip(":：>»›|｜") in LABELS
 
 
@@ -297,6 +307,8 @@ def _prepare(p: etree._Element, page_url: str) -> list[Image]:
     photo after it instead of leaking its caption into the text.
     """
     lifted: list[Image] = []
+    if not len(p):
+        return lifted  # plain text, the usual paragraph: nothing to clean
     for el in _PARAGRAPH_JUNK(p):
         if not any(a is p for a in el.iterancestors()):
             continue  # inside something already dropped
@@ -354,6 +366,11 @@ class _Collector:
             self.images.append(InlineImage(after=len(self.items), image=image))
 
     def p(self, el: etree._Element, depth: int) -> None:
+        text = el.text or ""
+        if not len(el) and _PLAIN.search(text) is None:
+            # Plain text serialises as itself: what inner_html + the sanitiser would give.
+            self.paragraph(one_line(text), text, el, "p" if depth == 0 else "nested-p")
+            return
         lifted = _prepare(el, self.page_url)
         html = sanitize_inline_html(inner_html(el))
         self.paragraph(html, text_content(el), el, "p" if depth == 0 else "nested-p")
@@ -400,6 +417,11 @@ class _Collector:
             self.paragraph(html, text_content(wrapper), None, "br-runs")
             self.images += [InlineImage(after=len(self.items), image=i) for i in lifted]
 
+    def flush(self, pieces: list[etree._Element | str], depth: int) -> None:
+        """Paragraphs from a run, unless it is only the whitespace between blocks."""
+        if len(pieces) > 1 or pieces[0].strip():
+            self.run(pieces, depth)
+
     def walk(self, node: etree._Element, depth: int = 0) -> None:
         pieces: list[etree._Element | str] = [node.text or ""]
         for child in node:
@@ -413,7 +435,7 @@ class _Collector:
                     pieces.append(child)
                 pieces.append(child.tail or "")
                 continue
-            self.run(pieces, depth)
+            self.flush(pieces, depth)
             pieces = [child.tail or ""]
             if tag in SKIP_TAGS or is_hidden(child) or is_clutter(child):
                 continue
@@ -429,7 +451,7 @@ class _Collector:
             elif tag in CONTAINER_TAGS:
                 why = non_story_block(child)
                 if why:
-                    self.dropped.append((f"block-{why}", one_line(text_content(child))[:30]))
+                    self.dropped.append((f"block-{why}", child.get("class") or child.tag))
                     if why == "class" and _has_photo(child) and sel.MEDIA_CLASS in classes(child):
                         self.photo(child)
                 elif (
@@ -440,7 +462,7 @@ class _Collector:
                     self.photo(child)  # a photo block under another name
                 else:
                     self.walk(child, depth + 1)
-        self.run(pieces, depth)
+        self.flush(pieces, depth)
 
 
 def _has_block(el: etree._Element) -> bool:

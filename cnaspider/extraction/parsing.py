@@ -895,6 +895,8 @@ def _parse_tags(page: _Page) -> tuple[list[str], str]:
     found = [(w, t) for w, t in found if t]
     if not found:
         return [], ""
+    if all(set(t) == set(found[0][1]) for _, t in found):
+        return found[0][1], found[0][0]  # the usual page: no comparison form needed
     sets = [frozenset(map(norm, t)) for _, t in found]
     if all(s == sets[0] for s in sets):
         return found[0][1], found[0][0]

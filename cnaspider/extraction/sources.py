@@ -102,13 +102,14 @@ class Sources:
         app: list[str] = []
         times: list[etree._Element] = []
         for el in self.doc.iter("meta", "script", "time", "link"):
+            attrib = el.attrib
             tag = el.tag
             if tag == "meta":
-                content = el.get("content")
+                content = attrib.get("content")
                 if content is None:
                     continue
                 for attr in ("property", "name", "itemprop"):
-                    key = el.get(attr)
+                    key = attrib.get(attr)
                     if key:
                         metas.setdefault(key.strip().lower(), []).append(content)
             elif tag == "script":
@@ -139,8 +140,12 @@ class Sources:
         nodes: list[dict[str, Any]] = []
         for raw in self._scan[1]:
             data = _loads(raw)
-            if data is not None:
-                nodes += [n for n in _walk(data) if _types(n) & ARTICLE_TYPES]
+            if data is None:
+                continue
+            # CNA's article node is an item of the top-level array: walk deeper only without one.
+            top = data if isinstance(data, list) else [data]
+            found = [n for n in top if isinstance(n, dict) and _types(n) & ARTICLE_TYPES]
+            nodes += found or [n for n in _walk(data) if _types(n) & ARTICLE_TYPES]
         if self.ident and len(nodes) > 1:
             nodes.sort(key=lambda n: self.ident not in json.dumps(n.get("url", ""))[:300])
         return nodes

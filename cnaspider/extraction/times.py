@@ -72,8 +72,11 @@ def parse_time(value: object) -> dt.datetime | None:
 
 def id_date(ident: str) -> dt.datetime | None:
     """Midnight (Taipei) of the date in an id's first 8 digits; None when they are no date."""
+    digits = ident[:8]
+    if len(digits) != 8 or not digits.isascii() or not digits.isdigit():
+        return None
     try:
-        when = dt.datetime.strptime(ident[:8], "%Y%m%d").replace(tzinfo=TAIPEI)
+        when = dt.datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:]), tzinfo=TAIPEI)
     except ValueError:
         return None
     return when if MIN_YEAR <= when.year <= MAX_YEAR else None
