@@ -740,3 +740,18 @@ def test_undecodable_pages_are_read_in_their_charset_repaired_or_refused() -> No
     with pytest.raises(PageRefused) as info:
         parse_article(lossy, url)
     assert info.value.reason == BAD_ENCODING
+
+
+def test_lead_photo_in_renamed_markup_is_found_by_the_name_json_ld_gives_it() -> None:
+    html = page("aopl-202308230370").replace('<div class="fullPic">', '<div class="heroMedia">', 1)
+    html = html.replace(
+        '<div class="picinfo">泰國為泰黨賽塔（前中）',
+        '<div class="credit">泰國為泰黨賽塔（前中）',
+        1,
+    )
+    original = parse_article(page("aopl-202308230370"), url_for(*AOPL))
+    a = parse_article(html, url_for(*AOPL))
+    assert a.ways["image"] == "meta-photo-block" and a.image is not None
+    assert original.image is not None
+    assert (a.image.src, a.image.caption) == (original.image.src, original.image.caption)
+    assert warnings(a) == []

@@ -122,6 +122,8 @@ CONTAINER_TAGS = frozenset(
     | {"table", "tbody", "thead", "tr", "td", "th"}
 )
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"})
+# Block elements whose content is never story paragraphs (a list or table is a container).
+_NOT_WALKED = frozenset({"hr", "map", "area", "source", "track", "param", "col", "colgroup"})
 # Class words of blocks that are never story (checked on lower-cased class strings).
 _NON_STORY_WORDS = (
     "keyword",
@@ -462,6 +464,8 @@ class _Collector:
                     self.photo(child)  # a photo block under another name
                 else:
                     self.walk(child, depth + 1)
+            elif tag not in _NOT_WALKED:
+                self.walk(child, depth + 1)  # an element of a kind we do not know: look inside
         self.flush(pieces, depth)
 
 

@@ -42,8 +42,9 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
   editor line is dropped when it is short, else suspect; the page's description must
   open the body, and a body whose editor line is elsewhere on the page is incomplete
   (both unresolved when they fail).
-- image: ``full-pic``, ``lead-figure``, ``json-ld-image`` and ``og-image`` (metadata
-  only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``, ``img-alt``
+- image: ``full-pic``, ``lead-figure``, ``meta-photo-block`` (the element that carries
+  the photo og:image / JSON-LD name, and its block's caption), ``json-ld-image`` and
+  ``og-image`` (metadata only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``, ``img-alt``
   (a warning); a caption the alt text contradicts is recorded (the caption stays).
 - related: ``more-article-class``, ``heading-text``; see
   :mod:`cnaspider.extraction.related`.
@@ -76,6 +77,7 @@ from cnaspider.extraction.body import (
     coverage,
     from_text,
     lead_text,
+    non_story_class,
     structured_text,
 )
 from cnaspider.extraction.images import (
@@ -924,6 +926,10 @@ def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, 
         if figures:
             image, caption_way = picture(figures[0], page.url)
             way = "lead-figure" if image else ""
+    if image is None:
+        image, _ = _photo_named_in_metadata(page, inline)
+        way = "meta-photo-block" if image else ""
+        caption_way = "block-text" if image and image.caption else ""
     if image is not None:
         if not caption_agrees(image):
             pairs = [(caption_way, image.caption), ("img-alt", image.alt)]
@@ -941,6 +947,72 @@ def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, 
             if src and not is_logo(src) and photo_name(src) not in shown:
                 return Image(src=src), meta_way, ""
     return None, "", ""
+
+
+_NAMING = etree.XPath(".//*[@*[contains(., $name)]]")
+_URL_WITH = r"[^\s'\"(),]*"
+
+
+def _photo_named_in_metadata(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, str]:
+    """The lead photo found by its file name: JSON-LD / og:image name it, and an element of
+    the article outside the body, links and non-story blocks (an img, a source, an amp-img, a
+    background) carries it. Its caption is the figcaption or the other text of its block."""
+    shown = {photo_name(i.image.src) for i in inline}
+    names = [
+        photo_name(u)
+        for u in [*ld_image_urls(page.ld.get("image"))[:1], *page.src.meta("og:image")]
+        if u and not is_logo(u)
+    ]
+    for name in dict.fromkeys(n for n in names if len(n) > 6 and n not in shown):
+        for el in _NAMING(page.central, name=name):
+            if any(
+                a.tag in ("p", "a") or (a.get("class") or "") == "paragraph" or non_story_class(a)
+                for a in el.iterancestors()
+            ):
+                continue  # an in-body photo, a link's thumbnail, a carousel's
+            picture = el.getparent() if el.tag in ("img", "source") else None
+            carriers = [el] if picture is None else [el, *picture.iter("img", "source")]
+            urls = []
+            for carrier in carriers:
+                for value in carrier.attrib.values():
+                    urls += re.findall(_URL_WITH + re.escape(name) + _URL_WITH, value)
+            urls = [u for u in (web_url(u.strip("'\""), page.url) for u in urls) if u]
+            if not urls:
+                continue
+            url = next((u for u in urls if "/1024/" in u), urls[0])
+            return _photo_block(page, el, url), "block"
+    return None, ""
+
+
+def _photo_block(page: _Page, el: etree._Element, url: str) -> Image:
+    block = el
+    for _ in range(3):
+        parent = block.getparent()
+        if parent is None or parent is page.central:
+            break
+        block = parent
+        if block.tag == "figure" or clean_caption(text_content(block)):
+            break
+    caption = clean_caption(sel.PIC_FIGCAPTION(block)) or clean_caption(sel.PIC_PICINFO(block))
+    if not caption:
+        text = clean_caption(text_content(block))
+        caption = text if len(text) < 300 else ""
+    return Image(src=url, caption=caption, alt=clean_caption(el.get("alt", "")))
+
+
+def _check_photos(page: _Page, image: Image | None, inline: list[InlineImage]) -> None:
+    """Every photo JSON-LD lists (CNA lists the lead and each in-body photo) must be in the
+    post: one missing is a photo, and maybe its caption, the reader would not see."""
+    listed = [u for u in ld_image_urls(page.ld.get("image")) if not is_logo(u)]
+    if not listed:
+        return
+    shown = {photo_name(i.image.src) for i in inline}
+    if image is not None:
+        shown.add(photo_name(image.src))
+    missing = [u for u in listed if photo_name(u) not in shown]
+    if missing:
+        pairs = [("json-ld-image", u) for u in missing]
+        page.disagree("image", pairs, False, "", "photos JSON-LD lists are not in the post")
 
 
 # --- the page --------------------------------------------------------------------------
@@ -1024,6 +1096,7 @@ def _read(doc: etree._Element, url: str) -> Article:
     )
     if problem:
         page.disagree("related", [("related", problem)], False, "", "block found, not read")
+    _check_photos(page, image, body.images)
     tags, ways["tags"] = _parse_tags(page)
     first_text, last_text = body.texts[0], body.texts[-1]
     dateline, reporters = _dateline(first_text)
