@@ -755,3 +755,24 @@ def test_lead_photo_in_renamed_markup_is_found_by_the_name_json_ld_gives_it() ->
     assert original.image is not None
     assert (a.image.src, a.image.caption) == (original.image.src, original.image.caption)
     assert warnings(a) == []
+
+
+def test_times_shown_only_as_text_in_a_renamed_box() -> None:
+    html = _without_times(page("aopl-202308230370")).replace(
+        '<div class="timeBox">',
+        '<div class="timeBox"><div class="when">2023/8/23 21:55 <em>（8/23 22:26 更新）</em></div>',
+        1,
+    )
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.published, a.ways["published"]) == (taipei(2023, 8, 23, 21, 55), "time-text")
+    assert (a.modified, a.ways["modified"]) == (taipei(2023, 8, 23, 22, 26), "time-text")
+
+
+def test_per_keyword_lists_under_another_class_are_not_related() -> None:
+    html = page("aopl-202308230370")
+    html = _drop_block(
+        html, "<div class='paragraph moreArticle'>", "<div class='paragraph moreArticle flexhalf'>"
+    )
+    html = html.replace("moreArticle flexhalf", "moreArticle keywordList")
+    a = parse_article(html, url_for(*AOPL))
+    assert a.related == [] and "related" not in a.ways

@@ -115,6 +115,7 @@ from cnaspider.extraction.times import (
     near_id_date,
     parse_time,
     span_times,
+    update_time,
 )
 from cnaspider.extraction.urls import article_id, normalize_article_url
 
@@ -189,6 +190,7 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECA
 _TIME_TEXT = re.compile(
     r"\d{4}\s*[/年.-]\s*\d{1,2}\s*[/月.-]\s*\d{1,2}\s*日?\s+\d{1,2}\s*[:：]\s*\d{2}"
 )
+_UPDATE_TEXT = re.compile(r"(\d{1,2}\s*/\s*\d{1,2}\s+\d{1,2}\s*[:：]\s*\d{2})\s*更新")
 _TITLE_TAIL = re.compile(r"\s*[|｜]\s*[^|｜]*\s*[|｜]\s*[^|｜]*(?:中央社|CNA)[^|｜]*$")
 _TITLE_TAIL_1 = re.compile(r"\s*[|｜-]\s*[^|｜]*(?:中央社|CNA)[^|｜]*$")
 # Places that follow a reporter's name in datelines; a name is assumed to be
@@ -522,14 +524,20 @@ def _time_candidates(page: _Page, kind: str) -> list[tuple[str, dt.datetime]]:
     return [(way, when) for way, when in found if when is not None]
 
 
-def _visible_time(page: _Page, body: etree._Element | None) -> dt.datetime | None:
-    """The first ``YYYY/M/D HH:MM`` of the article's text before its body."""
+def _header_text(page: _Page, body: etree._Element | None) -> str:
+    """The article's text before its body (headline, times, bylines), at most 4000 characters."""
     text = text_content(page.central)
     if body is not None:
         lead = text_content(body)[:40]
         if lead and lead in text:
             text = text[: text.index(lead)]
-    for match in _TIME_TEXT.finditer(text[:4000]):
+    return text[:4000]
+
+
+def _visible_time(page: _Page, body: etree._Element | None) -> dt.datetime | None:
+    """The first ``YYYY/M/D HH:MM`` of the article's text before its body."""
+    text = _header_text(page, body)
+    for match in _TIME_TEXT.finditer(text):
         around = text[max(0, match.start() - 8) : match.end() + 8]
         if "更新" not in around:  # an update time, not the published one
             return parse_time(match.group(0))
@@ -575,7 +583,13 @@ def _parse_times(
     candidates = _time_candidates(page, "modified")
     if not candidates:
         when = parse_time(first(page.itemprops.get("datemodified", [])))
-        candidates = [("itemprop", when)] if when else []
+        if when is None:
+            # An update the page shows only as text, e.g. "（8/23 22:26 更新）" in a renamed box.
+            match = _UPDATE_TEXT.search(_header_text(page, body))
+            when = update_time(published, match.group(1)) if match else None
+            candidates = [("time-text", when)] if when else []
+        else:
+            candidates = [("itemprop", when)]
     modified, mod_way, losers, resolved = agree(candidates)
     if not resolved:
         page.disagree("modified", [(w, t.isoformat()) for w, t in losers], False, "", "tie")

@@ -159,7 +159,7 @@ def parse_related(
     central: etree._Element, page_url: str, self_id: str, may_have_class: Callable[[], bool]
 ) -> tuple[list[RelatedLink], str, str]:
     """(links, way, problem): problem is "" or why the block found was not read."""
-    blocks = sel.RELATED_BLOCK(central, may_have_class)
+    blocks = [b for b in sel.RELATED_BLOCK(central, may_have_class) if not _titled_otherwise(b)]
     problem = ""
     if blocks:
         anchors = sel.BLOCK_LINKS(blocks[0])
@@ -184,6 +184,22 @@ def parse_related(
         if anchors and not problem:
             problem = f"the 延伸閱讀 heading has {len(anchors)} link(s), none a CNA article"
     return [], "", problem
+
+
+def _titled_otherwise(block: etree._Element) -> bool:
+    """Whether a block's title (text before its first link) names something other than
+    延伸閱讀: a per-keyword list whose .flexhalf class was renamed, say."""
+    title = []
+    for el in block.iter():
+        if el.tag == "a":
+            break
+        if el is not block and not isinstance(el.tag, str):
+            continue
+        title.append(el.text or "")
+        if el is not block:
+            title.append(el.tail or "")
+    text = "".join("".join(title).split()).strip("：:")
+    return bool(text) and text not in sel.RELATED_HEADINGS
 
 
 def _checked(links: list[RelatedLink], way: str) -> tuple[list[RelatedLink], str, str]:
