@@ -396,6 +396,11 @@ def hostile_page() -> str:
         r"<h1>.*?</h1>", f"<h1><span>{title}</span></h1>", html, count=1, flags=re.S
     )
     assert count == 1
+    # Every source of the title says the same (the parser cross-checks them).
+    old = "中國單身人口逾2億 專家說因年輕人太宅"
+    attr = HOSTILE_TITLE.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = html.replace(f'content="{old} |', f'content="{attr} |')
+    html = html.replace(f'"headline":"{old}"', '"headline":' + json.dumps(HOSTILE_TITLE))
     return html
 
 

@@ -189,6 +189,7 @@ def content_hash(article: Article | dict[str, Any]) -> str:
     data = dict(article if isinstance(article, dict) else article.to_dict())
     data.pop("found_via", None)
     data.pop("ways", None)
+    data.pop("disagreements", None)
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
