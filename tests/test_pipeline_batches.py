@@ -17,7 +17,7 @@ from cnaspider.archive.store import NEW, UNCHANGED, Store
 from cnaspider.crawl.pipelines import PostPipeline
 from cnaspider.extraction.items import Article, FetchInfo
 from cnaspider.publishing import atomic, publisher
-from tests.test_post import article
+from tests.helpers import article
 
 IDS = ["202101140136", "202101140137", "202101140138"]
 

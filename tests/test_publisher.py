@@ -26,8 +26,7 @@ from cnaspider.publishing.post import PostStyle, render_post
 from cnaspider.publishing.publisher import post_path, publish
 from cnaspider.publishing.skeleton import copy_skeleton
 from localcna.httpd import LocalCNA
-from tests.conftest import REPO, crawl_env, run_crawl
-from tests.test_feeds import many_articles
+from tests.helpers import REPO, crawl_env, many_articles, run_crawl
 
 SITE = "https://news.example.org/cna"
 # No revisits: a second run fetches nothing, so only the publisher changes files.
@@ -69,6 +68,7 @@ def site(tmp_path: Path) -> Path:
     return copy_skeleton(tmp_path / "site")
 
 
+@pytest.mark.slow
 def test_a_site_address_set_later_reaches_every_feed(local_cna: LocalCNA, site: Path) -> None:
     first = run_crawl(local_cna.base_url, site, *QUIET)
     assert first.report["outcome"] == "ok", first.log
@@ -94,6 +94,7 @@ def test_a_site_address_set_later_reaches_every_feed(local_cna: LocalCNA, site: 
     assert_addressed(site, "https://other.example/news")
 
 
+@pytest.mark.slow
 def test_files_deleted_by_hand_come_back_and_the_run_says_so(
     local_cna: LocalCNA, site: Path
 ) -> None:

@@ -17,8 +17,7 @@ from cnaspider.extraction.items import Image
 from cnaspider.options import SETTINGS, BadOption, CnaSettings
 from cnaspider.publishing.post import post_style, render_post
 from localcna.httpd import LocalCNA
-from tests.conftest import REPO, crawl_command, crawl_env, run_crawl
-from tests.test_post import article
+from tests.helpers import REPO, article, crawl_command, crawl_env, run_crawl
 
 IMAGE = "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20210114/1200x800_1.jpg"
 
@@ -54,6 +53,7 @@ def test_a_site_address_keeps_its_path_without_the_trailing_slash() -> None:
     assert settings.site_url == "https://example.org/cna"
 
 
+@pytest.mark.slow
 def test_a_crawl_refuses_a_site_address_with_a_query_in_one_line(tmp_path: Path) -> None:
     cmd = crawl_command(
         "http://127.0.0.1:9",
@@ -71,6 +71,7 @@ def test_a_crawl_refuses_a_site_address_with_a_query_in_one_line(tmp_path: Path)
     assert len(lines) == 1 and "SITE_URL" in lines[0] and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_crawl_with_image_proxy_false_links_images_directly(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:

@@ -70,8 +70,3 @@ class RevisitSchedule:
             if age and first + age > last:
                 return first + age
         return None
-
-
-def requests_per_article(schedule: RevisitSchedule) -> int:
-    """Fetches of one article over its life: the first one plus one per (non-zero) step."""
-    return 1 + sum(1 for age in schedule.ages if age)

@@ -18,11 +18,15 @@ change, not the archive. This module says what a listing holds and renders its p
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import html
+import json
 import re
 import unicodedata
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 from cnaspider.extraction.items import Article
@@ -35,11 +39,23 @@ from cnaspider.publishing.post import yaml_double_quoted
 PAGE_SIZE = 200
 # Tag feeds hold fewer entries than the main and section feeds: a tag feed is a
 # narrow subscription, and there are thousands of tags, each feed a file on the site.
-TAG_FEED_LIMIT = 20
+TAG_FEED_LIMIT = 10
+# Only a tag on this many articles has feeds (its page lists it all the same): a year has
+# ~48,000 tags on two or more articles, and their feeds would outweigh the site.
+TAG_FEED_MIN_ARTICLES = 10
+# Section and tag feeds carry each article's summary and links, not its text: the main
+# feeds have the full text, and an article is in ~6 listing feeds (docs/benchmarks.md).
+LISTING_FEEDS_FULL_TEXT = False
 # The tags index names the most used tags; every tag page is linked from its posts' listings.
 TAGS_INDEX_LIMIT = 500
+# A tag on fewer articles has no page and no feeds: it stays on its article (unlinked) and
+# in the tags index. Most tags of a year are used once (docs/benchmarks.md: the year's site).
+MIN_TAG_ARTICLES = 2
+# Per month, each post's sections and tags with the keys of their pages, for the post
+# layout's links (posts keep the golden format: their front matter names neither).
+POST_LISTINGS_DIR = Path("_data") / "listed"
 # Bump when the listing rules (slugs, kinds) change: the whole archive is listed again.
-LISTINGS_VERSION = "1"
+LISTINGS_VERSION = "2"
 
 SECTION, TAG, MONTH = "section", "tag", "month"
 DIRS = {SECTION: "sections", TAG: "tags", MONTH: "months"}
@@ -104,6 +120,57 @@ def listing_url(kind: str, key: str) -> str:
     return "/" + quote(listing_path(kind, key))
 
 
+def neighbours(months: tuple[str, ...], keys: set[str]) -> set[str]:
+    """The months just before and after each of ``keys`` (which may be gone) in ``months``."""
+    found = set()
+    for key in keys:
+        at = bisect.bisect_left(months, key)
+        if at > 0:
+            found.add(months[at - 1])
+        after = at + 1 if at < len(months) and months[at] == key else at
+        if after < len(months):
+            found.add(months[after])
+    return found
+
+
+def has_page(kind: str, count: int) -> bool:
+    """Whether a listing with ``count`` articles gets pages."""
+    return count > 0 and (kind != TAG or count >= MIN_TAG_ARTICLES)
+
+
+def has_feeds(kind: str, count: int) -> bool:
+    """Whether a listing with ``count`` articles gets feeds (sections always, tags when used)."""
+    return (
+        kind in HAS_FEEDS
+        and has_page(kind, count)
+        and (kind != TAG or count >= TAG_FEED_MIN_ARTICLES)
+    )
+
+
+def header(months: tuple[str, ...], kind: str, key: str, total: int) -> str:
+    """How many articles the listing holds; a month page also links the months around it
+    (``months``: every month that has articles, oldest first)."""
+    count = f'<p class="listing-count">共 {total} 則</p>\n'
+    if kind != MONTH or key not in months:
+        return count
+    at = months.index(key)
+    links = []
+    if at > 0:
+        before = months[at - 1]
+        links.append(f'<a rel="prev" href="../{before}/">← {_month_name(before)}</a>')
+    if at + 1 < len(months):
+        after = months[at + 1]
+        links.append(f'<a rel="next" href="../{after}/">{_month_name(after)} →</a>')
+    if not links:
+        return count
+    return count + f'<nav class="month-nav" aria-label="前後月份">{" ".join(links)}</nav>\n'
+
+
+def _month_name(key: str) -> str:
+    year, month = key.split("-")
+    return f"{int(year)}年{int(month)}月"
+
+
 def title(kind: str, name: str) -> str:
     """The title of a listing's pages."""
     return f"{_LABELS[kind]}：{name}"
@@ -127,9 +194,9 @@ def chunk_pager(number: int, pages: int) -> str:
     return f'<nav class="pager" aria-label="分頁">{" ".join(links)}</nav>'
 
 
-def _front_matter(title: str, kind: str, key: str) -> str:
+def _front_matter(title: str, kind: str, key: str, feeds: bool) -> str:
     lines = ["---", "layout: listing", f"title: {yaml_double_quoted(title)}", f"listing: {kind}"]
-    if kind in HAS_FEEDS:
+    if feeds:
         base = listing_url(kind, key)
         lines += [f"feed_atom: {base}{ATOM_NAME}", f"feed_json: {base}{JSON_NAME}"]
     # The list is finished HTML with relative links: Liquid must not read article titles.
@@ -138,9 +205,18 @@ def _front_matter(title: str, kind: str, key: str) -> str:
 
 
 def page(
-    kind: str, key: str, title: str, rows: list[tuple[str, str, str]], *, depth: int, pager: str
+    kind: str,
+    key: str,
+    title: str,
+    rows: list[tuple[str, str, str]],
+    *,
+    depth: int,
+    pager: str,
+    header: str = "",
+    feeds: bool = False,
 ) -> str:
-    """A listing page: ``rows`` are ``(id, title, published)``, ``depth`` its folders below the root."""
+    """A listing page: ``rows`` are ``(id, title, published)``, ``depth`` its folders below
+    the root, ``feeds`` whether it has feeds to advertise."""
     up = "../" * depth
     items = []
     for ident, article_title, published in rows:
@@ -150,12 +226,13 @@ def page(
             f'<a href="{post_link(ident, up)}">{html.escape(article_title, quote=False)}</a></li>'
         )
     body = (
-        '<ul class="post-list">\n'
+        header
+        + '<ul class="post-list">\n'
         + "\n".join(items)
         + "\n</ul>\n"
         + (pager + "\n" if pager else "")
     )
-    return _front_matter(title, kind, key) + body
+    return _front_matter(title, kind, key, feeds) + body
 
 
 def _when(published: str) -> dt.datetime:
@@ -174,8 +251,12 @@ def index_page(kind: str, summary: list[tuple[str, str, int]]) -> str:
         note = f"<p>最常用的 {TAGS_INDEX_LIMIT} 個標籤（共 {len(summary)} 個）。</p>\n"
         summary = summary[:TAGS_INDEX_LIMIT]
     items = "\n".join(
-        f'<li><a href="{quote(key)}/">{html.escape(name, quote=False)}</a> '
-        f'<span class="count">{count}</span></li>'
+        (
+            f'<li><a href="{quote(key)}/">{html.escape(name, quote=False)}</a> '
+            if has_page(kind, count)
+            else f"<li>{html.escape(name, quote=False)} "
+        )
+        + f'<span class="count">{count}</span></li>'
         for key, name, count in summary
     )
     return (
@@ -184,6 +265,24 @@ def index_page(kind: str, summary: list[tuple[str, str, int]]) -> str:
         f"listing: {kind}-index\nrender_with_liquid: false\n---\n"
         f'{note}<ul class="listing-index">\n{items}\n</ul>\n'
     )
+
+
+def post_listings(
+    rows: list[tuple[str, str, str, str]], count: Callable[[str, str], int]
+) -> str | None:
+    """``_data/listed/<month>.json`` from :meth:`Store.month_listings` rows: each post's
+    ``[kind, key or "", name]`` ("" when the listing has no page); None for no post.
+    ``count(kind, key)`` is how many articles a listing holds."""
+    posts: dict[str, list[list[str]]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for ident, kind, key, name in rows:
+        if (kind, key) not in counts:
+            counts[(kind, key)] = count(kind, key)
+        linked = key if has_page(kind, counts[(kind, key)]) else ""
+        posts.setdefault(ident, []).append([kind, linked, name])
+    if not posts:
+        return None
+    return json.dumps(posts, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def feed_info(kind: str, key: str, name: str) -> FeedInfo:
@@ -196,9 +295,7 @@ def feed_info(kind: str, key: str, name: str) -> FeedInfo:
 
 
 def feed_size(kind: str, limit: int) -> int:
-    """How many entries the listing's feeds hold (0: the listing has no feeds)."""
-    if kind not in HAS_FEEDS:
-        return 0
+    """How many entries a section's or tag's feeds hold."""
     return min(limit, TAG_FEED_LIMIT) if kind == TAG else limit
 
 

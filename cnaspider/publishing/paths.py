@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,27 +54,6 @@ class Paths:
     def lock(self) -> Path:
         """The run lock shared by the scheduler and manual crawls."""
         return self.state_dir / LOCK_NAME
-
-
-def post_names(output_dir: Path | str) -> list[str]:
-    """The names of the post files in ``output_dir/_posts/`` (``*.md``, regular files
-    only), sorted.
-
-    The one scan of ``_posts/``: the importer of an older archive, the recovery of a
-    lost store, the publisher and the demo all read the folder through it.
-    """
-    try:
-        with os.scandir(Path(output_dir) / POSTS_DIR) as entries:
-            # A FIFO or a folder named *.md is not a post (and reading a FIFO would block).
-            return sorted(e.name for e in entries if e.name.endswith(".md") and e.is_file())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def post_files(output_dir: Path | str) -> list[Path]:
-    """The post files of :func:`post_names`, as paths."""
-    folder = Path(output_dir) / POSTS_DIR
-    return [folder / name for name in post_names(output_dir)]
 
 
 SITE_CONFIG = "_config.yml"

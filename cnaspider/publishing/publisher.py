@@ -54,9 +54,11 @@ from cnaspider.publishing.edits_feed import (
     RECENT_EDITS,
     article_edits,
     json_bytes,
+    linked_ids,
     recent_edits,
     render_changes_feed,
 )
+from cnaspider.publishing.existing_posts import post_names
 from cnaspider.publishing.feeds import (
     ATOM_NAME,
     JSON_NAME,
@@ -69,7 +71,6 @@ from cnaspider.publishing.paths import (
     POSTS_DIR,
     SITE_CONFIG,
     Paths,
-    post_names,
     site_address,
 )
 from cnaspider.publishing.post import PostStyle, post_filename, post_style, render_post
@@ -149,12 +150,20 @@ def sync_posts(output_dir: Path) -> None:
 def stage_post_text(path: Path, text: str) -> StagedWrite | None:
     """``text`` staged to replace ``path``, or None when the file already holds it."""
     data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return None
-    except (FileNotFoundError, NotADirectoryError):
-        pass
+    if _read(path) == data:
+        return None
     return stage_write(path, data)
+
+
+def _read(path: Path) -> bytes | None:
+    """The bytes of the regular file at ``path``, or None (missing, or not a regular file:
+    reading a FIFO would wait forever; the new file replaces it)."""
+    try:
+        if not path.is_file():
+            return None
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
 
 
 # --- the publish ----------------------------------------------------------------------
@@ -175,6 +184,8 @@ class _Run:
     entries: dict[str, Any] = field(default_factory=dict)
     # fsync each file (a usual run writes a few dozen); a backfill flushes once at the end.
     durable: bool = True
+    # Every month that has articles, oldest first (the month pages link their neighbours).
+    months: tuple[str, ...] = ()
 
 
 def publish_site(
@@ -241,8 +252,9 @@ def publish(
             run, Path(), rendered, keep_entries=not rows, note_missing=published_before
         )
         edits = recent_edits(store, limit)
+        archived = store.existing_ids(linked_ids(edits)) if site else set()
         changes = {
-            CHANGES_NAME: render_changes_feed(edits, site_url=site, style=style),
+            CHANGES_NAME: render_changes_feed(edits, site_url=site, style=style, archived=archived),
             str(RECENT_EDITS): json_bytes(edits),
         }
         files.update(_write_files(run, Path(), changes, note_missing=published_before))
@@ -287,7 +299,7 @@ def _publish_articles(run: _Run) -> dict[str, Any]:
     """Each queued article's post and edits file, and any the disk lacks."""
     store, out = run.store, run.out
     queued = set(store.queued_for_publishing())
-    on_disk = set(post_names(out))
+    on_disk = set(post_names(out / POSTS_DIR)[0])
     prefix = POSTS_DIR + "/"
     missing_posts = {
         ident
@@ -336,10 +348,7 @@ def _publish_post(run: _Run, stored: StoredArticle) -> str | None:
     digest = sha256(text)
     relative = post_path(article)
     current = stored.post_path or relative
-    try:
-        old: bytes | None = (out / current).read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        old = None
+    old = _read(out / current)
     if old == text and current == relative:
         if store.written_sha(current) != digest:
             store.note_written(current, digest)
@@ -426,18 +435,34 @@ def _publish_listings(run: _Run, changed: bool, published_before: bool) -> dict[
     if changed:
         store.mark_listings_dirty()
     indexes: set[str] = set()
+    data_months: set[str] = set()
     if published_before:
-        missing, indexes = _missing_listings(run)
+        missing, indexes, data_months = _missing_listings(run)
         store.mark_listings_dirty(missing)
     dirty = store.dirty_listings()
     run.durable = len(dirty) <= _BATCH
+    dirty_months = {key for kind, key, _ in dirty if kind == listings.MONTH}
+    if dirty_months:
+        run.months = tuple(sorted(k for k, _, _ in store.listing_summary(listings.MONTH)))
     pages = feeds = 0
     for kind, key, since in dirty:
         written = _write_listing(run, kind, key, since)
         pages += written[0]
         feeds += written[1]
+    # A month that came or went changes its neighbours' links to the previous and next month.
+    for key in sorted(listings.neighbours(run.months, dirty_months) - dirty_months):
+        pages += _write_listing(run, listings.MONTH, key, "~")[0]
     for kind in sorted({kind for kind, _, _ in dirty} | indexes):
         pages += _write_index(run, kind)
+    # A tag that reached (or fell below) MIN_TAG_ARTICLES links differently from its posts.
+    data_months |= dirty_months | {
+        month
+        for kind, key, _ in dirty
+        if kind == listings.TAG and store.listing_count(kind, key) <= listings.MIN_TAG_ARTICLES
+        for month in store.listing_months(kind, key)
+    }
+    for month in sorted(data_months):
+        pages += _write_post_listings(run, month)
     if not run.durable and (pages or feeds):
         # Thousands of small files at a backfill: one flush for all of them instead
         # of two fsyncs each. A listing stays dirty until its files are on disk.
@@ -447,34 +472,41 @@ def _publish_listings(run: _Run, changed: bool, published_before: bool) -> dict[
     return {"articles": queued, "listings": len(dirty), "pages": pages, "feeds": feeds}
 
 
-def _missing_listings(run: _Run) -> tuple[list[tuple[str, str]], set[str]]:
-    """Listings with a page or feed missing on disk, and kinds whose index page is."""
+def _missing_listings(run: _Run) -> tuple[list[tuple[str, str]], set[str], set[str]]:
+    """Listings with a page or feed missing on disk, kinds whose index page is, and months
+    whose ``_data/listed`` file is (each noted in ``run.restored``)."""
     missing: list[tuple[str, str]] = []
     indexes: set[str] = set()
+    base = str(run.out)
     for kind, folder_name in listings.DIRS.items():
         summary = run.store.listing_summary(kind)
         if summary and not (run.out / folder_name / "index.html").is_file():
             indexes.add(kind)
             run.restored.append(f"{folder_name}/index.html")
-        has_feeds = listings.feed_size(kind, run.limit) > 0
-        wanted = ["index.html"] + ([listings.ATOM_NAME, listings.JSON_NAME] if has_feeds else [])
-        base = str(run.out)
         for key, _, count in summary:
+            if not listings.has_page(kind, count):
+                continue
+            wanted = ["index.html"]
+            if listings.has_feeds(kind, count) and run.limit:
+                wanted += [listings.ATOM_NAME, listings.JSON_NAME]
             # Plain strings: thousands of tag folders, and pathlib costs more than listdir.
             folder = os.path.join(base, listings.listing_path(kind, key))
             names = _names(folder)
             gone = [n for n in wanted if n not in names]
-            pages = listings.chunks(count)
             gone += [
                 f"page/{n}/index.html"
-                for n in range(1, pages + 1)
+                for n in range(1, listings.chunks(count) + 1)
                 if not os.path.isfile(os.path.join(folder, "page", str(n), "index.html"))
             ]
             if gone:
                 missing.append((kind, key))
                 path = listings.listing_path(kind, key)
                 run.restored.extend(path + name for name in gone)
-    return missing, indexes
+    listed = _names(run.out / listings.POST_LISTINGS_DIR)
+    months = {key for key, _, _ in run.store.listing_summary(listings.MONTH)}
+    data_months = {m for m in months if f"{m}.json" not in listed}
+    run.restored.extend(str(listings.POST_LISTINGS_DIR / f"{m}.json") for m in sorted(data_months))
+    return missing, indexes, data_months
 
 
 def _write_listing(run: _Run, kind: str, key: str, since: str) -> tuple[int, int]:
@@ -486,15 +518,17 @@ def _write_listing(run: _Run, kind: str, key: str, since: str) -> tuple[int, int
     for stale_dir in [folder, *folder.glob("page/*")]:
         remove_stale_temporaries(stale_dir)
     total = store.listing_count(kind, key)
-    if total == 0:
+    if not listings.has_page(kind, total):
         shutil.rmtree(folder, ignore_errors=True)
         return 0, 0
     name = store.listing_name(kind, key)
     title = listings.title(kind, name)
     pages = listings.chunks(total)
+    feeds_on = listings.has_feeds(kind, total) and run.limit > 0
     landing = listings.page(
         kind, key, title, store.listing_page(kind, key, listings.PAGE_SIZE), depth=2,
-        pager=listings.landing_pager(pages),
+        pager=listings.landing_pager(pages), header=listings.header(run.months, kind, key, total),
+        feeds=feeds_on,
     )  # fmt: skip
     written = _write_page(run, folder / "index.html", landing)
     # Pages before the first changed entry keep their articles; the one before
@@ -506,7 +540,7 @@ def _write_listing(run: _Run, kind: str, key: str, since: str) -> tuple[int, int
             newest_first=False,
         )  # fmt: skip
         text = listings.page(kind, key, f"{title}（第 {number} 頁）", rows[::-1], depth=4,
-                             pager=listings.chunk_pager(number, pages))  # fmt: skip
+                             pager=listings.chunk_pager(number, pages), feeds=feeds_on)  # fmt: skip
         written += _write_page(run, folder / "page" / str(number) / "index.html", text)
     pages_dir = folder / "page"
     if pages_dir.is_dir():
@@ -514,13 +548,15 @@ def _write_listing(run: _Run, kind: str, key: str, since: str) -> tuple[int, int
             if not (old.name.isdigit() and 1 <= int(old.name) <= pages):
                 shutil.rmtree(old, ignore_errors=True)
     feeds = 0
-    count = listings.feed_size(kind, run.limit)
-    if count:
-        newest = store.listing_newest(kind, key, count)
+    if not feeds_on:
+        for feed_name in (ATOM_NAME, JSON_NAME):
+            (folder / feed_name).unlink(missing_ok=True)
+    else:
+        newest = store.listing_newest(kind, key, listings.feed_size(kind, run.limit))
         rendered = render_stored(
             store, newest, site_url=run.site_url, style=run.style,
             info=listings.feed_info(kind, key, name), names=(ATOM_NAME, JSON_NAME),
-            cache=run.entries,
+            cache=run.entries, full_text=listings.LISTING_FEEDS_FULL_TEXT,
         )  # fmt: skip
         folder_files = _write_files(run, Path(listings.listing_path(kind, key)), rendered)
         feeds = sum(f["changed"] for f in folder_files.values())
@@ -537,3 +573,16 @@ def _write_index(run: _Run, kind: str) -> int:
     remove_stale_temporaries(folder)
     text = listings.index_page(kind, run.store.listing_summary(kind))
     return _write_page(run, folder / "index.html", text)
+
+
+def _write_post_listings(run: _Run, month: str) -> int:
+    """``_data/listed/<month>.json``: each post's sections and tags, for its layout's links."""
+    path = run.out / listings.POST_LISTINGS_DIR / f"{month}.json"
+    remove_stale_temporaries(path.parent)
+    text = listings.post_listings(run.store.month_listings(month), run.store.listing_count)
+    if text is None:
+        if path.exists():
+            path.unlink()
+            return 1
+        return 0
+    return _write_page(run, path, text)

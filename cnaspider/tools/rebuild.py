@@ -32,6 +32,7 @@ from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argume
 from cnaspider.publishing.paths import Paths
 from cnaspider.publishing.post import PostStyle, post_style
 from cnaspider.publishing.publisher import publish
+from cnaspider.tools.command import reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -156,8 +157,8 @@ def recover(out: Output, base_url: str) -> int:
         # Feeds from a partial store would drop entries readers already have.
         print(
             f"rebuild: {len(missing)} articles could not be fetched (network or site errors);"
-            " their posts and the feeds are unchanged; run `python -m cnaspider.rebuild"
-            " --recover` again",
+            " their posts and the feeds are unchanged; run `cnaspider rebuild --recover`"
+            " again",
             file=sys.stderr,
         )
     return EXIT_KEPT if missing or result.kept else EXIT_OK
@@ -175,11 +176,26 @@ def _list_kept(result: RebuildResult) -> None:
         print(f"  {path}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; return the exit status."""
+EXIT_STATUS = """\
+exit status:
+  0    done
+  1    failed: no store, a damaged store, or the output cannot be written
+  2    a bad argument or setting
+  3    done, but some posts were kept as they are (edited by hand; --force replaces
+       them) or could not be recovered
+  75   a run holds the run lock; try again later"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild") -> int:
+    """Run the command; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cnaspider.rebuild",
+        prog=prog,
         description=__doc__,
+        epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
@@ -216,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.image_proxy is not None:
         given["IMAGE_PROXY"] = args.image_proxy
     try:
-        settings = CnaSettings.from_settings(given)
+        settings = CnaSettings.from_settings(given, argument_pairs(args.settings, "-s"))
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -236,15 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     lock = RunLock(paths.lock)
     try:
-        acquired = lock.acquire()
+        busy = lock.take()
     except OSError as exc:
         print(f"rebuild: the output directory is not writable ({exc})", file=sys.stderr)
         return EXIT_FAILED
-    if not acquired:
-        print(
-            f"rebuild: a run holds {paths.lock} (pid {lock.holder() or '?'}); try again later",
-            file=sys.stderr,
-        )
+    if busy:
+        print(f"rebuild: {busy}; try again later", file=sys.stderr)
         return EXIT_LOCKED
     try:
         if args.recover:
@@ -253,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # the reader of standard output went away; nothing failed to be written
     except OSError as exc:
         print(f"rebuild: cannot write into {paths.output_dir} ({exc})", file=sys.stderr)
         return EXIT_FAILED
@@ -267,6 +282,7 @@ def _rebuild(out: Output, force: bool) -> int:
     if lost:
         print(f"rebuild: {lost}", file=sys.stderr)
         return EXIT_FAILED
+    # Everything is published before saying so: a reader that went away must not stop it.
     result = rebuild(out, force=force)
     print(f"{result.checked} posts checked, {result.rewritten} rewritten in {paths.posts_dir}")
     _list_kept(result)
