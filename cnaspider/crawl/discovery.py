@@ -249,16 +249,21 @@ class DiscoveryMixin:
         if oldest <= last:
             return
         minutes = int((oldest - last).total_seconds() // 60)
+        sections = self.section_lists()
+        advice = (
+            f"the sitemap catch-up of {','.join(sections)} covers those sections meanwhile"
+            if sections
+            else f"run more often, or add section lists (e.g. -a lists={name},aall) to catch up"
+            " by sitemap"
+        )
         logger.warning(
             "gap: list %s no longer reaches back to the last successful run: what it showed"
-            " between %s and %s (Taipei, %d min) was not seen and cannot be found again;"
-            " run more often, or add section lists (e.g. -a lists=%s,aall) to catch up"
-            " by sitemap",
+            " between %s and %s (Taipei, %d min) was not seen and cannot be found again; %s",
             name,
             taipei(last),
             taipei(oldest),
             minutes,
-            name,
+            advice,
         )
         self._set(f"cnaspider/gap/{name}", minutes)
         self._set(f"cnaspider/gap_interval/{name}", f"{taipei(last)} – {taipei(oldest)}")
