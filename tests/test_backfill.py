@@ -172,3 +172,18 @@ def test_backfill_and_scheduled_crawls_share_the_lock_without_starving(tmp_path:
     assert all(r["outcome"] != "locked" for r in runs)
     crawls = [r for r in runs if '"cnaspider/backfill/batch"' not in (r["detail"] or "")]
     assert len(crawls) == 3
+
+
+def test_follow_related_fetches_the_periods_related_stories_too(tmp_path: Path) -> None:
+    site = RealisticDay(now=EIGHT)
+    day = ("--since", "2026-09-21", "--until", "2026-09-21", "--sections", "acul")
+    with LocalCNA(site) as server:
+        done = backfill(server, tmp_path, *day, "--follow-related")
+        asked = set(ids(server.article_requests()))
+    assert done.returncode == 0, done.stderr
+    start = dt.datetime(2026, 9, 21, tzinfo=TAIPEI) - dt.timedelta(seconds=1)
+    planned = {a.id for a in site.between(start, start + dt.timedelta(days=1), {"acul"})}
+    related = {r for i in planned for r in site.by_id[i].related}
+    assert related - planned  # the period's stories link elsewhere
+    assert planned | related <= stored(tmp_path)
+    assert asked == planned | related  # one hop, nothing further

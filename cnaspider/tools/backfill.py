@@ -47,6 +47,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_BATCH = 25
 GIVE_UP_AFTER = 3  # batches an id may fail in before it is counted as failed
 POLITE_SECONDS = 2.0  # DOWNLOAD_DELAY: the ETA before a batch has measured the rate
+RELATED_GUESS = 2  # new 延伸閱讀 targets per article with --follow-related (most are stored)
 
 
 def _day(text: str) -> dt.date:
@@ -289,16 +290,15 @@ class Backfill:
             finally:
                 lock.release()
             self.requests += self._batch_requests()
-            before = tally
-            tally = self.tally()
-            self.fetched_here += max(0, tally["fetched"] - before["fetched"])
-            left = set(tally["remaining"])
+            fetched_before = tally["fetched"]
+            left = set(self.tally()["remaining"])
             for ident in ids:
                 if ident in left:
                     self.attempts[ident] = self.attempts.get(ident, 0) + 1
-            tally = self.tally()
+            tally = self.tally()  # after the attempts: an id tried too often counts as failed
+            self.fetched_here += max(0, tally["fetched"] - fetched_before)
             self.show(self.write_progress("running", tally))
-            if code not in (0,) and not self.stopping:
+            if code != 0 and not self.stopping:
                 log.warning("a batch ended with exit %d; see %s", code, self.folder / "batch.log")
         if sys.stderr.isatty():
             print(file=sys.stderr)
@@ -323,15 +323,18 @@ class Backfill:
     def dry_run(self) -> int:
         tally = self.tally()
         remaining = len(tally["remaining"])
-        extra = 1 if self.plan.get("follow_related") else 0
+        # Per batch Scrapy reads robots.txt once; 延伸閱讀 add up to 5 links an article.
+        per_article = 1 + (RELATED_GUESS if self.plan.get("follow_related") else 0)
+        batches = -(-remaining // self.batch)
+        requests = remaining * per_article + batches
         print(
             f"backfill {self.plan['since'][:10]} – {_last_day(self.plan['until'])}"
             f" ({','.join(self.plan['sections'])}): {tally['found']} articles in the sitemaps,"
             f" {tally['fetched'] + tally['refused']} already stored or refused,"
-            f" {remaining} to fetch: about {remaining * (1 + extra * 3) + 2 * ((remaining + self.batch - 1) // self.batch)}"
-            f" requests{' (with 延伸閱讀, a guess)' if extra else ''}, about"
-            f" {_duration(remaining * (1 + extra * 3) * POLITE_SECONDS)} at the polite rate;"
-            f" reading the sitemaps took {self.requests} requests. Nothing was fetched."
+            f" {remaining} to fetch: about {requests} requests"
+            f"{' (延伸閱讀 guessed)' if per_article > 1 else ''} and"
+            f" {_duration(requests * POLITE_SECONDS)} at the polite rate"
+            f" (reading the sitemaps took {self.requests} requests). Nothing was fetched."
         )
         return EXIT_OK
 
@@ -390,7 +393,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"no backfill to resume in {job.folder}")
         progress = shared.read_json(job.folder / shared.PROGRESS) or {}
         job.attempts = {str(k): int(v) for k, v in (progress.get("attempts") or {}).items()}
-        job.requests = 0
     else:
         if not args.since or not args.sections:
             parser.error("--since and --sections are required (or --resume)")
