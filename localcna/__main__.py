@@ -4,6 +4,9 @@ local CNA until Ctrl-C.
 ``--day`` serves a realistic simulated day (:mod:`localcna.day`) as it reads at ``--now``
 (Taipei time, e.g. 2026-09-23T08:00).
 
+Prints the ``base_url`` to crawl it with (no path), on a fixed default port so that a
+command written down once keeps working.
+
 ``--variants`` serves every article page rewritten into reported 2025–26 forms
 (names from :mod:`localcna.variants`).
 """
@@ -21,9 +24,31 @@ from localcna.pages import TAIPEI
 from localcna.sitemap import Site, build_site
 
 
+def _port(text: str) -> int:
+    """A TCP port number, 0 for any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"not a port: {text!r} (give 1 to 65535, or 0 for any free port)"
+        )
+    return port
+
+
+# Fixed, so `-a base_url=http://127.0.0.1:8765` can be written down; --port 0 picks a free one.
+DEFAULT_PORT = 8765
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localcna", description=__doc__)
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="port on 127.0.0.1 (default %(default)s; 0: any free port)",
+    )
     parser.add_argument(
         "--variants",
         default="",
@@ -54,8 +79,23 @@ def main() -> None:
 
 def serve(site: Site, port: int) -> None:
     """Serve ``site`` until Ctrl-C."""
-    with LocalCNA(site, port=port) as server:
-        print(f"local CNA at {server.base_url}/list/headlines.aspx (Ctrl-C stops)", flush=True)
+    try:
+        server = LocalCNA(site, port=port)
+    except OSError as exc:
+        # A port in use (or one that needs privileges): one line, not a traceback.
+        raise SystemExit(
+            f"python -m localcna: cannot listen on 127.0.0.1:{port}:"
+            f" {exc.strerror or exc}; give another --port (or 0 for any free port)"
+        ) from None
+    with server:
+        print(
+            "local CNA serving on 127.0.0.1 (Ctrl-C stops)\n"
+            f"base_url: {server.base_url}\n"
+            f"crawl it: .venv/bin/cnaspider crawl --base-url {server.base_url} --output build/local\n"
+            f"      or: .venv/bin/scrapy crawl firstnews -a base_url={server.base_url}"
+            " -s OUTPUT_DIR=build/local",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)

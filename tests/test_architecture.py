@@ -19,6 +19,9 @@ LAYERS = (
     "cnaspider.crawl",
     "cnaspider.tools",
     "scheduler",
+    # The console command fronts the scheduler's commands and the tools alike, so it sits
+    # above both; nothing imports it.
+    "cnaspider.cli",
 )
 # The local CNA is test and demo infrastructure: only the demo tool may use it, and it uses nothing of cnaspider.
 LOCALCNA_USERS = {"cnaspider.tools.demo"}

@@ -17,7 +17,7 @@ from localcna.day import RealisticDay
 from localcna.httpd import LocalCNA
 from localcna.pages import TAIPEI
 from scheduler.runner import status_text
-from tests.conftest import FAST, REPO, crawl_env
+from tests.helpers import FAST, REPO, crawl_env
 
 EIGHT = dt.datetime(2026, 9, 23, 8, 0, tzinfo=TAIPEI)
 PERIOD = ("--since", "2026-09-20", "--until", "2026-09-21", "--sections", "aipl,afe")

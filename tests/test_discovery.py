@@ -27,7 +27,7 @@ from localcna.httpd import LocalCNA
 from localcna.pages import TAIPEI
 from localcna.sitemap import ROBOTS
 from scheduler.runner import status_text
-from tests.conftest import CrawlResult, run_crawl
+from tests.helpers import CrawlResult, run_crawl
 
 EIGHT = dt.datetime(2026, 9, 23, 8, 0, tzinfo=TAIPEI)
 QUIET = ("-s", "REVISIT_SCHEDULE=")  # revisits run on this machine's clock, not the site's

@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from cnaspider.archive.store import Store
 from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.extraction.items import Article
-from tests.test_parsing import page
+from tests.helpers import page
 
 BASE = "http://127.0.0.1:9"
 

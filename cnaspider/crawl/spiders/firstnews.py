@@ -30,6 +30,7 @@ from cnaspider.archive.revisits import (
     revisit_settings,
 )
 from cnaspider.archive.store import DueRevisit, Store, StoreError
+from cnaspider.crawl.discovery import STATE_NAME as DISCOVERY_STATE
 from cnaspider.crawl.discovery import DiscoveryMixin, DiscoveryState
 from cnaspider.crawl.extensions import record_refused_start
 from cnaspider.crawl.recovery import lost_store, to_recover
@@ -207,6 +208,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
                 paths.posts_dir,
                 paths.output_dir,
                 paths.state_dir,
+                paths.state_dir / DISCOVERY_STATE,  # saved copies of lists and sitemaps
                 paths.output_dir / "_data",
                 paths.output_dir / "_data" / "edits",
             )
@@ -258,6 +260,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             # A full disk or a read-only store: the pipeline reports it when it saves;
             # revisits wait (they stay due) rather than stop the whole run here.
             logger.error("cannot read or update the revisit schedule: %s; no revisits", exc)
+            self._inc("cnaspider/errors/revisit_schedule")
             return []
         self._inc("cnaspider/archive/revisits/due", total)
         self._inc("cnaspider/archive/revisits/requested", len(due))
@@ -298,8 +301,10 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         """A stored article fetched again: 304 moves its schedule on, anything else is parsed."""
         if response.status == 304:
             self._inc("cnaspider/archive/revisits/not_modified")
-            if self.store is not None:
-                revisit_done(self.store, requested_id, self.revisit_schedule)
+            if self.store is not None and not revisit_done(
+                self.store, requested_id, self.revisit_schedule
+            ):
+                self._inc("cnaspider/errors/revisit_schedule")
             return
         yield from self.parse_article_page(response, found_via, requested_id)
 
@@ -334,7 +339,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             self.base_url + API_PATH,
             method="POST",
             body=json.dumps(body),
-            # A default Accept header gets a 500 from this API (SITE.md).
+            # A default Accept header gets a 500 from this API (docs/cna-site.md#the-list-api).
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             callback=self.parse_api_page,
             errback=self.list_failed,
@@ -359,7 +364,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         response = replayed
         if response.status >= 400 or not isinstance(response, TextResponse):
-            # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
+            # firstnews may be retired (docs/cna-site.md#list-pages): a missing list is a warning,
+            # not a fault.
             logger.warning(
                 "list %s unavailable: HTTP %s at %s", list_name, response.status, response.url
             )
@@ -413,7 +419,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         """A list page that could not be downloaded: a warning, not a crash."""
         kind = error_kind(failure)
         if kind == "robots_forbidden":
-            # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
+            # Expected for the WNewsList API (docs/cna-site.md#robots-and-sitemaps): a choice of
+            # the site, not a fault.
             logger.info("robots.txt forbids %s", _failed_url(failure))
             self._inc("cnaspider/lists/robots_forbidden")
             return
@@ -490,9 +497,10 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
                 if found_via.get("revisit"):
                     # CNA took a stored story down or broke its page: keep what was stored.
                     self._inc("cnaspider/archive/revisits/refused")
-                    revisit_done(self.store, requested_id, self.revisit_schedule)
+                    if not revisit_done(self.store, requested_id, self.revisit_schedule):
+                        self._inc("cnaspider/errors/revisit_schedule")
                 else:
-                    self.store.record_refusal(requested_id, response.url, refusal.reason)
+                    self._record_refusal(requested_id, response.url, refusal.reason)
             return
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
@@ -614,6 +622,19 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         stored = self.store.get(ident)
         return [link.url for link in stored.article.related] if stored else []
 
+    def _record_refusal(self, ident: str, url: str, reason: str) -> None:
+        """Remember a refused page, or say in one line (no traceback) that the store is full.
+
+        A full disk or a read-only store fails here first (a refusal writes before any
+        article does): the page is asked again next run, and the write counts as failed.
+        """
+        assert self.store is not None
+        try:
+            self.store.record_refusal(ident, url, reason)
+        except sqlite3.Error as exc:
+            logger.error("cannot record the refusal of %s in the store: %s", ident, exc)
+            self._inc("cnaspider/errors/store_write")
+
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""
         logger.warning(
@@ -622,13 +643,18 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
 
 
-def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> None:
-    """Move a revisit's schedule on when it stored no version (304 or a refused page)."""
+def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> bool:
+    """Move a revisit's schedule on when it stored no version (304 or a refused page).
+
+    False (said in one line) when the store could not be written.
+    """
     try:
         store.record_fetch(ident, dt.datetime.now(dt.UTC), schedule.next_due)
     except sqlite3.Error as exc:
         # The article stays due and is asked again next run; nothing stored is touched.
         logger.error("cannot record the revisit of %s: %s", ident, exc)
+        return False
+    return True
 
 
 def _header(response: Response, name: bytes) -> str | None:
