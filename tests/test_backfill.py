@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cnaspider.archive.store import Store
 from cnaspider.publishing.skeleton import copy_skeleton
 from localcna.day import RealisticDay
@@ -18,6 +20,9 @@ from localcna.httpd import LocalCNA
 from localcna.pages import TAIPEI
 from scheduler.runner import status_text
 from tests.helpers import FAST, REPO, crawl_env
+
+# Every test here serves the local CNA and runs crawls.
+pytestmark = pytest.mark.slow
 
 EIGHT = dt.datetime(2026, 9, 23, 8, 0, tzinfo=TAIPEI)
 PERIOD = ("--since", "2026-09-20", "--until", "2026-09-21", "--sections", "aipl,afe")

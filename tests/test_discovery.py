@@ -98,6 +98,7 @@ def test_scope_of_section_lists() -> None:
 # --- catch-up after downtime ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_section_crawl_after_30_hours_fetches_every_article_of_its_sections(
     tmp_path: Path,
 ) -> None:
@@ -128,6 +129,7 @@ def test_section_crawl_after_30_hours_fetches_every_article_of_its_sections(
     assert not any(k.startswith("cnaspider/gap/") for k in stats)
 
 
+@pytest.mark.slow
 def test_default_crawl_after_30_hours_reports_the_headlines_gap(tmp_path: Path) -> None:
     """(b) the curated 聚焦 list cannot be caught up: the gap is reported, 延伸閱讀 still read."""
     site = RealisticDay(now=EIGHT)
@@ -148,6 +150,7 @@ def test_default_crawl_after_30_hours_reports_the_headlines_gap(tmp_path: Path) 
     assert f"gap: list headlines: {interval}" in status
 
 
+@pytest.mark.slow
 def test_downtime_longer_than_the_rolling_window_says_how_far_back_it_looked(
     tmp_path: Path,
 ) -> None:
@@ -172,6 +175,7 @@ def test_downtime_longer_than_the_rolling_window_says_how_far_back_it_looked(
     assert "gap: the sitemaps did not reach back" in status_text(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_newer_sitemap_time_fetches_a_stored_article_once_more(tmp_path: Path) -> None:
     """An edit CNA announces in its sitemap is fetched once (a revisit), and stored as one."""
     site = RealisticDay(now=EIGHT)
@@ -192,6 +196,7 @@ def test_a_newer_sitemap_time_fetches_a_stored_article_once_more(tmp_path: Path)
         assert len(store.revisions(edited)) == 2
 
 
+@pytest.mark.slow
 def test_a_sitemap_robots_txt_forbids_is_not_read(tmp_path: Path) -> None:
     """robots.txt names the Google News sitemap but disallows it: the rolling one is read."""
     site = RealisticDay(now=EIGHT)
