@@ -38,6 +38,7 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.sitemaps import is_section_list
 from cnaspider.options import BadOption, argument_pairs
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 
 log = logging.getLogger("cnaspider.backfill")
 
@@ -57,10 +58,20 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cnaspider.backfill",
+EXIT_STATUS = """\
+exit status:
+  0    done, or paused by --max-requests (--resume continues), or a dry run
+  1    the sitemaps could not be read, or some articles failed in every try
+  2    a bad argument
+  130  interrupted (Ctrl-C; 143 for SIGTERM): --resume continues"""
+
+
+def build_parser(prog: str = "python -m cnaspider.backfill") -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=prog,
         description="Fetch the articles CNA published in a period, for chosen sections.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--since", type=_day, help="first day (Taipei), e.g. 2026-09-01")
     parser.add_argument("--until", type=_day, help="last day, included (default: today)")
@@ -354,8 +365,13 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.backfill") -> int:
+    """Run the tool; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
