@@ -430,7 +430,3 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
 
 
 __all__ = ["main"]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
