@@ -6,7 +6,8 @@ a curated 聚焦 list (``headlines``) of the 20 newest picked stories, turning o
 the day; section lists of 20; the sitemaps robots.txt names with their documented
 windows (docs/cna-site.md): the per-section sitemaps (the newest 1,000 of a section), the
 rolling sitemap (the last 6 days) and the Google News sitemap (the last 2 days, as
-Google News asks). Everything is a function of the seed and of ``now``: nothing
+Google News asks; one report has CNA's at ~6 days, and the crawler reads the rolling one
+whenever the Google News one does not reach back, so it works either way). Everything is a function of the seed and of ``now``: nothing
 published after ``now`` is served, and every page answers as it would at ``now``.
 Pages are rendered lazily from the real skeleton, as in :mod:`localcna.synthetic`.
 """
