@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cnaspider.archive.store import Store
 from cnaspider.publishing.skeleton import copy_skeleton
 from localcna.day import RealisticDay
@@ -18,6 +20,9 @@ from localcna.httpd import LocalCNA
 from localcna.pages import TAIPEI
 from scheduler.runner import status_text
 from tests.helpers import FAST, REPO, crawl_env
+
+# Every test here serves the local CNA and runs crawls.
+pytestmark = pytest.mark.slow
 
 EIGHT = dt.datetime(2026, 9, 23, 8, 0, tzinfo=TAIPEI)
 PERIOD = ("--since", "2026-09-20", "--until", "2026-09-21", "--sections", "aipl,afe")
@@ -155,7 +160,7 @@ def test_backfill_and_scheduled_crawls_share_the_lock_without_starving(tmp_path:
         )  # fmt: skip
         time.sleep(3)
         scheduled = subprocess.run(
-            [sys.executable, "-m", "scheduler", "run", "--every", "1s", "--max-runs", "3",
+            [sys.executable, "-m", "scheduler", "run", "--every", "1s", "--force-short", "--max-runs", "3",
              "--output", str(tmp_path), "--base-url", server.base_url, *FAST,
              "-s", "REVISIT_SCHEDULE="],
             cwd=REPO, capture_output=True, text=True, timeout=600, env=crawl_env(),
@@ -172,3 +177,18 @@ def test_backfill_and_scheduled_crawls_share_the_lock_without_starving(tmp_path:
     assert all(r["outcome"] != "locked" for r in runs)
     crawls = [r for r in runs if '"cnaspider/backfill/batch"' not in (r["detail"] or "")]
     assert len(crawls) == 3
+
+
+def test_follow_related_fetches_the_periods_related_stories_too(tmp_path: Path) -> None:
+    site = RealisticDay(now=EIGHT)
+    day = ("--since", "2026-09-21", "--until", "2026-09-21", "--sections", "acul")
+    with LocalCNA(site) as server:
+        done = backfill(server, tmp_path, *day, "--follow-related")
+        asked = set(ids(server.article_requests()))
+    assert done.returncode == 0, done.stderr
+    start = dt.datetime(2026, 9, 21, tzinfo=TAIPEI) - dt.timedelta(seconds=1)
+    planned = {a.id for a in site.between(start, start + dt.timedelta(days=1), {"acul"})}
+    related = {r for i in planned for r in site.by_id[i].related}
+    assert related - planned  # the period's stories link elsewhere
+    assert planned | related <= stored(tmp_path)
+    assert asked == planned | related  # one hop, nothing further

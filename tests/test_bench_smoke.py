@@ -34,6 +34,11 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
     assert results["memory"]["articles_80"] == 80 and results["memory"]["maxrss_mb_80"] > 0
     assert set(results["feeds"]) >= {"feeds_s_100", "feeds_s_1000", "ratio_largest_to_smallest"}
     assert "parse_render" in done.stdout and "written to" in done.stdout
+    day = results["day"]
+    # aall: the list and the sitemap find every article of the hour, at least.
+    assert day["aall_new_articles"] >= day["aall_published"] > 0
+    assert day["aall_requests_sitemap"] == day["aall_runs"]  # one Google News sitemap a run
+    assert "default_requests_sitemap" not in day  # the default scope reads no sitemap
     site = results["site"]
     if "skipped" not in site:  # jekyll is installed
         assert site["posts_60"] == 60 and site["full_build_wall_s_60"] > 0

@@ -214,6 +214,7 @@ def test_cnaspider_lists_its_commands() -> None:
         ("probe", ("0 ", "1 ", "2 ")),
         ("render", ("0 ", "1 ", "2 ")),
         ("rebuild", ("0 ", "1 ", "2 ", "3 ", "75 ")),
+        ("backfill", ("0 ", "1 ", "2 ", "130 ")),
         ("demo", ("0 ", "1 ")),
         ("serve", ("0 ", "1 ")),
     ],

@@ -25,7 +25,7 @@ from cnaspider.extraction.sitemaps import (
 from localcna.day import ROLLING_WINDOW, RealisticDay
 from localcna.httpd import LocalCNA
 from localcna.pages import TAIPEI
-from localcna.sitemap import ROBOTS
+from localcna.sitemap import ROBOTS, Page
 from scheduler.runner import status_text
 from tests.helpers import CrawlResult, run_crawl
 
@@ -98,6 +98,7 @@ def test_scope_of_section_lists() -> None:
 # --- catch-up after downtime ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_section_crawl_after_30_hours_fetches_every_article_of_its_sections(
     tmp_path: Path,
 ) -> None:
@@ -128,6 +129,7 @@ def test_section_crawl_after_30_hours_fetches_every_article_of_its_sections(
     assert not any(k.startswith("cnaspider/gap/") for k in stats)
 
 
+@pytest.mark.slow
 def test_default_crawl_after_30_hours_reports_the_headlines_gap(tmp_path: Path) -> None:
     """(b) the curated 聚焦 list cannot be caught up: the gap is reported, 延伸閱讀 still read."""
     site = RealisticDay(now=EIGHT)
@@ -148,6 +150,7 @@ def test_default_crawl_after_30_hours_reports_the_headlines_gap(tmp_path: Path) 
     assert f"gap: list headlines: {interval}" in status
 
 
+@pytest.mark.slow
 def test_downtime_longer_than_the_rolling_window_says_how_far_back_it_looked(
     tmp_path: Path,
 ) -> None:
@@ -172,6 +175,7 @@ def test_downtime_longer_than_the_rolling_window_says_how_far_back_it_looked(
     assert "gap: the sitemaps did not reach back" in status_text(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_newer_sitemap_time_fetches_a_stored_article_once_more(tmp_path: Path) -> None:
     """An edit CNA announces in its sitemap is fetched once (a revisit), and stored as one."""
     site = RealisticDay(now=EIGHT)
@@ -190,3 +194,22 @@ def test_a_newer_sitemap_time_fetches_a_stored_article_once_more(tmp_path: Path)
     assert result.stats["cnaspider/articles/updated"] == 1
     with Store(tmp_path / ".state" / "cnaspider.sqlite3") as store:
         assert len(store.revisions(edited)) == 2
+
+
+@pytest.mark.slow
+def test_a_sitemap_robots_txt_forbids_is_not_read(tmp_path: Path) -> None:
+    """robots.txt names the Google News sitemap but disallows it: the rolling one is read."""
+    site = RealisticDay(now=EIGHT)
+    robots = ROBOTS.replace("Disallow: /cna2018api/", "Disallow: /cna2018api/\nDisallow: /Google")
+    site.pages["/robots.txt"] = Page(robots.encode(), content_type="text/plain; charset=utf-8")
+    args = ("-a", "lists=aipl", "-a", "related_depth=0")
+    with LocalCNA(site) as server:
+        _crawl(server, tmp_path, *args)
+        site.now = EIGHT + dt.timedelta(hours=30)
+        result = _crawl(server, tmp_path, *args)
+        asked = [p for _, p in server.requests]
+    assert not any(p.startswith("/Google") for p in asked)
+    assert "/sitemap_fromRemote_cfp.xml" in asked
+    assert result.stats["cnaspider/discovered/rolling/new"] > 0
+    published = {a.id for a in site.between(EIGHT, site.now, {"aipl"})}
+    assert published - _stored(tmp_path) == set()

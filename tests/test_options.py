@@ -200,7 +200,7 @@ def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == EXIT_USAGE
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "scrapy crawl: no spider named 'firstnew'; known: firstnews"
+        "scrapy crawl: no spider named 'firstnew'; known: backfill, firstnews"
     )
 
 

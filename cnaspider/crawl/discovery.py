@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import scrapy
+from protego import Protego
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 
 from cnaspider.extraction.parsing import TAIPEI
@@ -249,16 +251,21 @@ class DiscoveryMixin:
         if oldest <= last:
             return
         minutes = int((oldest - last).total_seconds() // 60)
+        sections = self.section_lists()
+        advice = (
+            f"the sitemap catch-up of {','.join(sections)} covers those sections meanwhile"
+            if sections
+            else f"run more often, or add section lists (e.g. -a lists={name},aall) to catch up"
+            " by sitemap"
+        )
         logger.warning(
             "gap: list %s no longer reaches back to the last successful run: what it showed"
-            " between %s and %s (Taipei, %d min) was not seen and cannot be found again;"
-            " run more often, or add section lists (e.g. -a lists=%s,aall) to catch up"
-            " by sitemap",
+            " between %s and %s (Taipei, %d min) was not seen and cannot be found again; %s",
             name,
             taipei(last),
             taipei(oldest),
             minutes,
-            name,
+            advice,
         )
         self._set(f"cnaspider/gap/{name}", minutes)
         self._set(f"cnaspider/gap_interval/{name}", f"{taipei(last)} – {taipei(oldest)}")
@@ -299,12 +306,23 @@ class DiscoveryMixin:
             self._inc("cnaspider/sources/no_robots")
             return
         named = robots_sitemaps(page.text)
+        rules = Protego.parse(page.text)
+        agent = str(self.settings.get("USER_AGENT") or "*")  # type: ignore[attr-defined]
+        for kind, url in list(named.items()):
+            if not rules.can_fetch(url, agent):
+                # Named but disallowed: robots.txt is honoured for each sitemap.
+                logger.warning("robots.txt names %s but forbids it: not read", url)
+                self._inc("cnaspider/sources/robots_forbidden")
+                del named[kind]
         first = GOOGLE_NEWS if GOOGLE_NEWS in named else ROLLING
         if first not in named:
-            logger.warning("robots.txt names no rolling or Google News sitemap: no catch-up")
+            logger.warning(
+                "robots.txt names no readable rolling or Google News sitemap: no catch-up"
+            )
             self._inc("cnaspider/sources/no_sitemap")
             return
-        yield self._sitemap_request(named[first], first, named.get(ROLLING, ""))
+        fallback = named.get(ROLLING, "") if first != ROLLING else ""
+        yield self._sitemap_request(named[first], first, fallback)
 
     def _sitemap_request(self, url: str, kind: str, fallback: str) -> scrapy.Request:
         fetch = to_fetch_url(url, self.base_url)
@@ -401,6 +419,12 @@ class DiscoveryMixin:
         """A robots.txt or sitemap that could not be downloaded: logged, counted."""
         request = getattr(failure, "request", None)
         url = str(request.url) if request is not None else "?"
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage().lower():
+            # The site's choice, not a fault: retrying next run would change nothing, so
+            # the run may still count as the last successful one.
+            logger.warning("robots.txt forbids %s: no catch-up from it", url)
+            self._inc("cnaspider/sources/robots_forbidden")
+            return
         logger.warning("source request failed: %s (%s)", url, failure.getErrorMessage())
         self._inc("cnaspider/sources/failed")
         self.run_clean = False

@@ -38,6 +38,7 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.sitemaps import is_section_list
 from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argument_pairs
 from cnaspider.publishing.paths import Paths
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 
 log = logging.getLogger("cnaspider.backfill")
 
@@ -47,6 +48,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_BATCH = 25
 GIVE_UP_AFTER = 3  # batches an id may fail in before it is counted as failed
 POLITE_SECONDS = 2.0  # DOWNLOAD_DELAY: the ETA before a batch has measured the rate
+RELATED_GUESS = 2  # new 延伸閱讀 targets per article with --follow-related (most are stored)
 
 
 def _day(text: str) -> dt.date:
@@ -56,10 +58,20 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cnaspider.backfill",
+EXIT_STATUS = """\
+exit status:
+  0    done, or paused by --max-requests (--resume continues), or a dry run
+  1    the sitemaps could not be read, or some articles failed in every try
+  2    a bad argument
+  130  interrupted (Ctrl-C; 143 for SIGTERM): --resume continues"""
+
+
+def build_parser(prog: str = "python -m cnaspider.backfill") -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=prog,
         description="Fetch the articles CNA published in a period, for chosen sections.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--since", type=_day, help="first day (Taipei), e.g. 2026-09-01")
     parser.add_argument("--until", type=_day, help="last day, included (default: today)")
@@ -289,16 +301,15 @@ class Backfill:
             finally:
                 lock.release()
             self.requests += self._batch_requests()
-            before = tally
-            tally = self.tally()
-            self.fetched_here += max(0, tally["fetched"] - before["fetched"])
-            left = set(tally["remaining"])
+            fetched_before = tally["fetched"]
+            left = set(self.tally()["remaining"])
             for ident in ids:
                 if ident in left:
                     self.attempts[ident] = self.attempts.get(ident, 0) + 1
-            tally = self.tally()
+            tally = self.tally()  # after the attempts: an id tried too often counts as failed
+            self.fetched_here += max(0, tally["fetched"] - fetched_before)
             self.show(self.write_progress("running", tally))
-            if code not in (0,) and not self.stopping:
+            if code != 0 and not self.stopping:
                 log.warning("a batch ended with exit %d; see %s", code, self.folder / "batch.log")
         if sys.stderr.isatty():
             print(file=sys.stderr)
@@ -323,15 +334,18 @@ class Backfill:
     def dry_run(self) -> int:
         tally = self.tally()
         remaining = len(tally["remaining"])
-        extra = 1 if self.plan.get("follow_related") else 0
+        # Per batch Scrapy reads robots.txt once; 延伸閱讀 add up to 5 links an article.
+        per_article = 1 + (RELATED_GUESS if self.plan.get("follow_related") else 0)
+        batches = -(-remaining // self.batch)
+        requests = remaining * per_article + batches
         print(
             f"backfill {self.plan['since'][:10]} – {_last_day(self.plan['until'])}"
             f" ({','.join(self.plan['sections'])}): {tally['found']} articles in the sitemaps,"
             f" {tally['fetched'] + tally['refused']} already stored or refused,"
-            f" {remaining} to fetch: about {remaining * (1 + extra * 3) + 2 * ((remaining + self.batch - 1) // self.batch)}"
-            f" requests{' (with 延伸閱讀, a guess)' if extra else ''}, about"
-            f" {_duration(remaining * (1 + extra * 3) * POLITE_SECONDS)} at the polite rate;"
-            f" reading the sitemaps took {self.requests} requests. Nothing was fetched."
+            f" {remaining} to fetch: about {requests} requests"
+            f"{' (延伸閱讀 guessed)' if per_article > 1 else ''} and"
+            f" {_duration(requests * POLITE_SECONDS)} at the polite rate"
+            f" (reading the sitemaps took {self.requests} requests). Nothing was fetched."
         )
         return EXIT_OK
 
@@ -351,8 +365,13 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.backfill") -> int:
+    """Run the tool; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -392,7 +411,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"no backfill to resume in {job.folder}")
         progress = shared.read_json(job.folder / shared.PROGRESS) or {}
         job.attempts = {str(k): int(v) for k, v in (progress.get("attempts") or {}).items()}
-        job.requests = 0
     else:
         if not args.since or not args.sections:
             parser.error("--since and --sections are required (or --resume)")
@@ -414,7 +432,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["main"]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
