@@ -119,6 +119,8 @@ class RealisticDay(Site):
     now: dt.datetime = dt.datetime(2026, 9, 23, 8, 0, tzinfo=TAIPEI)
     # Answer conditional requests for every page, not only articles (as CNA's CDN does).
     validate_all: bool = True
+    # Articles CNA edited after publication: id -> the edit's time (served from then on).
+    edited: dict[str, dt.datetime] = field(default_factory=dict)
     items: list[DayArticle] = field(default_factory=list)
     by_id: dict[str, DayArticle] = field(default_factory=dict)
     times: list[dt.datetime] = field(default_factory=list)
@@ -265,7 +267,19 @@ class RealisticDay(Site):
         for slot, part in zip(self.slots, self.parts[1:], strict=True):
             out.append(values[slot])
             out.append(part)
-        return "".join(out)
+        page = "".join(out)
+        edit = self.edited.get(article.id)
+        if edit is not None and edit <= self.now:
+            stamp = edit.isoformat(timespec="seconds")
+            page = re.sub(r'(article:modified_time" content=")[^"]*', rf"\g<1>{stamp}", page)
+            page = re.sub(r'("dateModified":")[^"]*', rf"\g<1>{stamp}", page)
+            page = page.replace("本地模擬的一天。", "本地模擬的一天，內容已更新。", 1)
+        return page
+
+    def lastmod(self, article: DayArticle) -> dt.datetime:
+        """What the sitemaps say: the edit's time once it is out, else the publication."""
+        edit = self.edited.get(article.id)
+        return edit if edit is not None and edit <= self.now else article.published
 
     def sitemap(self, path: str) -> bytes | None:
         """The sitemap at ``path`` as it reads at ``now``; None when there is none there."""
@@ -277,31 +291,31 @@ class RealisticDay(Site):
             ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
             return f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex {ns}>{children}</sitemapindex>'.encode()
         if path == "/sitemap_fromRemote_cfp.xml":
-            return _urlset(
-                [_url(a) for a in reversed(self.between(self.now - ROLLING_WINDOW, self.now))]
-            )
+            recent = self.between(self.now - ROLLING_WINDOW, self.now)
+            return _urlset([_url(a, self.lastmod(a)) for a in reversed(recent)])
         if path == "/GoogleNewsSitemap_fromRemote_cfp.xml":
-            news = [
-                _news(a) for a in reversed(self.between(self.now - GOOGLE_NEWS_WINDOW, self.now))
-            ]
+            recent = self.between(self.now - GOOGLE_NEWS_WINDOW, self.now)
+            news = [_news(a, self.lastmod(a)) for a in reversed(recent)]
             return _urlset(news, ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
         match = re.fullmatch(r"/sitemap_fromRemote_([a-z]+)\.xml", path)
         if match and match.group(1) in SITEMAP_SECTIONS:
             code = match.group(1)
             slug = {v: k for k, v in _LIST_CODE.items()}.get(code, code)
-            return _urlset([_url(a) for a in self.newest(SECTION_SITEMAP_SIZE, {slug})])
+            newest = self.newest(SECTION_SITEMAP_SIZE, {slug})
+            return _urlset([_url(a, self.lastmod(a)) for a in newest])
         return None
 
 
-def _url(article: DayArticle) -> str:
-    when = article.published.isoformat(timespec="seconds")
+def _url(article: DayArticle, lastmod: dt.datetime) -> str:
+    when = lastmod.isoformat(timespec="seconds")
     return f"<url><loc>{article.url}</loc><lastmod>{when}</lastmod></url>"
 
 
-def _news(article: DayArticle) -> str:
+def _news(article: DayArticle, lastmod: dt.datetime) -> str:
     when = article.published.isoformat(timespec="seconds")
     return (
-        f"<url><loc>{article.url}</loc><news:news><news:publication><news:name>中央社 CNA"
+        f"<url><loc>{article.url}</loc><lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod>"
+        "<news:news><news:publication><news:name>中央社 CNA"
         "</news:name><news:language>zh-tw</news:language></news:publication>"
         f"<news:publication_date>{when}</news:publication_date>"
         f"<news:title>{html.escape(article.title)}</news:title></news:news></url>"

@@ -30,6 +30,8 @@ from typing import Any
 
 from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
+from cnaspider.crawl.backfill import crawl_waits_for_backfill
+from cnaspider.crawl.backfill import status_lines as backfill_lines
 from cnaspider.crawl.outcomes import (
     EXIT_CODES,
     EXIT_FAILED,
@@ -264,6 +266,11 @@ class Runner:
                 " done: make it writable (or free space) and run again",
                 EXIT_FAILED,
             )
+        if busy and "backfill" in lock.holder():
+            # A backfill batch holds it: it steps aside after its batch (README: Backfill).
+            log.info("a backfill batch holds the lock; this crawl goes next")
+            if crawl_waits_for_backfill(lock, paths.state_dir):
+                busy = None
         if busy:
             return RunResult(LOCKED, f"{busy}; not crawling", EXIT_LOCKED)
         self.idle.clear()
@@ -528,6 +535,7 @@ def status_text(
     if not history:
         lines.append("  (none)")
     lines += gap_lines(history)
+    lines += backfill_lines(paths.state_dir)
     lines.append("newest feed items:")
     for s in newest:
         a = s.article
@@ -545,13 +553,15 @@ def status_text(
 
 def gap_lines(history: list[dict[str, Any]]) -> list[str]:
     """What the last finished run could not see (README: After downtime), for ``status``."""
-    finished = [r for r in history if r["finished"]]
-    if not finished:
-        return []
-    try:
-        stats = json.loads(finished[0]["detail"] or "{}").get("stats") or {}
-    except (ValueError, TypeError, AttributeError):
-        return []
+    stats: dict[str, Any] = {}
+    for run in history:
+        if not run["finished"]:
+            continue
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            stats = json.loads(run["detail"] or "{}").get("stats") or {}
+        # A backfill batch reads no list: the crawl before it says what was missed.
+        if not stats.get("cnaspider/backfill/batch"):
+            break
     prefix = "cnaspider/gap_interval/"
     lines = []
     for key, interval in sorted(stats.items()):

@@ -170,3 +170,23 @@ def test_downtime_longer_than_the_rolling_window_says_how_far_back_it_looked(
     reachable = {a.id for a in site.between(lookback - dt.timedelta(seconds=1), site.now, {"aipl"})}
     assert reachable - _stored(tmp_path) == set()
     assert "gap: the sitemaps did not reach back" in status_text(tmp_path)
+
+
+def test_a_newer_sitemap_time_fetches_a_stored_article_once_more(tmp_path: Path) -> None:
+    """An edit CNA announces in its sitemap is fetched once (a revisit), and stored as one."""
+    site = RealisticDay(now=EIGHT)
+    args = ("-a", "lists=aipl", "-a", "related_depth=0")
+    with LocalCNA(site) as server:
+        _crawl(server, tmp_path, *args)
+        edited = site.list_items("aipl")[5].id
+        untouched = site.list_items("aipl")[6].id
+        site.edited[edited] = EIGHT + dt.timedelta(minutes=30)
+        site.now = EIGHT + dt.timedelta(hours=1)
+        result = _crawl(server, tmp_path, *args)
+        asked = server.article_requests()
+    assert sum(edited in p for p in asked) == 1
+    assert not any(untouched in p for p in asked)
+    assert result.stats["cnaspider/discovered/googlenews/revisit"] == 1
+    assert result.stats["cnaspider/articles/updated"] == 1
+    with Store(tmp_path / ".state" / "cnaspider.sqlite3") as store:
+        assert len(store.revisions(edited)) == 2

@@ -22,6 +22,8 @@ from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
 from tests.helpers import FAST, REPO, run_crawl
 
+pytestmark = pytest.mark.slow
+
 
 def snapshot(out: Path) -> dict[str, str]:
     return {

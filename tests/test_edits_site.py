@@ -29,7 +29,7 @@ from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
 from tests.helpers import JEKYLL, needs_program, run_crawl
 
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_EDIT = "{{ site.title }} 與 {% include nothing.html %}"
 
 

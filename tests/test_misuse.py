@@ -282,3 +282,79 @@ def test_probe_and_render_with_a_closed_reader() -> None:
     for module in ("cnaspider.probe", "cnaspider.render"):
         done = closed_reader(module, page)
         assert "Traceback" not in done.stderr, done.stderr
+
+
+# --- 11 and 14: what an older archive leaves in _posts/ ------------------------------------
+
+BROKEN = (
+    "---\n"
+    "layout: post\n"
+    'title: "總統與克拉夫特視訊 "深度對話"\n'  # a quote inside quotes: not YAML
+    f"from: https://www.cna.com.tw/news/firstnews/{ARTICLE}.aspx\n"
+    "---\n"
+    "an older archive's post\n"
+)
+
+
+def test_a_post_whose_front_matter_does_not_parse_is_kept_and_never_posted_twice(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    (out / "_posts").mkdir(parents=True)
+    old = out / "_posts" / "2021-01-14-old-archive.md"
+    old.write_text(BROKEN, encoding="utf-8")
+    first = run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
+    assert first.returncode == 0 and first.report["outcome"] == "ok", first.log[-3000:]
+    assert old.read_text(encoding="utf-8") == BROKEN
+    assert not list((out / "_posts").glob(f"*-{ARTICLE}.md")), "posted a second time"
+    assert f"/news/firstnews/{ARTICLE}.aspx" not in {p for _, p in local_cna.requests}
+    [warning] = [line for line in first.log.splitlines() if "front matter does not parse" in line]
+    assert str(old) in warning and f"recognised as article {ARTICLE}" in warning
+    # Known from then on: the next run neither fetches nor writes it either.
+    second = run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
+    assert second.report["outcome"] == "ok", second.log[-3000:]
+    assert not list((out / "_posts").glob(f"*-{ARTICLE}.md"))
+    assert old.read_text(encoding="utf-8") == BROKEN
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "ident"),
+    [
+        # A quoted, commented from: line in front matter that is not YAML.
+        ("2021-01-16-a.md", '---\ntitle: [a\nfrom: "https://www.cna.com.tw/news/aipl/202101150305.aspx" # x\n---\n', "202101150305"),
+        # No from: line at all: the id in the file name.
+        (f"2021-01-14-{ARTICLE}.md", "---\ntitle: [a\n---\n", ARTICLE),
+        (f"firstnews-{ARTICLE}.md", "---\ntitle: 'a\n---\n", ARTICLE),
+        # A from: line that is not a CNA article, and no id in the name: nothing.
+        ("2021-01-14-mine.md", "---\ntitle: [a\nfrom: https://example.org/x\n---\n", None),
+    ],
+)  # fmt: skip
+def test_broken_front_matter_names_its_article_by_its_from_line_or_file_name(
+    tmp_path: Path, name: str, text: str, ident: str | None
+) -> None:
+    from cnaspider.extraction.urls import article_id
+    from cnaspider.publishing.existing_posts import read_post_origin
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    origin = read_post_origin(path)
+    assert origin.broken and "line" in origin.broken
+    assert (article_id(origin.url) if origin.url else None) == ident
+
+
+def test_a_fifo_in_posts_is_skipped_and_named(local_cna: LocalCNA, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "_posts").mkdir(parents=True)
+    fifo = out / "_posts" / "2021-01-01-pipe.md"
+    os.mkfifo(fifo)
+    first = run_crawl(local_cna.base_url, out, "-a", "related_depth=0", timeout=60)
+    assert first.report["outcome"] == "ok", first.log[-3000:]
+    assert any(str(fifo) in ln and "not a regular file" in ln for ln in first.log.splitlines())
+    assert fifo.is_fifo()
+    # The store gone with the posts left: the commands that look for cnaspider's posts
+    # (status, feed, rebuild) read past the FIFO too.
+    store = out / ".state" / "cnaspider.sqlite3"
+    for extra in ("", "-wal", "-shm"):
+        store.with_name(store.name + extra).unlink(missing_ok=True)
+    status = command("scheduler", "status", "--output", str(out), timeout=30)
+    one_line(status, 1, "deleted or truncated")

@@ -76,6 +76,7 @@ def runs_of(output: Path) -> list[dict[str, Any]]:
 # --- real crawls of the local site ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_once_crawls_writes_posts_feeds_and_history(tmp_path: Path, base_url: str) -> None:
     out = tmp_path / "site"
     started = time.monotonic()
@@ -108,6 +109,7 @@ def test_once_crawls_writes_posts_feeds_and_history(tmp_path: Path, base_url: st
     )
 
 
+@pytest.mark.slow
 def test_two_scheduled_runs_second_finds_nothing_new(tmp_path: Path, base_url: str) -> None:
     out = tmp_path / "site"
     proc = subprocess.Popen(
@@ -153,6 +155,7 @@ def test_two_scheduled_runs_second_finds_nothing_new(tmp_path: Path, base_url: s
     assert [(r["id"], r["outcome"]) for r in runs_of(out)] == [(id1, "ok"), (id2, "ok")]
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_crawl_and_lock_contention(tmp_path: Path, base_url: str) -> None:
     out = tmp_path / "site"
     # One request at a time, a second apart: the crawl lasts long enough to be caught.
@@ -204,6 +207,7 @@ def test_sigterm_during_a_crawl_and_lock_contention(tmp_path: Path, base_url: st
             (out / name).read_bytes().decode("utf-8")
 
 
+@pytest.mark.slow
 def test_unreachable_site_exits_nonzero_with_a_message(tmp_path: Path) -> None:
     out = tmp_path / "site"
     done = run_scheduler(
@@ -215,6 +219,7 @@ def test_unreachable_site_exits_nonzero_with_a_message(tmp_path: Path) -> None:
     assert runs_of(out)[-1]["outcome"] == "failed"
 
 
+@pytest.mark.slow
 def test_timeout_stops_the_crawl(tmp_path: Path, base_url: str) -> None:
     out = tmp_path / "site"
     started = time.monotonic()
@@ -240,6 +245,7 @@ def test_timeout_stops_the_crawl(tmp_path: Path, base_url: str) -> None:
     assert runs_of(out)[-1]["outcome"] == "failed"
 
 
+@pytest.mark.slow
 def test_crontab_line_runs_and_flock_skips_overlap(tmp_path: Path, base_url: str) -> None:
     if not shutil.which("flock"):
         pytest.skip("flock(1) is not installed")

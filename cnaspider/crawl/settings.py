@@ -1,4 +1,5 @@
-"""Scrapy settings for cnaspider: polite by default (SITE.md: no published rate limit)."""
+"""Scrapy settings for cnaspider: polite by default (CNA publishes no rate limit:
+docs/cna-site.md#politeness)."""
 
 from __future__ import annotations
 

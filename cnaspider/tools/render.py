@@ -1,7 +1,9 @@
 """Page-to-post tool: ``python -m cnaspider.render PAGE.html --url URL``.
 
 Prints the post the page would become, or the refusal reason on stderr with
-exit status 2. For debugging one page without crawling.
+exit status 2. For debugging one page without crawling. A post the parser doubts (a
+field only from a last-resort way, sources that disagree unresolved) is printed too,
+with one ``suspect:`` line per reason on stderr; ``python -m cnaspider.probe`` fails on it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cnaspider.extraction.parsing import PageRefused, parse_article
+from cnaspider.extraction.parsing import PageRefused, parse_article, warnings
 from cnaspider.publishing.post import (
     DEFAULT_IMAGE_PROXY,
     DEFAULT_SOURCE_LABEL,
@@ -59,4 +61,7 @@ def _main(argv: list[str] | None, prog: str) -> int:
         return 2
     style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
     sys.stdout.write(render_post(article, style))
+    # The post is printed either way; what may make it wrong goes to stderr (the probe fails on it).
+    for why in warnings(article):
+        print(f"suspect: {why}", file=sys.stderr)
     return 0

@@ -136,6 +136,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         self.discovery_loaded = False
         # Ids fetched again this run (due or by a newer sitemap lastmod): once each.
         self.revisited: set[str] = set()
+        # Ids requested this run as new articles (a sitemap time must not add a second fetch).
+        self.fetching: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
@@ -337,7 +339,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             self.base_url + API_PATH,
             method="POST",
             body=json.dumps(body),
-            # A default Accept header gets a 500 from this API (SITE.md).
+            # A default Accept header gets a 500 from this API (docs/cna-site.md#the-list-api).
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             callback=self.parse_api_page,
             errback=self.list_failed,
@@ -362,7 +364,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         response = replayed
         if response.status >= 400 or not isinstance(response, TextResponse):
-            # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
+            # firstnews may be retired (docs/cna-site.md#list-pages): a missing list is a warning,
+            # not a fault.
             logger.warning(
                 "list %s unavailable: HTTP %s at %s", list_name, response.status, response.url
             )
@@ -416,7 +419,8 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         """A list page that could not be downloaded: a warning, not a crash."""
         kind = error_kind(failure)
         if kind == "robots_forbidden":
-            # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
+            # Expected for the WNewsList API (docs/cna-site.md#robots-and-sitemaps): a choice of
+            # the site, not a fault.
             logger.info("robots.txt forbids %s", _failed_url(failure))
             self._inc("cnaspider/lists/robots_forbidden")
             return
@@ -454,6 +458,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         if previous is not None:
             return  # already requested; its links are followed from self.depths[ident]
+        self.fetching.add(ident)
         yield scrapy.Request(
             to_fetch_url(canonical, self.base_url),
             callback=self.parse_article_page,
@@ -566,7 +571,7 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             self.store is None
             or entry.time is None
             or entry.id in self.revisited
-            or entry.id in self.depths
+            or entry.id in self.fetching
         ):
             return
         stored = self.store.get(entry.id)
@@ -574,7 +579,9 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
             return
         self.revisited.add(entry.id)
         self.count(source, "revisit")
-        self.depths[entry.id] = self.related_depth
+        self.depths[entry.id] = min(
+            self.depths.get(entry.id, self.related_depth), self.related_depth
+        )
         yield scrapy.Request(
             to_fetch_url(stored.article.url or entry.url, self.base_url),
             callback=self.parse_revisit,
