@@ -55,6 +55,12 @@ def _rebuild(argv: list[str], prog: str) -> int:
     return rebuild.main(argv, prog)
 
 
+def _backfill(argv: list[str], prog: str) -> int:
+    from cnaspider.tools import backfill
+
+    return backfill.main(argv, prog)
+
+
 def _demo(argv: list[str], prog: str) -> int:
     from cnaspider.tools import demo
 
@@ -108,6 +114,10 @@ COMMANDS = {
     "rebuild": Command(
         "rewrite the posts and feeds from the store (or --recover the store)",
         _rebuild,
+    ),
+    "backfill": Command(
+        "fetch the articles of a past period, politely and resumably",
+        _backfill,
     ),
     "demo": Command(
         "crawl a local copy of CNA into a demo site and build it (offline)",

@@ -56,10 +56,20 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+EXIT_STATUS = """\
+exit status:
+  0    done (every article fetched or refused), a dry run, or paused at --max-requests
+  1    the sitemaps could not be read, or some articles failed (--resume tries them again)
+  2    a bad argument
+  130  stopped by Ctrl-C (143: SIGTERM); --resume continues"""
+
+
+def build_parser(prog: str = "python -m cnaspider.backfill") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m cnaspider.backfill",
+        prog=prog,
         description="Fetch the articles CNA published in a period, for chosen sections.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--since", type=_day, help="first day (Taipei), e.g. 2026-09-01")
     parser.add_argument("--until", type=_day, help="last day, included (default: today)")
@@ -351,8 +361,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.backfill") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -412,7 +422,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["main"]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
