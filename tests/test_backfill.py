@@ -155,7 +155,7 @@ def test_backfill_and_scheduled_crawls_share_the_lock_without_starving(tmp_path:
         )  # fmt: skip
         time.sleep(3)
         scheduled = subprocess.run(
-            [sys.executable, "-m", "scheduler", "run", "--every", "1s", "--max-runs", "3",
+            [sys.executable, "-m", "scheduler", "run", "--every", "1s", "--force-short", "--max-runs", "3",
              "--output", str(tmp_path), "--base-url", server.base_url, *FAST,
              "-s", "REVISIT_SCHEDULE="],
             cwd=REPO, capture_output=True, text=True, timeout=600, env=crawl_env(),
