@@ -32,6 +32,7 @@ from scheduler.runner import status_text
 from tests.helpers import REPO, crawl_command, crawl_env, run_crawl
 
 
+@pytest.mark.slow
 def test_a_failed_crawl_exits_non_zero(tmp_path: Path, local_cna: LocalCNA) -> None:
     regular = tmp_path / "site.txt"
     regular.write_text("mine\n")
@@ -89,6 +90,7 @@ def start_slow_crawl(base_url: str, out: Path, log: Path) -> subprocess.Popen[by
     return child
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signals", [1, 2])
 def test_ctrl_c_stops_the_crawl_and_the_next_run_goes_on(
     tmp_path: Path, local_cna: LocalCNA, signals: int

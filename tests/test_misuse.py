@@ -111,6 +111,7 @@ def test_help_says_durations_take_a_unit() -> None:
     assert "with its unit" in done.stdout and "--force-short" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_short_interval_runs_when_forced(tmp_path: Path, local_cna: LocalCNA) -> None:
     out = tmp_path / "site"
     done = command(
@@ -191,6 +192,7 @@ def test_history_on_a_read_only_site(site: Path, tmpfs: Path) -> None:
 # --- 16: probe arguments ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_probe_of_a_missing_file_requests_nothing(local_cna: LocalCNA, tmp_path: Path) -> None:
     for page in ("nonexistent.html", str(tmp_path / "nonexistent.html"), "/nonexistent.html"):
         done = command("cnaspider.probe", "--base-url", local_cna.base_url, page)
@@ -296,6 +298,7 @@ BROKEN = (
 )
 
 
+@pytest.mark.slow
 def test_a_post_whose_front_matter_does_not_parse_is_kept_and_never_posted_twice(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -342,6 +345,7 @@ def test_broken_front_matter_names_its_article_by_its_from_line_or_file_name(
     assert (article_id(origin.url) if origin.url else None) == ident
 
 
+@pytest.mark.slow
 def test_a_fifo_in_posts_is_skipped_and_named(local_cna: LocalCNA, tmp_path: Path) -> None:
     out = tmp_path / "site"
     (out / "_posts").mkdir(parents=True)

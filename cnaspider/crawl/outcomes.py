@@ -60,5 +60,6 @@ exit status (the run's outcome, also shown by `status`):
   2    (usage)      a bad argument or setting; nothing was started
   3    partial      some pages failed (tried again next run); the good ones were saved
   4    degraded     every article saved, but a field was lost from nearly all of them
+                    or is now found another way (way drift)
   75   locked       another run holds the run lock; nothing was done (try again later)
   130  interrupted  stopped by Ctrl-C (143: SIGTERM); the next run goes on from there"""

@@ -2,8 +2,9 @@
 
 CNA's robots.txt names a sitemap index (one child per section), a rolling sitemap of
 the last ~6 days and a Google News sitemap with titles and publication times
-(docs/cna-site.md: Robots and sitemaps). These functions say what a sitemap lists and
-whether an article URL is inside the sections a user chose; they fetch nothing.
+(docs/cna-site.md: Robots and sitemaps, Reports from 2025 and 2026). These functions say
+what a sitemap lists and whether an article URL is inside the sections a user chose; they
+fetch nothing.
 """
 
 from __future__ import annotations

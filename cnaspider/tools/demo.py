@@ -56,7 +56,10 @@ def build_site(output: Path) -> int:
         return done.returncode
     pages = sum(1 for _ in (output / "_site").rglob("index.html"))
     print(f"site: {output / '_site'} ({pages} pages)")
-    print("view it: make serve (or .venv/bin/cnaspider serve), then open the URL it prints")
+    print(
+        f"view it: .venv/bin/cnaspider serve --output {output} (for build/demo: make serve),"
+        " then open the URL it prints"
+    )
     return 0
 
 
