@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 from localcna import variants
@@ -54,7 +56,11 @@ def main() -> None:
             f" {exc.strerror or exc}; give another --port (or 0 for any free port)"
         ) from None
     with server:
-        print(f"local CNA at {server.base_url}/list/headlines.aspx (Ctrl-C stops)", flush=True)
+        try:
+            print(f"local CNA at {server.base_url}/list/headlines.aspx (Ctrl-C stops)", flush=True)
+        except BrokenPipeError:
+            # Nobody reads the address (`| true`); serving is still what was asked for.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         try:
             while True:
                 time.sleep(3600)

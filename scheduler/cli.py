@@ -19,13 +19,14 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import Store, StoreError
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -44,6 +45,7 @@ DEFAULT_EVERY = "10m"
 # Shorter intervals need --force-short: a run every few seconds only loads CNA and logs
 # "skipped" while the previous run still holds the lock.
 MIN_EVERY = 60.0
+MAX_DURATION = 366 * 86400.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -61,7 +63,11 @@ def parse_duration(text: str) -> float:
             f"not a duration: {text!r} has no unit; say {match.group(1)}s, {match.group(1)}m,"
             f" {match.group(1)}h or {match.group(1)}d"
         )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION:
+        # APScheduler and the timers overflow long before such a number means anything.
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} is longer than a year")
+    return seconds
 
 
 def _cron_days(field: str) -> str:
@@ -145,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
     common.add_argument(
         "--output",
-        type=Path,
+        type=directory,
         default=Path(DEFAULT_OUTPUT_DIR),
         help="the Jekyll site the spider writes to (default: %(default)s)",
     )
@@ -434,6 +440,7 @@ def cmd_feed(config: RunConfig) -> int:
         return EXIT_LOCKED
     try:
         with Store(paths.state_db, check=True) as store:
+            claim_site(store, paths.output_dir)
             lost = lost_store(paths, store, "the feeds were left as they are")
         if lost:
             print(f"scheduler: {lost}", file=sys.stderr)

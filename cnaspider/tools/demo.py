@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 from localcna.httpd import LocalCNA
 
 DEFAULT_PORT = 4000
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = OneLineParser(prog="python -m cnaspider.demo", description=__doc__)
-    parser.add_argument("--output", type=Path, default=Path("build/demo"))
+    parser.add_argument("--output", type=directory, default=Path("build/demo"))
     parser.add_argument("--related-depth", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")
     parser.add_argument("--serve", action="store_true", help="serve OUTPUT/_site on 127.0.0.1")

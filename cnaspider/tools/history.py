@@ -21,7 +21,7 @@ from cnaspider.archive.store import MISSING, Revision, Store, StoreError, classi
 from cnaspider.extraction.urls import article_id, is_valid_id
 from cnaspider.publishing.edits_feed import taipei_iso
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -98,7 +98,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument(
         "id", help="the 12-digit CNA article id (full-width digits too) or its article URL"
     )
-    parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
+    parser.add_argument(
+        "--output", type=directory, default=DEFAULT_OUTPUT_DIR, help="the output directory"
+    )
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
     parser.add_argument("--json", action="store_true", help="print the revisions as JSON")
     args = parser.parse_args(argv)

@@ -12,7 +12,6 @@ when every required field was found, 1 otherwise, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import re
 import sys
@@ -39,7 +38,7 @@ from cnaspider.extraction.urls import (
     to_fetch_url,
     to_site_url,
 )
-from cnaspider.tools.command import reader_gone_quietly
+from cnaspider.tools.command import PageFileError, read_page_file, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_MISSING = 1
@@ -369,7 +368,10 @@ class Probe:
         return self._read(report, fetched.body, site_url)
 
     def probe_file(self, path: Path) -> PageReport:
-        body = read_page_file(path)
+        try:
+            body = read_page_file(path)
+        except PageFileError as exc:
+            raise UsageError(str(exc)) from exc
         match = re.search(r"([a-z]+)-(\d{12})", path.name)
         url = f"{SITE_URL}/news/{match.group(1)}/{match.group(2)}.aspx" if match else ""
         kind = guess_kind(str(path), body)
@@ -418,37 +420,6 @@ class Probe:
     @property
     def ok(self) -> bool:
         return all(r.ok or r.optional for r in self.reports)
-
-
-def read_page_file(path: Path) -> bytes:
-    """The bytes of a saved page; :class:`UsageError` for what cannot be one."""
-    try:
-        if not path.exists():
-            raise UsageError(f"no such file: {path}")
-        if path.is_dir():
-            raise UsageError(f"{path} is a directory; give a saved page (an .html file)")
-        if not path.is_file():
-            # Opening a FIFO would wait for a writer forever.
-            raise UsageError(f"{path} is not a regular file; give a saved page (an .html file)")
-        body = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if _binary(body):
-        raise UsageError(f"{path} is not HTML (binary data); give a page saved from CNA")
-    return body
-
-
-def _binary(body: bytes) -> bool:
-    """Whether ``body`` is not text: a NUL byte, or not UTF-8, in its first 8 kB."""
-    head = body[:8192]
-    if b"\0" in head:
-        return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=len(body) <= len(head))  # a cut character is not an error
-    except UnicodeDecodeError:
-        return True
-    return False
 
 
 def is_site_path(page: str) -> bool:
@@ -543,6 +514,11 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args.save is not None and args.save.exists() and not args.save.is_dir():
             raise UsageError(f"--save {args.save} is not a directory")
+        if args.save is not None:
+            try:  # before any request: a page fetched and then not kept is a wasted request
+                args.save.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"--save {args.save}: {exc.strerror or exc}") from exc
         if not args.pages:
             probe.run_default()
         for page in args.pages:

@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import DAMAGED, Store, StoreError
 from cnaspider.crawl.recovery import lost_store, set_aside, to_recover
 from cnaspider.crawl.runlock import RunLock
@@ -34,7 +35,7 @@ from cnaspider.publishing.edits_feed import rebuild_article_edits
 from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.publishing.post import PostStyle, post_filename, render_post
-from cnaspider.tools.command import reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -83,6 +84,13 @@ class RebuildResult:
     kept: list[str] = field(default_factory=list)
 
 
+def _regular(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -101,10 +109,13 @@ def rebuild(paths: Paths, style: PostStyle, *, force: bool = False) -> RebuildRe
                 (paths.posts_dir / post_filename(stored.article)).relative_to(paths.output_dir)
             )
             current = stored.post_path or relative
-            try:
-                old = (paths.output_dir / current).read_bytes()
-            except FileNotFoundError:
-                old = None
+            # A FIFO (or socket, device) where the post belongs holds no post: opening it
+            # would wait forever; the post written in its place replaces it.
+            old = (
+                (paths.output_dir / current).read_bytes()
+                if _regular(paths.output_dir / current)
+                else None
+            )
             edited = old is not None and old != text and _sha(old) != store.written_sha(current)
             if edited and not force:
                 result.kept.append(current)
@@ -212,12 +223,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m cnaspider.rebuild",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
+    parser.add_argument(
+        "--output", type=directory, default=DEFAULT_OUTPUT_DIR, help="the output directory"
+    )
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
     parser.add_argument("--source-label", help="default: the SOURCE_LABEL setting")
     parser.add_argument("--image-proxy", help="default: the IMAGE_PROXY setting; empty for none")
@@ -233,6 +246,12 @@ def _main(argv: list[str] | None) -> int:
         "--base-url", default="", help="with --recover: fetch from this host (a local copy)"
     )
     parser.add_argument(
+        "--move-site",
+        action="store_true",
+        help="the store (--state-db) now serves this --output: write every post, the feeds"
+        " and the listings here (after moving a site whose store lives elsewhere)",
+    )
+    parser.add_argument(
         "-s",
         "--set",
         dest="settings",
@@ -244,17 +263,20 @@ def _main(argv: list[str] | None) -> int:
     )
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
+    # --source-label and --image-proxy are checked as the settings they stand for.
+    given = {"SOURCE_LABEL": args.source_label, "IMAGE_PROXY": args.image_proxy}
     try:
         values = check_settings(
-            project_settings(args.settings), argument_pairs(args.settings, "-s")
+            {
+                **project_settings(args.settings),
+                **{k: v for k, v in given.items() if v is not None},
+            },
+            argument_pairs(args.settings, "-s"),
         )
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    style = PostStyle(
-        source_label=args.source_label or values["SOURCE_LABEL"],
-        image_proxy=values["IMAGE_PROXY"] if args.image_proxy is None else args.image_proxy,
-    )
+    style = PostStyle(source_label=values["SOURCE_LABEL"], image_proxy=values["IMAGE_PROXY"])
     out = Output(paths, style, values["FEED_LIMIT"], values["SITE_URL"], args.settings)
     if not paths.output_dir.is_dir():
         print(f"rebuild: no output directory {paths.output_dir}", file=sys.stderr)
@@ -284,7 +306,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.recover:
             return recover(out, args.base_url)
-        return _rebuild(out, args.force)
+        return _rebuild(out, args.force, args.move_site)
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -297,9 +319,10 @@ def _main(argv: list[str] | None) -> int:
         lock.release()
 
 
-def _rebuild(out: Output, force: bool) -> int:
+def _rebuild(out: Output, force: bool, move_site: bool = False) -> int:
     paths = out.paths
     with Store(paths.state_db, check=True) as store:
+        claim_site(store, paths.output_dir, move=move_site)
         lost = lost_store(paths, store, "nothing was changed")
     if lost:
         print(f"rebuild: {lost}", file=sys.stderr)

@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 
 from cnaspider.extraction.parsing import PageRefused, parse_article
+from cnaspider.options import IMAGE_PROXY, ONE_LINE
 from cnaspider.publishing.post import (
     DEFAULT_IMAGE_PROXY,
     DEFAULT_SOURCE_LABEL,
     PostStyle,
     render_post,
 )
-from cnaspider.tools.command import reader_gone_quietly
+from cnaspider.tools.command import PageFileError, read_page_file, reader_gone_quietly
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,15 +38,25 @@ def _main(argv: list[str] | None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        html = args.page.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {args.page}: {exc.strerror}", file=sys.stderr)
+        proxy = IMAGE_PROXY.convert(args.image_proxy)
+        label = ONE_LINE.convert(args.source_label)
+    except ValueError:
+        print(
+            "render: --image-proxy must be an http(s) URL prefix (or empty) and --source-label"
+            " one line of text",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        html = read_page_file(args.page)
+    except PageFileError as exc:
+        print(f"render: {exc}", file=sys.stderr)
         return 1
     try:
         article = parse_article(html, args.url or str(args.page))
     except PageRefused as refusal:
         print(f"refused: {refusal.reason}: {refusal.detail}", file=sys.stderr)
         return 2
-    style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
+    style = PostStyle(source_label=label, image_proxy=proxy)
     sys.stdout.write(render_post(article, style))
     return 0
