@@ -25,6 +25,7 @@ from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.edits_feed import write_article_edits
 from cnaspider.publishing.post import post_filename, render_post
 from cnaspider.publishing.skeleton import copy_skeleton
+from cnaspider.tools.jekyll import utf8_environ
 from localcna.pages import DATA
 
 
@@ -65,6 +66,7 @@ def build_seconds(posts: int, edited_share: float) -> float:
             ["jekyll", "build", "--source", str(src), "--destination", str(Path(tmp) / "out")],
             check=True,
             capture_output=True,
+            env=utf8_environ(),  # Jekyll dies on CJK paths in a C locale
         )
         return time.monotonic() - started
 

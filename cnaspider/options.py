@@ -162,8 +162,8 @@ class Option:
     help: str
 
 
-# firstnews (重點新聞) looks retired since 2022 (SITE.md, a guess); headlines
-# (聚焦) is its nearest living successor, so both are read by default.
+# firstnews (重點新聞) looks retired since 2022 (a guess: docs/cna-site.md#list-pages);
+# headlines (聚焦) is its nearest living successor, so both are read by default.
 DEFAULT_LISTS = ("firstnews", "headlines")
 
 SPIDER_ARGUMENTS: tuple[Option, ...] = (

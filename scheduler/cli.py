@@ -21,6 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import Store, StoreError
+from cnaspider.crawl.commands.crawl import unusable_scrapy_path
+from cnaspider.crawl.outcomes import EXIT_STATUS_HELP
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
@@ -146,6 +148,39 @@ _OWN_SETTINGS = {
 }
 
 
+RUN_EXIT_STATUS = """\
+exit status:
+  0    stopped (SIGTERM, Ctrl-C, or --max-runs reached); each run's outcome is in
+       its summary line and in `status`
+  2    a bad argument or setting; nothing was started"""
+STATUS_EXIT_STATUS = """\
+exit status:
+  0    printed (also when nothing has run yet)
+  1    the store cannot be read (damaged, lost, not a store)
+  2    a bad argument or setting (--output is not a directory)"""
+FEED_EXIT_STATUS = """\
+exit status:
+  0    the feeds were written (or were already current)
+  1    no store yet, or the store or the output directory cannot be used
+  2    a bad argument or setting
+  75   a run holds the run lock (it writes the feeds when it ends)"""
+
+
+def command_parser(command: str, prog: str) -> argparse.ArgumentParser:
+    """The parser of one command (``once``, ``run``, ``status``, ``feed``), shown as ``prog``.
+
+    The ``cnaspider`` console command fronts each command under a name of its own.
+    """
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            one: argparse.ArgumentParser = action.choices[command]
+            one.prog = prog
+            one.set_defaults(command=command)
+            return one
+    raise KeyError(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command takes the common options)."""
     common = OneLineParser(add_help=False)
@@ -202,7 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
-        "run", parents=[common, crawl], help="crawl now and then on a schedule (daemon)"
+        "run",
+        parents=[common, crawl],
+        help="crawl now and then on a schedule (daemon)",
+        description="Crawl now and then on a schedule, until SIGTERM or Ctrl-C; each run's"
+        " one-line summary is logged, and `status` shows the history.",
+        epilog=RUN_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     when = run.add_mutually_exclusive_group()
     when.add_argument(
@@ -225,14 +266,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--max-runs", type=_positive, help="stop after this many runs (default: no limit)"
     )
-    sub.add_parser("once", parents=[common, crawl], help="one crawl and the feeds (cron, systemd)")
+    sub.add_parser(
+        "once",
+        parents=[common, crawl],
+        help="one crawl and the feeds (cron, systemd)",
+        description="One crawl under the run lock, then the feeds; the exit status is the"
+        " run's outcome.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     status = sub.add_parser(
-        "status", parents=[common], help="print the last runs and the newest feed items"
+        "status",
+        parents=[common],
+        help="print the last runs and the newest feed items",
+        description="Print the last runs (an unfinished one whose process is gone is"
+        " `interrupted`), the newest feed items and the last run's field coverage. Read-only.",
+        epilog=STATUS_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--runs", type=_positive, default=10, help="runs shown (default 10)")
     status.add_argument("--items", type=_positive, default=10, help="feed items shown (default 10)")
     sub.add_parser(
-        "feed", parents=[common], help="regenerate atom.xml, rss.xml and feed.json from the store"
+        "feed",
+        parents=[common],
+        help="regenerate atom.xml, rss.xml and feed.json from the store",
+        description="Regenerate the feeds from the store now (a run writes them itself when"
+        " it ends).",
+        epilog=FEED_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
 
@@ -255,6 +316,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         # The child starts elsewhere: a relative store would be another file.
         overrides["STATE_DB"] = str(Path(overrides["STATE_DB"]).expanduser().resolve())
     check_settings(load_settings(overrides), overrides)
+    unusable = unusable_scrapy_path(overrides)
+    if unusable:
+        raise BadOption(unusable)
     spider_args = argument_pairs(getattr(args, "spider_args", []))
     base_url = getattr(args, "base_url", "")
     if base_url:
@@ -290,7 +354,7 @@ def output_problem(config: RunConfig, must_exist: bool) -> str | None:
     if out.exists() and not out.is_dir():
         return f"--output {out} is not a directory; give the site's directory"
     if must_exist and not out.is_dir():
-        return f"no output directory {out}; run a crawl first (python -m scheduler once)"
+        return f"no output directory {out}; run a crawl first (cnaspider crawl)"
     return None
 
 
@@ -423,7 +487,7 @@ def cmd_feed(config: RunConfig) -> int:
         return EXIT_USAGE if "not a directory" in problem else EXIT_FAILED
     lock = RunLock(paths.lock)
     try:
-        acquired = lock.acquire()
+        busy = lock.take()
     except OSError as exc:
         print(
             f"scheduler: the output directory {paths.output_dir} is not writable ({exc});"
@@ -431,12 +495,8 @@ def cmd_feed(config: RunConfig) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    if not acquired:
-        print(
-            f"scheduler: a run holds {paths.lock} (pid {lock.holder() or '?'});"
-            " it writes the feeds when it ends",
-            file=sys.stderr,
-        )
+    if busy:
+        print(f"scheduler: {busy}; it writes the feeds when it ends", file=sys.stderr)
         return EXIT_LOCKED
     try:
         with Store(paths.state_db, check=True) as store:
@@ -470,8 +530,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run_command(build_parser().parse_args(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; returns the process exit code."""
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

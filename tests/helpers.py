@@ -21,11 +21,14 @@ from typing import Any
 
 import feedparser
 import pytest
+from scrapy.settings import Settings
 
 import localcna
+from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.extraction.items import Article, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, PageRefused, parse_article, summary_text
 from cnaspider.extraction.urls import article_id
+from cnaspider.options import BadOption
 from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import (
     FEED_SUBTITLE,
@@ -98,6 +101,25 @@ def run_crawl(base_url: str, output: Path, *args: str, timeout: float = 120) -> 
     report_path = output / ".state" / "last-crawl.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     return CrawlResult(done.returncode, done.stderr + done.stdout, report)
+
+
+def crawl_refusal(*args: str) -> str:
+    """The line ``scrapy crawl firstnews ARGS`` refuses ``args`` with, checked in this process.
+
+    The settings are built as ``scrapy crawl`` builds them: the project's, then each ``-s``
+    at the command line's priority; the spider's arguments are the ``-a`` pairs.
+    """
+    arguments: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for flag, pair in zip(args[::2], args[1::2], strict=True):
+        name, _, value = pair.partition("=")
+        (arguments if flag == "-a" else overrides)[name] = value
+    settings = Settings()
+    settings.setmodule("cnaspider.crawl.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    with pytest.raises(BadOption) as refused:
+        FirstNewsSpider.check_options(settings, arguments)
+    return f"scrapy crawl firstnews: {refused.value}"
 
 
 class Baselines:
@@ -252,7 +274,7 @@ def check_feeds(
     style: PostStyle,
     updated: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Assert every field the issue lists, in all three feeds, for ``expected`` (newest first).
+    """Assert every field a reader relies on, in all three feeds, for ``expected`` (newest first).
 
     ``updated``: the feed-level time; by default only checked to be no older than the newest entry.
     """
@@ -374,6 +396,11 @@ def hostile_page() -> str:
         r"<h1>.*?</h1>", f"<h1><span>{title}</span></h1>", html, count=1, flags=re.S
     )
     assert count == 1
+    # Every source of the title says the same (the parser cross-checks them).
+    old = "中國單身人口逾2億 專家說因年輕人太宅"
+    attr = HOSTILE_TITLE.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = html.replace(f'content="{old} |', f'content="{attr} |')
+    html = html.replace(f'"headline":"{old}"', '"headline":' + json.dumps(HOSTILE_TITLE))
     return html
 
 

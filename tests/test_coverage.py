@@ -100,6 +100,7 @@ def test_fresh_store_uses_the_floors() -> None:
 # --- end to end ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     site = Site()
@@ -169,6 +170,7 @@ def report_ways(out: Path, run_offset: int) -> list[str]:
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("related", ["links", "client-side"])
 def test_fresh_store_floors_end_to_end(tmp_path: Path, related: str) -> None:
     site = Site()

@@ -39,6 +39,8 @@ from localcna.edits import edit_site
 from localcna.httpd import LocalCNA
 from tests.helpers import REPO, crawl_command, crawl_env, run_crawl
 
+pytestmark = pytest.mark.slow
+
 
 def check_output(out: Path) -> list[str]:
     """Problems with what a (possibly killed) crawl left in ``out``."""

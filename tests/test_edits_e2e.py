@@ -19,6 +19,7 @@ from typing import Any
 
 import feedparser
 import frontmatter
+import pytest
 
 from cnaspider.archive.store import Store
 from cnaspider.publishing.post import render_post
@@ -26,6 +27,8 @@ from localcna import edits
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, Page
 from tests.helpers import REPO, Baselines, crawl_env, run_crawl
+
+pytestmark = pytest.mark.slow
 
 EVERY_RUN = ("-s", "REVISIT_SCHEDULE=0s")
 

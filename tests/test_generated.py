@@ -85,6 +85,7 @@ def test_the_skeleton_copy_leaves_out_what_is_generated(tmp_path: Path) -> None:
     assert not any(generated.is_generated(f) for f in files), files
 
 
+@pytest.mark.slow
 def test_a_crawl_with_edits_writes_only_generated_files(
     tmp_path: Path, local_cna: LocalCNA, baseline: Baselines, rules: list[str]
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import frontmatter
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,7 @@ from tests.helpers import (
     put_post,
 )
 
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 
 HOSTILE_TITLES = [
     'key: value # "quoted" \\ back',

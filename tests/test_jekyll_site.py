@@ -28,7 +28,7 @@ from cnaspider.publishing.skeleton import copy_skeleton
 from tests.helpers import JEKYLL, REPO, needs_program, put_post
 
 SITE_URL = "https://news.example.org/cna"
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_TITLE = "測試 {{ x }} 與 {% y %} 標題"
 LIQUID_TEXT = "內文寫著 {{ site.title }}、{% include nothing.html %} 與 {{ x }} {% y %}，照樣顯示。"
 
@@ -126,14 +126,16 @@ def test_feeds_are_copied_and_advertised(built: dict[str, Any]) -> None:
     for name in ("atom.xml", "rss.xml", "feed.json"):
         assert (dest / name).read_bytes() == (src / name).read_bytes()
     index = lxml.html.fromstring((dest / "index.html").read_bytes().decode("utf-8"))
-    alternates = {
-        link.get("type"): link.get("href") for link in index.xpath("//head/link[@rel='alternate']")
-    }
-    assert alternates == {
-        "application/atom+xml": "/cna/atom.xml",
-        "application/rss+xml": "/cna/rss.xml",
-        "application/feed+json": "/cna/feed.json",
-    }
+    alternates = sorted(
+        (link.get("type"), link.get("href"))
+        for link in index.xpath("//head/link[@rel='alternate']")
+    )
+    assert alternates == [
+        ("application/atom+xml", "/cna/atom.xml"),
+        ("application/atom+xml", "/cna/changes.xml"),
+        ("application/feed+json", "/cna/feed.json"),
+        ("application/rss+xml", "/cna/rss.xml"),
+    ]
     body_links = index.xpath("//body//a/@href")
     assert {"/cna/atom.xml", "/cna/rss.xml", "/cna/feed.json"} <= set(body_links)
     # Every post listed, newest first, under its Taipei day.

@@ -76,6 +76,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 # --- 10: scheduler triggers ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -97,6 +98,7 @@ def test_a_trigger_that_would_idle_or_flood_is_refused(
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", ["--every", "--timeout", "--grace", "--misfire-grace"])
 def test_a_duration_without_a_unit_is_refused(tmp_path: Path, option: str) -> None:
     done = command("scheduler", "run", "--output", str(tmp_path / "site"), option, "15")
@@ -108,11 +110,13 @@ def test_a_duration_without_a_unit_is_refused(tmp_path: Path, option: str) -> No
     one_line(huge, EXIT_USAGE, "longer than a year")
 
 
+@pytest.mark.slow
 def test_help_says_durations_take_a_unit() -> None:
     done = command("scheduler", "run", "--help")
     assert "with its unit" in done.stdout and "--force-short" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_short_interval_runs_when_forced(tmp_path: Path, local_cna: LocalCNA) -> None:
     out = tmp_path / "site"
     done = command(
@@ -132,6 +136,7 @@ def test_good_cron_expressions_still_fire() -> None:
 # --- 15: history ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "given",
     [
@@ -149,6 +154,7 @@ def test_history_refuses_what_is_not_a_cna_id(site: Path, given: str) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "given",
     [
@@ -164,6 +170,7 @@ def test_history_takes_full_width_digits_and_article_urls(site: Path, given: str
     assert json.loads(done.stdout)["id"] == ARTICLE
 
 
+@pytest.mark.slow
 def test_history_on_a_damaged_store_is_one_line(site: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(site, copy)
@@ -178,6 +185,7 @@ def test_history_on_a_damaged_store_is_one_line(site: Path, tmp_path: Path) -> N
     one_line(as_dir, 1, "cannot be a store")
 
 
+@pytest.mark.slow
 def test_history_on_a_read_only_site(site: Path, tmpfs: Path) -> None:
     copy = tmpfs / "site"
     shutil.copytree(site, copy)
@@ -193,6 +201,7 @@ def test_history_on_a_read_only_site(site: Path, tmpfs: Path) -> None:
 # --- 16: probe arguments ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_probe_of_a_missing_file_requests_nothing(local_cna: LocalCNA, tmp_path: Path) -> None:
     for page in ("nonexistent.html", str(tmp_path / "nonexistent.html"), "/nonexistent.html"):
         done = command("cnaspider.probe", "--base-url", local_cna.base_url, page)
@@ -204,6 +213,7 @@ def test_probe_of_a_missing_file_requests_nothing(local_cna: LocalCNA, tmp_path:
     assert "/list/headlines.aspx" in {path for _, path in local_cna.requests}
 
 
+@pytest.mark.slow
 def test_probe_of_a_binary_or_special_file_is_not_html(tmp_path: Path) -> None:
     binary = tmp_path / "page.html"
     binary.write_bytes(bytes(range(256)) * 20)
@@ -223,6 +233,7 @@ def test_probe_of_a_binary_or_special_file_is_not_html(tmp_path: Path) -> None:
 # --- 17: one line instead of a traceback -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_into_a_file_or_on_a_bad_port(tmp_path: Path) -> None:
     regular = tmp_path / "demo"
     regular.write_text("mine\n")
@@ -237,6 +248,7 @@ def test_demo_into_a_file_or_on_a_bad_port(tmp_path: Path) -> None:
     assert (blocked / "_posts").read_text() == "mine\n"
 
 
+@pytest.mark.slow
 def test_localcna_on_a_busy_or_impossible_port() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -264,6 +276,7 @@ def closed_reader(module: str, *args: str) -> subprocess.CompletedProcess[str]:
         os.close(write)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -279,6 +292,7 @@ def test_a_reader_that_goes_away_is_no_traceback(site: Path, args: list[str]) ->
     assert done.returncode == 0
 
 
+@pytest.mark.slow
 def test_probe_and_render_with_a_closed_reader() -> None:
     page = str(DATA / "articles" / "acn-202308230192.html")
     for module in ("cnaspider.probe", "cnaspider.render"):
@@ -298,6 +312,7 @@ BROKEN = (
 )
 
 
+@pytest.mark.slow
 def test_a_post_whose_front_matter_does_not_parse_is_kept_and_never_posted_twice(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -344,6 +359,7 @@ def test_broken_front_matter_names_its_article_by_its_from_line_or_file_name(
     assert (article_id(origin.url) if origin.url else None) == ident
 
 
+@pytest.mark.slow
 def test_a_fifo_in_posts_is_skipped_and_named(local_cna: LocalCNA, tmp_path: Path) -> None:
     out = tmp_path / "site"
     (out / "_posts").mkdir(parents=True)
@@ -365,6 +381,7 @@ def test_a_fifo_in_posts_is_skipped_and_named(local_cna: LocalCNA, tmp_path: Pat
 # --- §7: the "not writable" message names the directory that is not writable -----------------
 
 
+@pytest.mark.slow
 def test_a_read_only_store_directory_is_named_not_the_output(
     local_cna: LocalCNA, tmp_path: Path, tmpfs: Path
 ) -> None:
@@ -388,6 +405,7 @@ def test_a_read_only_store_directory_is_named_not_the_output(
 # --- 13: two sites sharing one STATE_DB --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_sites_cannot_share_one_store_and_a_site_moves_on_purpose(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -425,6 +443,7 @@ def test_two_sites_cannot_share_one_store_and_a_site_moves_on_purpose(
     assert back.report["outcome"] == "failed" and "serves the site" in back.report["message"]
 
 
+@pytest.mark.slow
 def test_a_site_moved_with_its_own_store_is_served_where_it_now_is(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -441,6 +460,7 @@ def test_a_site_moved_with_its_own_store_is_served_where_it_now_is(
 # --- beyond the list: more of the same kinds -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_store_that_is_not_a_regular_file_is_one_line(tmp_path: Path) -> None:
     fifo = tmp_path / "store.fifo"
     os.mkfifo(fifo)
@@ -455,6 +475,7 @@ def test_a_store_that_is_not_a_regular_file_is_one_line(tmp_path: Path) -> None:
     assert fifo.is_fifo()
 
 
+@pytest.mark.slow
 def test_a_crawl_into_a_fifo_store_requests_nothing(local_cna: LocalCNA, tmp_path: Path) -> None:
     fifo = tmp_path / "store.fifo"
     os.mkfifo(fifo)
@@ -463,6 +484,7 @@ def test_a_crawl_into_a_fifo_store_requests_nothing(local_cna: LocalCNA, tmp_pat
     assert local_cna.requests == []
 
 
+@pytest.mark.slow
 def test_render_reads_only_a_saved_page_and_checks_its_options(tmp_path: Path) -> None:
     fifo = tmp_path / "page.html"
     os.mkfifo(fifo)
@@ -477,6 +499,7 @@ def test_render_reads_only_a_saved_page_and_checks_its_options(tmp_path: Path) -
         assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_rebuild_checks_its_image_proxy_and_label_like_the_settings(site: Path) -> None:
     before = {p.name: p.read_bytes() for p in site.glob("_posts/*.md")}
     for option in (["--image-proxy", "javascript:alert(1)//"], ["--source-label", ""]):
@@ -485,6 +508,7 @@ def test_rebuild_checks_its_image_proxy_and_label_like_the_settings(site: Path) 
     assert {p.name: p.read_bytes() for p in site.glob("_posts/*.md")} == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -506,6 +530,7 @@ def test_an_empty_output_is_not_the_current_directory(tmp_path: Path, args: list
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_rebuild_replaces_a_fifo_where_a_post_belongs(site: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(site, copy)
@@ -518,6 +543,7 @@ def test_rebuild_replaces_a_fifo_where_a_post_belongs(site: Path, tmp_path: Path
     assert post.is_file() and post.read_bytes() == original
 
 
+@pytest.mark.slow
 def test_probe_save_into_what_cannot_be_a_directory_requests_nothing(local_cna: LocalCNA) -> None:
     done = command("cnaspider.probe", "--base-url", local_cna.base_url,
                    "--save", "/dev/null/pages", "/list/headlines.aspx")  # fmt: skip
@@ -525,6 +551,7 @@ def test_probe_save_into_what_cannot_be_a_directory_requests_nothing(local_cna: 
     assert local_cna.requests == []
 
 
+@pytest.mark.slow
 def test_localcna_keeps_serving_when_nobody_reads_its_address() -> None:
     read, write = os.pipe()
     os.close(read)
@@ -540,3 +567,25 @@ def test_localcna_keeps_serving_when_nobody_reads_its_address() -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "Traceback" not in err, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("LOG_FILE=/nonexistent/dir/crawl.log", ["LOG_FILE", "no directory /nonexistent/dir"]),
+        ("LOG_FILE=/tmp", ["LOG_FILE=/tmp is a directory"]),
+        ("JOBDIR=/dev/null/job", ["JOBDIR=/dev/null/job cannot be a directory"]),
+    ],
+)
+def test_a_scrapy_path_setting_it_cannot_use_is_one_line(
+    tmp_path: Path, setting: str, words: list[str]
+) -> None:
+    out = tmp_path / "site"
+    crawl = command("scrapy", "crawl", "firstnews", "-s", f"OUTPUT_DIR={out}", "-s", setting,
+                    "-a", "base_url=http://127.0.0.1:9")  # fmt: skip
+    one_line(crawl, EXIT_USAGE, *words)
+    once = command("scheduler", "once", "--output", str(out), "-s", setting,
+                   "--base-url", "http://127.0.0.1:9")  # fmt: skip
+    one_line(once, EXIT_USAGE, *words)
+    assert not out.exists()

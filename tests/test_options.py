@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.options import BadOption, check_setting_name, check_settings, spider_arguments
-from tests.helpers import REPO, Baselines, crawl_command, crawl_env, run_crawl
+from tests.helpers import REPO, Baselines, crawl_command, crawl_env, crawl_refusal, run_crawl
 
 EXIT_USAGE = 2
 
@@ -110,28 +109,9 @@ BAD = [
 ]
 
 
-def refusal(*args: str) -> str:
-    """The line ``scrapy crawl firstnews ARGS`` refuses ``args`` with, checked in this process.
-
-    The settings are built as ``scrapy crawl`` builds them: the project's, then each ``-s``
-    at the command line's priority; the spider's arguments are the ``-a`` pairs.
-    """
-    arguments: dict[str, str] = {}
-    overrides: dict[str, str] = {}
-    for flag, pair in zip(args[::2], args[1::2], strict=True):
-        name, _, value = pair.partition("=")
-        (arguments if flag == "-a" else overrides)[name] = value
-    settings = Settings()
-    settings.setmodule("cnaspider.crawl.settings", priority="project")
-    settings.setdict(overrides, priority="cmdline")
-    with pytest.raises(BadOption) as refused:
-        FirstNewsSpider.check_options(settings, arguments)
-    return f"scrapy crawl firstnews: {refused.value}"
-
-
 @pytest.mark.parametrize(("args", "words"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_is_refused_in_one_line_naming_it(args: list[str], words: list[str]) -> None:
-    line = refusal(*args)
+    line = crawl_refusal(*args)
     assert "\n" not in line and "Traceback" not in line
     for word in words:
         assert word in line
@@ -146,6 +126,7 @@ REAL = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "words"), REAL, ids=[" ".join(a) for a, _ in REAL])
 def test_bad_input_is_one_line_exit_2_nothing_requested_nothing_changed(
     crawled: Any, args: list[str], words: list[str]
@@ -153,11 +134,12 @@ def test_bad_input_is_one_line_exit_2_nothing_requested_nothing_changed(
     server, out = crawled
     code, lines = refused_crawl(server, out, *args)
     assert code == EXIT_USAGE, lines
-    assert lines == [refusal(*args)]
+    assert lines == [crawl_refusal(*args)]
     for word in words:
         assert word in lines[0]
 
 
+@pytest.mark.slow
 def test_the_ftp_base_url_is_refused_at_once(crawled: Any) -> None:
     # It used to hang for 10+ minutes and ignore SIGTERM; the refusal needs no network.
     server, out = crawled
@@ -165,6 +147,7 @@ def test_the_ftp_base_url_is_refused_at_once(crawled: Any) -> None:
     assert code == EXIT_USAGE and "base_url" in lines[0]
 
 
+@pytest.mark.slow
 def test_a_good_crawl_after_a_refused_one_is_ok_again(crawled: Any) -> None:
     server, out = crawled
     refused_crawl(server, out, "-a", "related_depth=abc")
@@ -198,6 +181,7 @@ def test_the_spider_itself_refuses_when_created_outside_scrapy_crawl(tmp_path: P
         FirstNewsSpider.from_crawler(crawler)
 
 
+@pytest.mark.slow
 def test_write_feeds_off_still_closes_the_run(crawled: Any) -> None:
     # A valid "off" writes no feeds and still records the run.
     server, out = crawled
@@ -206,6 +190,7 @@ def test_write_feeds_off_still_closes_the_run(crawled: Any) -> None:
     assert result.report.get("feeds") is None
 
 
+@pytest.mark.slow
 def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
     # Beyond the list: Scrapy answers `scrapy crawl firstnew` with a KeyError traceback.
     done = subprocess.run(
@@ -215,7 +200,7 @@ def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == EXIT_USAGE
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "scrapy crawl: no spider named 'firstnew'; known: firstnews"
+        "scrapy crawl: no spider named 'firstnew'; known: backfill, firstnews"
     )
 
 

@@ -6,7 +6,7 @@ The store records the directory it serves (``meta.site``) the first time it is u
 and refuses another one in one line. A store inside the output directory (the
 default, ``OUTPUT/.state/``) moves with the site, so a site moved or copied with its
 store is simply served where it now is. Moving a site whose store lives elsewhere is
-said on purpose: ``python -m cnaspider.rebuild --move-site --output NEW``.
+said on purpose: ``cnaspider rebuild --move-site --output NEW``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def claim_site(store: Store, output_dir: Path | str, *, move: bool = False) -> N
                 store.path,
                 f"the store {store.path} serves the site {recorded}, not {site}: two sites"
                 " must not share one store (give this one its own STATE_DB); if the site was"
-                f" moved, run `python -m cnaspider.rebuild --move-site --output {site}"
+                f" moved, run `cnaspider rebuild --move-site --output {site}"
                 f" --state-db {store.path}` once",
             )
         if store.readonly:

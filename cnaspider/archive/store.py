@@ -189,6 +189,7 @@ def content_hash(article: Article | dict[str, Any]) -> str:
     data = dict(article if isinstance(article, dict) else article.to_dict())
     data.pop("found_via", None)
     data.pop("ways", None)
+    data.pop("disagreements", None)
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -1144,6 +1145,26 @@ class Store:
             (kind, key, limit),
         )
         return [_stored(r) for r in rows]
+
+    def month_listings(self, month: str) -> list[tuple[str, str, str, str]]:
+        """``(id, kind, key, name)`` of the other listings of every article of ``month``."""
+        rows = self.db.execute(
+            "SELECT e.id, e.kind, e.key, e.name FROM listing_entries m"
+            " JOIN listing_entries e ON e.id = m.id AND e.kind != 'month'"
+            " WHERE m.kind = 'month' AND m.key = ? ORDER BY m.published, m.id, e.kind, e.key",
+            (month,),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def listing_months(self, kind: str, key: str) -> set[str]:
+        """The months (``YYYY-MM``) of the articles of a listing."""
+        rows = self.db.execute(
+            "SELECT DISTINCT m.key FROM listing_entries e"
+            " JOIN listing_entries m ON m.id = e.id AND m.kind = 'month'"
+            " WHERE e.kind = ? AND e.key = ?",
+            (kind, key),
+        )
+        return {r[0] for r in rows}
 
     def listing_summary(self, kind: str) -> list[tuple[str, str, int]]:
         """``(key, name, count)`` of every listing of ``kind``, most articles first."""

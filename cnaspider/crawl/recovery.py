@@ -85,7 +85,7 @@ def lost_store(paths: Paths, store: Store | None, done: str = "") -> str | None:
         f"the store {paths.state_db} {state}, but the {len(posts)} posts in {paths.posts_dir}"
         f" were written by cnaspider ({evidence}): it was deleted or truncated; "
         + (f"{done}; " if done else "")
-        + f"run `python -m cnaspider.rebuild --recover --output {paths.output_dir}` to fetch"
+        + f"run `cnaspider rebuild --recover --output {paths.output_dir}` to fetch"
         " those articles again and rebuild it"
     )
 

@@ -38,15 +38,15 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def reader_gone_quietly(main: Callable[[Any], int], argv: Any) -> int:
-    """``main(argv)``, except that a closed standard output ends it without a traceback.
+def reader_gone_quietly(main: Callable[..., int], *args: Any) -> int:
+    """``main(*args)``, except that a closed standard output ends it without a traceback.
 
     The reader (``head``, a pager that was quit) has what it wanted; the exit status is
     the command's when it had finished, else 0, and Python's own flush at exit is sent
     to /dev/null so that it does not complain a second time.
     """
     try:
-        code = main(argv)
+        code = main(*args)
         sys.stdout.flush()
         return code
     except BrokenPipeError:

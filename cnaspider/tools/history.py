@@ -9,6 +9,7 @@ store does not hold is an error (exit status 1).
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import sqlite3
@@ -88,13 +89,25 @@ def as_text(ident: str, revisions: list[Revision]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+EXIT_STATUS = """\
+exit status:
+  0    the revisions were printed
+  1    no store, or the article is not in it
+  2    a bad argument"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.history") -> int:
     """Run the command; return the exit status (a closed standard output is no traceback)."""
-    return reader_gone_quietly(_main, argv)
+    return reader_gone_quietly(_main, argv, prog)
 
 
-def _main(argv: list[str] | None) -> int:
-    parser = OneLineParser(prog="python -m cnaspider.history", description=__doc__)
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "id", help="the 12-digit CNA article id (full-width digits too) or its article URL"
     )

@@ -5,8 +5,14 @@ MISSING. For a list page: the entries and how the list was found. For robots.txt
 what it forbids and which sitemaps it lists; for a sitemap: how many URLs. URLs are
 fetched politely (robots.txt obeyed, the project's User-Agent, one request at a
 time with the project's download delay); a FILE is read from disk. With no
-argument it probes a default set (see :data:`DEFAULT_PATHS`). Exit status: 0
-when every required field was found, 1 otherwise, 2 for a usage error.
+argument it probes a default set (see :data:`DEFAULT_PATHS`).
+
+An article's fields are cross-checked by the parser: under each field the probe prints
+every source that disagreed, and how the field's rule decided. Exit status: 0 when every
+required field was found and nothing is suspect; 1 when a required field is missing, a
+page is refused, a field came only from a last-resort way (``extraction.parsing.
+WARNING_WAYS``: the id's date, og:title alone, the structured body alone ...) or sources
+disagree and no rule resolved it (the one-line reason is printed); 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -30,7 +36,13 @@ from protego import Protego
 from cnaspider.archive.coverage import fields_present
 from cnaspider.crawl import settings as project
 from cnaspider.extraction.items import Article
-from cnaspider.extraction.parsing import PageRefused, parse_article, parse_list
+from cnaspider.extraction.parsing import (
+    WARNING_WAYS,
+    PageRefused,
+    parse_article,
+    parse_list,
+    warnings,
+)
 from cnaspider.extraction.urls import (
     SITE_URL,
     article_id,
@@ -45,7 +57,7 @@ EXIT_MISSING = 1
 EXIT_USAGE = 2
 
 # The default set: robots.txt, the two lists the spider reads and the sitemaps
-# SITE.md names; then the first articles of the headlines list.
+# docs/cna-site.md#robots-and-sitemaps names; then the first articles of the headlines list.
 DEFAULT_PATHS = (
     "/robots.txt",
     "/list/headlines.aspx",
@@ -55,7 +67,8 @@ DEFAULT_PATHS = (
     "/GoogleNewsSitemap_fromRemote_cfp.xml",
 )
 DEFAULT_ARTICLES = 3
-# firstnews looks retired since 2022 (SITE.md): its absence is reported, not a failure.
+# firstnews looks retired since 2022 (docs/cna-site.md#list-pages): its absence is reported,
+# not a failure.
 OPTIONAL_PATHS = ("/list/firstnews.aspx",)
 # Without these an article cannot become a correct post.
 REQUIRED_FIELDS = ("title", "published", "section", "body")
@@ -94,6 +107,9 @@ class Line:
     way: str = ""
     found: bool = True
     required: bool = False
+    # Sources of this field that disagreed, one line each, and whether the way is a last resort.
+    disagreements: list[str] = field(default_factory=list)
+    warning: bool = False
 
 
 @dataclass
@@ -109,6 +125,7 @@ class PageReport:
     error: str = ""
     lines: list[Line] = field(default_factory=list)
     saved: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def fail(self, error: str) -> PageReport:
         self.ok, self.error = False, error
@@ -230,8 +247,22 @@ def _value(name: str, article: Article) -> str:
     return short(str(getattr(a, name)))
 
 
+def _disagreement_lines(article: Article, name: str) -> list[str]:
+    lines = []
+    for d in article.disagreements:
+        if d.field != name:
+            continue
+        said = " vs ".join(
+            f"{src} {value!r}" for src, value in zip(d.sources, d.values, strict=False)
+        )
+        verdict = f"resolved: {d.picked or 'kept'}" if d.resolved else "UNRESOLVED"
+        lines.append(f"{said} ({d.rule}; {verdict})" if d.rule else f"{said} ({verdict})")
+    return lines
+
+
 def read_article(report: PageReport, body: bytes, url: str) -> PageReport:
-    """Every field of the article page ``body`` standing for ``url``."""
+    """Every field of the article page ``body`` standing for ``url``, with its way and the
+    sources that disagreed; fails the report on a missing required field or a suspect one."""
     try:
         article = parse_article(body, url)
     except PageRefused as refusal:
@@ -243,18 +274,25 @@ def read_article(report: PageReport, body: bytes, url: str) -> PageReport:
         found = present.get(name, bool(value))
         if name in ("published", "section", "title", "id", "url"):
             found = bool(value)
+        way = article.ways.get(name, "")
         report.lines.append(
             Line(
                 name,
                 _value(name, article) if found else "",
-                article.ways.get(name, ""),
+                way,
                 found,
                 name in REQUIRED_FIELDS,
+                _disagreement_lines(article, name),
+                way in WARNING_WAYS.get(name, ()),
             )
         )
     missing = [line.name for line in report.lines if line.required and not line.found]
+    report.warnings = warnings(article)
     if missing:
         report.fail(f"required field(s) missing: {', '.join(missing)}")
+    elif report.warnings:
+        more = f" (+{len(report.warnings) - 1} more)" if len(report.warnings) > 1 else ""
+        report.fail(f"suspect: {report.warnings[0]}{more}")
     return report
 
 
@@ -446,19 +484,26 @@ def render_text(reports: list[PageReport]) -> str:
         out.append(f"== {r.kind}: {where}{status}")
         for line in r.lines:
             if line.found:
-                way = f"  [{line.way}]" if line.way else ""
+                last = ", last resort" if line.warning else ""
+                way = f"  [{line.way}{last}]" if line.way else ""
                 out.append(f"  {line.name:<16} {line.value}{way}")
             else:
                 need = " (required)" if line.required else ""
                 out.append(f"  {line.name:<16} MISSING{need}")
+            out += [f"  {'':<16} disagree: {d}" for d in line.disagreements]
         if r.saved:
             out.append(f"  saved to {r.saved}")
         if r.error:
             out.append(f"  {'NOTE' if r.optional else 'FAILED'}: {r.error}")
+        out += [f"  suspect: {w}" for w in r.warnings[1:]]
     failed = [r for r in reports if not r.ok and not r.optional]
     out.append(
         f"probe: {len(reports)} page(s), "
-        + ("every required field found" if not failed else f"{len(failed)} with a problem")
+        + (
+            "every required field found, nothing suspect"
+            if not failed
+            else f"{len(failed)} with a problem"
+        )
     )
     return "\n".join(out)
 
@@ -469,12 +514,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+EXIT_STATUS = """\
+exit status:
+  0    every page probed has every required field
+  1    a page failed, or a required field is MISSING (see the report)
+  2    a bad argument"""
+
+
+def build_parser(prog: str = "python -m cnaspider.probe") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cnaspider.probe",
+        prog=prog,
         description="Show what cnaspider reads from CNA pages: each field, its value and the "
         "way it was found, or MISSING. With no PAGE, probes robots.txt, the lists, the "
         "sitemaps and the first three headlines.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("pages", nargs="*", metavar="URL|FILE", help="pages to probe")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -494,13 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.probe") -> int:
     """Entry point; returns the exit status (a closed standard output is no traceback)."""
-    return reader_gone_quietly(_main, argv)
+    return reader_gone_quietly(_main, argv, prog)
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:

@@ -198,8 +198,8 @@ def recover(out: Output, base_url: str) -> int:
         # Feeds from a partial store would drop entries readers already have.
         print(
             f"rebuild: {len(missing)} articles could not be fetched (network or site errors);"
-            " their posts and the feeds are unchanged; run `python -m cnaspider.rebuild"
-            " --recover` again",
+            " their posts and the feeds are unchanged; run `cnaspider rebuild --recover`"
+            " again",
             file=sys.stderr,
         )
     return EXIT_KEPT if missing or result.kept else EXIT_OK
@@ -217,15 +217,26 @@ def _list_kept(result: RebuildResult) -> None:
         print(f"  {path}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
+EXIT_STATUS = """\
+exit status:
+  0    done
+  1    failed: no store, a damaged store, or the output cannot be written
+  2    a bad argument or setting
+  3    done, but some posts were kept as they are (edited by hand; --force replaces
+       them) or could not be recovered
+  75   a run holds the run lock; try again later"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild") -> int:
     """Run the command; return the exit status (a closed standard output is no traceback)."""
-    return reader_gone_quietly(_main, argv)
+    return reader_gone_quietly(_main, argv, prog)
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = OneLineParser(
-        prog="python -m cnaspider.rebuild",
+        prog=prog,
         description=__doc__,
+        epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -293,15 +304,12 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_FAILED
     lock = RunLock(paths.lock)
     try:
-        acquired = lock.acquire()
+        busy = lock.take()
     except OSError as exc:
         print(f"rebuild: the output directory is not writable ({exc})", file=sys.stderr)
         return EXIT_FAILED
-    if not acquired:
-        print(
-            f"rebuild: a run holds {paths.lock} (pid {lock.holder() or '?'}); try again later",
-            file=sys.stderr,
-        )
+    if busy:
+        print(f"rebuild: {busy}; try again later", file=sys.stderr)
         return EXIT_LOCKED
     try:
         if args.recover:
