@@ -48,6 +48,7 @@ DEFAULT_EVERY = "10m"
 # "skipped" while the previous run still holds the lock.
 MIN_EVERY = 60.0
 MAX_DURATION = 366 * 86400.0
+MAX_COUNT = 1_000_000  # --runs, --items, --max-runs
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -138,6 +139,9 @@ def _positive(text: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    if number > MAX_COUNT:
+        # SQLite's LIMIT takes 64 bits; nobody reads a million runs either.
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_COUNT:,}")
     return number
 
 

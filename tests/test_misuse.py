@@ -589,3 +589,45 @@ def test_a_scrapy_path_setting_it_cannot_use_is_one_line(
                    "--base-url", "http://127.0.0.1:9")  # fmt: skip
     one_line(once, EXIT_USAGE, *words)
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_numbers_too_large_or_not_finite_are_one_line(site: Path, tmp_path: Path) -> None:
+    huge = "99999999999999999999"  # SQLite's LIMIT overflowed on it
+    for option in ("--runs", "--items"):
+        done = command("scheduler", "status", "--output", str(site), option, huge)
+        one_line(done, EXIT_USAGE, option, "more than 1,000,000")
+    for value in ("nan", "inf", "-1"):  # sleep(inf) overflowed; NaN passed the range test
+        done = command("cnaspider.probe", "--delay", value, "page.html")
+        one_line(done, EXIT_USAGE, "--delay must be 0 to 3600")
+    done = command("cnaspider.probe", "--timeout", "nan", "page.html")
+    one_line(done, EXIT_USAGE, "--timeout")
+    demo = tmp_path / "demo"
+    done = command("cnaspider.demo", "--output", str(demo), "--related-depth", "99", "--no-build")
+    one_line(done, EXIT_USAGE, "--related-depth", "from 0 to 10")
+    assert not demo.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cnaspider.history", ARTICLE],
+        ["scheduler", "status"],
+        ["cnaspider.render", str(DATA / "articles" / "acn-202308230192.html")],
+        ["cnaspider.probe", str(DATA / "articles" / "acn-202308230192.html")],
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_command_started_with_standard_output_closed(site: Path, args: list[str]) -> None:
+    extra = [] if args[0] in ("cnaspider.render", "cnaspider.probe") else ["--output", str(site)]
+
+    def close_stdout() -> None:
+        os.close(1)  # as `>&-` does: Python starts with sys.stdout None
+
+    done = subprocess.run(
+        [sys.executable, "-m", *args, *extra],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+        env=crawl_env(), preexec_fn=close_stdout,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

@@ -39,12 +39,19 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def reader_gone_quietly(main: Callable[..., int], *args: Any) -> int:
-    """``main(*args)``, except that a closed standard output ends it without a traceback.
+    """``main(*args)``, except that a closed standard output ends it without a traceback,
+    and one closed from the start is written to /dev/null.
 
     The reader (``head``, a pager that was quit) has what it wanted; the exit status is
     the command's when it had finished, else 0, and Python's own flush at exit is sent
     to /dev/null so that it does not complain a second time.
     """
+    # Started with standard output or error closed (`>&-`): Python sets them to None,
+    # and every write would be an AttributeError; what nobody can read goes nowhere.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (lives as long)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     try:
         code = main(*args)
         sys.stdout.flush()

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnaspider.options import BadOption, spider_arguments
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
 from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 from cnaspider.tools.jekyll import UTF8_LOCALE, build_command, utf8_environ
@@ -218,6 +219,10 @@ def _main(argv: list[str] | None, prog: str) -> int:
     output = args.output.resolve()
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port: give 1 to 65535 (0: any free port)")
+    try:  # before the skeleton is copied: the crawl would refuse it after
+        spider_arguments({"related_depth": str(args.related_depth)})
+    except BadOption as exc:
+        parser.error(str(exc).replace("-a related_depth", "--related-depth"))
     if args.serve:
         return serve(output / "_site", args.port)
     if output.exists() and not output.is_dir():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -559,8 +560,11 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
     base = args.base_url.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
         parser.error(f"--base-url must be an http(s) URL, not {args.base_url!r}")
-    if args.delay < 0 or args.timeout <= 0:
-        parser.error("--delay must be >= 0 and --timeout > 0")
+    # NaN passes every comparison, and an hour-long wait is a typo (sleep() overflows on inf).
+    if not (math.isfinite(args.delay) and 0 <= args.delay <= 3600) or not (
+        math.isfinite(args.timeout) and 0 < args.timeout <= 3600
+    ):
+        parser.error("--delay must be 0 to 3600 seconds and --timeout more than 0, at most 3600")
     fetcher = PoliteFetcher(
         project.USER_AGENT, args.delay, args.timeout, int(project.DOWNLOAD_MAXSIZE)
     )
