@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import sys
 import time
 
 from localcna import variants
@@ -88,14 +90,18 @@ def serve(site: Site, port: int) -> None:
             f" {exc.strerror or exc}; give another --port (or 0 for any free port)"
         ) from None
     with server:
-        print(
-            "local CNA serving on 127.0.0.1 (Ctrl-C stops)\n"
-            f"base_url: {server.base_url}\n"
-            f"crawl it: .venv/bin/cnaspider crawl --base-url {server.base_url} --output build/local\n"
-            f"      or: .venv/bin/scrapy crawl firstnews -a base_url={server.base_url}"
-            " -s OUTPUT_DIR=build/local",
-            flush=True,
-        )
+        try:
+            print(
+                "local CNA serving on 127.0.0.1 (Ctrl-C stops)\n"
+                f"base_url: {server.base_url}\n"
+                f"crawl it: .venv/bin/cnaspider crawl --base-url {server.base_url} --output build/local\n"
+                f"      or: .venv/bin/scrapy crawl firstnews -a base_url={server.base_url}"
+                " -s OUTPUT_DIR=build/local",
+                flush=True,
+            )
+        except BrokenPipeError:
+            # Nobody reads the address (`| true`); serving is still what was asked for.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         try:
             while True:
                 time.sleep(3600)

@@ -19,7 +19,9 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import Store, StoreError
+from cnaspider.crawl.commands.crawl import unusable_scrapy_path
 from cnaspider.crawl.outcomes import EXIT_STATUS_HELP
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
@@ -31,7 +33,7 @@ from cnaspider.options import (
     check_settings,
     spider_arguments,
 )
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -50,6 +52,8 @@ DEFAULT_EVERY = "10m"
 # Shorter intervals need --force-short: a run every few seconds only loads CNA and logs
 # "skipped" while the previous run still holds the lock.
 MIN_EVERY = 60.0
+MAX_DURATION = 366 * 86400.0
+MAX_COUNT = 1_000_000  # --runs, --items, --max-runs
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -67,7 +71,11 @@ def parse_duration(text: str) -> float:
             f"not a duration: {text!r} has no unit; say {match.group(1)}s, {match.group(1)}m,"
             f" {match.group(1)}h or {match.group(1)}d"
         )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION:
+        # APScheduler and the timers overflow long before such a number means anything.
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} is longer than a year")
+    return seconds
 
 
 def _cron_days(field: str) -> str:
@@ -136,6 +144,9 @@ def _positive(text: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    if number > MAX_COUNT:
+        # SQLite's LIMIT takes 64 bits; nobody reads a million runs either.
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_COUNT:,}")
     return number
 
 
@@ -184,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
     common.add_argument(
         "--output",
-        type=Path,
+        type=directory,
         default=Path(DEFAULT_OUTPUT_DIR),
         help="the Jekyll site the spider writes to (default: %(default)s)",
     )
@@ -316,6 +327,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         # The child starts elsewhere: a relative store would be another file.
         overrides["STATE_DB"] = str(Path(state_db).expanduser().resolve())
     check_settings(load_settings(overrides), overrides)
+    unusable = unusable_scrapy_path(overrides)
+    if unusable:
+        raise BadOption(unusable)
     spider_args = argument_pairs(getattr(args, "spider_args", []))
     base_url = getattr(args, "base_url", "")
     if base_url:
@@ -497,6 +511,7 @@ def cmd_feed(config: RunConfig) -> int:
         return EXIT_LOCKED
     try:
         with Store(paths.state_db, check=True) as store:
+            claim_site(store, paths.output_dir)
             lost = lost_store(paths, store, "the feeds were left as they are")
         if lost:
             print(f"scheduler: {lost}", file=sys.stderr)

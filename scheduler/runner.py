@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cnaspider.archive import coverage, waydrift
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
 from cnaspider.crawl.backfill import crawl_waits_for_backfill
 from cnaspider.crawl.backfill import status_lines as backfill_lines
@@ -281,7 +282,8 @@ class Runner:
                 return self._interrupted(started)
             try:
                 # A damaged store is reported before anything is requested, and left as it is.
-                Store(paths.state_db, check=True).close()
+                with Store(paths.state_db, check=True) as store:
+                    claim_site(store, paths.output_dir)  # its feeds go into this site
             except StoreError as exc:
                 return RunResult(FAILED, str(exc), EXIT_FAILED)
             result = self._crawl(paths, lock)
@@ -499,6 +501,7 @@ def status_text(
         # Read-only: status works on a read-only directory and never creates a store.
         with Store(paths.state_db, readonly=True) as store:
             lost = lost_store(paths, store)
+            claim_site(store, paths.output_dir)  # read-only: checked, not recorded
             history = store.last_runs(runs)
             newest = store.newest(items)
             total = store.count()

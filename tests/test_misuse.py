@@ -76,6 +76,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 # --- 10: scheduler triggers ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -97,6 +98,7 @@ def test_a_trigger_that_would_idle_or_flood_is_refused(
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", ["--every", "--timeout", "--grace", "--misfire-grace"])
 def test_a_duration_without_a_unit_is_refused(tmp_path: Path, option: str) -> None:
     done = command("scheduler", "run", "--output", str(tmp_path / "site"), option, "15")
@@ -104,8 +106,11 @@ def test_a_duration_without_a_unit_is_refused(tmp_path: Path, option: str) -> No
     assert "usage:" not in line
     with pytest.raises(Exception, match="no unit"):
         cli.parse_duration("10")
+    huge = command("scheduler", "run", "--output", str(tmp_path / "site"), option, "99999999999d")
+    one_line(huge, EXIT_USAGE, "longer than a year")
 
 
+@pytest.mark.slow
 def test_help_says_durations_take_a_unit() -> None:
     done = command("scheduler", "run", "--help")
     assert "with its unit" in done.stdout and "--force-short" in done.stdout
@@ -131,6 +136,7 @@ def test_good_cron_expressions_still_fire() -> None:
 # --- 15: history ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "given",
     [
@@ -148,6 +154,7 @@ def test_history_refuses_what_is_not_a_cna_id(site: Path, given: str) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "given",
     [
@@ -163,6 +170,7 @@ def test_history_takes_full_width_digits_and_article_urls(site: Path, given: str
     assert json.loads(done.stdout)["id"] == ARTICLE
 
 
+@pytest.mark.slow
 def test_history_on_a_damaged_store_is_one_line(site: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(site, copy)
@@ -177,6 +185,7 @@ def test_history_on_a_damaged_store_is_one_line(site: Path, tmp_path: Path) -> N
     one_line(as_dir, 1, "cannot be a store")
 
 
+@pytest.mark.slow
 def test_history_on_a_read_only_site(site: Path, tmpfs: Path) -> None:
     copy = tmpfs / "site"
     shutil.copytree(site, copy)
@@ -204,6 +213,7 @@ def test_probe_of_a_missing_file_requests_nothing(local_cna: LocalCNA, tmp_path:
     assert "/list/headlines.aspx" in {path for _, path in local_cna.requests}
 
 
+@pytest.mark.slow
 def test_probe_of_a_binary_or_special_file_is_not_html(tmp_path: Path) -> None:
     binary = tmp_path / "page.html"
     binary.write_bytes(bytes(range(256)) * 20)
@@ -223,6 +233,7 @@ def test_probe_of_a_binary_or_special_file_is_not_html(tmp_path: Path) -> None:
 # --- 17: one line instead of a traceback -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_into_a_file_or_on_a_bad_port(tmp_path: Path) -> None:
     regular = tmp_path / "demo"
     regular.write_text("mine\n")
@@ -237,6 +248,7 @@ def test_demo_into_a_file_or_on_a_bad_port(tmp_path: Path) -> None:
     assert (blocked / "_posts").read_text() == "mine\n"
 
 
+@pytest.mark.slow
 def test_localcna_on_a_busy_or_impossible_port() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -264,6 +276,7 @@ def closed_reader(module: str, *args: str) -> subprocess.CompletedProcess[str]:
         os.close(write)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -279,6 +292,7 @@ def test_a_reader_that_goes_away_is_no_traceback(site: Path, args: list[str]) ->
     assert done.returncode == 0
 
 
+@pytest.mark.slow
 def test_probe_and_render_with_a_closed_reader() -> None:
     page = str(DATA / "articles" / "acn-202308230192.html")
     for module in ("cnaspider.probe", "cnaspider.render"):
@@ -362,3 +376,258 @@ def test_a_fifo_in_posts_is_skipped_and_named(local_cna: LocalCNA, tmp_path: Pat
         store.with_name(store.name + extra).unlink(missing_ok=True)
     status = command("scheduler", "status", "--output", str(out), timeout=30)
     one_line(status, 1, "deleted or truncated")
+
+
+# --- §7: the "not writable" message names the directory that is not writable -----------------
+
+
+@pytest.mark.slow
+def test_a_read_only_store_directory_is_named_not_the_output(
+    local_cna: LocalCNA, tmp_path: Path, tmpfs: Path
+) -> None:
+    out = tmp_path / "site"
+    store = tmpfs / "cnaspider.sqlite3"
+    first = run_crawl(local_cna.base_url, out, "-a", "related_depth=0", "-s", f"STATE_DB={store}")
+    assert first.report["outcome"] == "ok", first.log[-3000:]
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    try:
+        again = run_crawl(
+            local_cna.base_url, out, "-a", "related_depth=0", "-s", f"STATE_DB={store}"
+        )
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    assert again.report["outcome"] == "failed"
+    message = again.report["message"]
+    assert f"the store {store} is not writable" in message, message
+    assert f"its directory {tmpfs} is read-only" in message and "output" not in message
+
+
+# --- 13: two sites sharing one STATE_DB --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_sites_cannot_share_one_store_and_a_site_moves_on_purpose(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared.sqlite3"
+    first, second = tmp_path / "first", tmp_path / "second"
+    store = ["-s", f"STATE_DB={shared}"]
+    done = run_crawl(local_cna.base_url, first, "-a", "related_depth=0", *store)
+    assert done.report["outcome"] == "ok", done.log[-3000:]
+    local_cna.clear_log()
+    other = run_crawl(local_cna.base_url, second, "-a", "related_depth=0", *store)
+    assert other.report["outcome"] == "failed"
+    message = other.report["message"]
+    assert f"serves the site {first}, not {second}" in message and "--move-site" in message
+    assert local_cna.requests == []
+    assert not (second / "atom.xml").exists() and not list(second.glob("_posts/*.md"))
+    # The scheduler's commands say the same and write nothing into the second site.
+    once = command("scheduler", "once", "--output", str(second), *store,
+                   "--base-url", local_cna.base_url, timeout=120)  # fmt: skip
+    assert once.returncode == 1 and "serves the site" in once.stderr, once.stderr
+    assert not (second / "atom.xml").exists()
+    for name in ("feed", "status"):
+        done_ = command("scheduler", name, "--output", str(second), *store)
+        one_line(done_, 1, f"serves the site {first}, not {second}")
+    assert not (second / "atom.xml").exists() and local_cna.requests == []
+    # Moving the site on purpose: every post, the feeds and the listings are written there.
+    moved = command("cnaspider.rebuild", "--move-site", "--output", str(second),
+                    "--state-db", str(shared))  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    posts = sorted(p.name for p in first.glob("_posts/*.md"))
+    assert sorted(p.name for p in second.glob("_posts/*.md")) == posts and posts
+    assert (second / "atom.xml").read_bytes() == (first / "atom.xml").read_bytes()
+    again = run_crawl(local_cna.base_url, second, "-a", "related_depth=0", *store)
+    assert again.report["outcome"] == "ok", again.log[-3000:]
+    back = run_crawl(local_cna.base_url, first, "-a", "related_depth=0", *store)
+    assert back.report["outcome"] == "failed" and "serves the site" in back.report["message"]
+
+
+@pytest.mark.slow
+def test_a_site_moved_with_its_own_store_is_served_where_it_now_is(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert run_crawl(local_cna.base_url, old, "-a", "related_depth=0").report["outcome"] == "ok"
+    old.rename(new)  # the default store, OUTPUT/.state/, moves with it
+    moved = run_crawl(local_cna.base_url, new, "-a", "related_depth=0")
+    assert moved.report["outcome"] == "ok", moved.log[-3000:]
+    shutil.copytree(new, old)  # and a copy has a store of its own
+    copied = run_crawl(local_cna.base_url, old, "-a", "related_depth=0")
+    assert copied.report["outcome"] == "ok", copied.log[-3000:]
+
+
+# --- beyond the list: more of the same kinds -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_store_that_is_not_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "site").mkdir()
+    for path in (fifo, Path("/dev/null")):
+        for name in ("status", "feed"):
+            done = command("scheduler", name, "--output", str(tmp_path / "site"),
+                           "-s", f"STATE_DB={path}", timeout=30)  # fmt: skip
+            one_line(done, 1, f"the store path {path} cannot be a store", "not a regular file")
+        history = command("cnaspider.history", ARTICLE, "--state-db", str(path), timeout=30)
+        one_line(history, 1, "not a regular file")
+    assert fifo.is_fifo()
+
+
+@pytest.mark.slow
+def test_a_crawl_into_a_fifo_store_requests_nothing(local_cna: LocalCNA, tmp_path: Path) -> None:
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo)
+    done = run_crawl(local_cna.base_url, tmp_path / "site", "-s", f"STATE_DB={fifo}", timeout=60)
+    assert done.report["outcome"] == "failed" and "not a regular file" in done.report["message"]
+    assert local_cna.requests == []
+
+
+@pytest.mark.slow
+def test_render_reads_only_a_saved_page_and_checks_its_options(tmp_path: Path) -> None:
+    fifo = tmp_path / "page.html"
+    os.mkfifo(fifo)
+    one_line(command("cnaspider.render", str(fifo), timeout=20), 1, "not a regular file")
+    binary = tmp_path / "binary.html"
+    binary.write_bytes(bytes(range(256)) * 4)
+    one_line(command("cnaspider.render", str(binary)), 1, "not HTML")
+    page = str(DATA / "articles" / "acn-202308230192.html")
+    for option in (["--image-proxy", "javascript:alert(1)//"], ["--source-label", "a\nb"]):
+        done = command("cnaspider.render", page, *option)
+        one_line(done, EXIT_USAGE, option[0])
+        assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_rebuild_checks_its_image_proxy_and_label_like_the_settings(site: Path) -> None:
+    before = {p.name: p.read_bytes() for p in site.glob("_posts/*.md")}
+    for option in (["--image-proxy", "javascript:alert(1)//"], ["--source-label", ""]):
+        done = command("cnaspider.rebuild", "--output", str(site), *option)
+        one_line(done, EXIT_USAGE, option[0].removeprefix("--").replace("-", "_").upper())
+    assert {p.name: p.read_bytes() for p in site.glob("_posts/*.md")} == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scheduler", "once"],
+        ["scheduler", "feed"],
+        ["scheduler", "status"],
+        ["cnaspider.rebuild"],
+        ["cnaspider.demo"],
+        ["cnaspider.history", ARTICLE],
+    ],
+    ids=" ".join,
+)
+def test_an_empty_output_is_not_the_current_directory(tmp_path: Path, args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", *args, "--output", ""],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=crawl_env(),
+    )  # fmt: skip
+    one_line(done, EXIT_USAGE, "--output", "not a directory path")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_rebuild_replaces_a_fifo_where_a_post_belongs(site: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(site, copy)
+    post = sorted(copy.glob("_posts/*.md"))[0]
+    original = post.read_bytes()
+    post.unlink()
+    os.mkfifo(post)
+    done = command("cnaspider.rebuild", "--output", str(copy), timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert post.is_file() and post.read_bytes() == original
+
+
+@pytest.mark.slow
+def test_probe_save_into_what_cannot_be_a_directory_requests_nothing(local_cna: LocalCNA) -> None:
+    done = command("cnaspider.probe", "--base-url", local_cna.base_url,
+                   "--save", "/dev/null/pages", "/list/headlines.aspx")  # fmt: skip
+    one_line(done, EXIT_USAGE, "--save /dev/null/pages", "Not a directory")
+    assert local_cna.requests == []
+
+
+@pytest.mark.slow
+def test_localcna_keeps_serving_when_nobody_reads_its_address() -> None:
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localcna"],
+        cwd=REPO, stdout=write, stderr=subprocess.PIPE, text=True, env=crawl_env(),
+    )  # fmt: skip
+    os.close(write)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=3)  # still serving
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("LOG_FILE=/nonexistent/dir/crawl.log", ["LOG_FILE", "no directory /nonexistent/dir"]),
+        ("LOG_FILE=/tmp", ["LOG_FILE=/tmp is a directory"]),
+        ("JOBDIR=/dev/null/job", ["JOBDIR=/dev/null/job cannot be a directory"]),
+    ],
+)
+def test_a_scrapy_path_setting_it_cannot_use_is_one_line(
+    tmp_path: Path, setting: str, words: list[str]
+) -> None:
+    out = tmp_path / "site"
+    crawl = command("scrapy", "crawl", "firstnews", "-s", f"OUTPUT_DIR={out}", "-s", setting,
+                    "-a", "base_url=http://127.0.0.1:9")  # fmt: skip
+    one_line(crawl, EXIT_USAGE, *words)
+    once = command("scheduler", "once", "--output", str(out), "-s", setting,
+                   "--base-url", "http://127.0.0.1:9")  # fmt: skip
+    one_line(once, EXIT_USAGE, *words)
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_numbers_too_large_or_not_finite_are_one_line(site: Path, tmp_path: Path) -> None:
+    huge = "99999999999999999999"  # SQLite's LIMIT overflowed on it
+    for option in ("--runs", "--items"):
+        done = command("scheduler", "status", "--output", str(site), option, huge)
+        one_line(done, EXIT_USAGE, option, "more than 1,000,000")
+    for value in ("nan", "inf", "-1"):  # sleep(inf) overflowed; NaN passed the range test
+        done = command("cnaspider.probe", "--delay", value, "page.html")
+        one_line(done, EXIT_USAGE, "--delay must be 0 to 3600")
+    done = command("cnaspider.probe", "--timeout", "nan", "page.html")
+    one_line(done, EXIT_USAGE, "--timeout")
+    demo = tmp_path / "demo"
+    done = command("cnaspider.demo", "--output", str(demo), "--related-depth", "99", "--no-build")
+    one_line(done, EXIT_USAGE, "--related-depth", "from 0 to 10")
+    assert not demo.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cnaspider.history", ARTICLE],
+        ["scheduler", "status"],
+        ["cnaspider.render", str(DATA / "articles" / "acn-202308230192.html")],
+        ["cnaspider.probe", str(DATA / "articles" / "acn-202308230192.html")],
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_command_started_with_standard_output_closed(site: Path, args: list[str]) -> None:
+    extra = [] if args[0] in ("cnaspider.render", "cnaspider.probe") else ["--output", str(site)]
+
+    def close_stdout() -> None:
+        os.close(1)  # as `>&-` does: Python starts with sys.stdout None
+
+    done = subprocess.run(
+        [sys.executable, "-m", *args, *extra],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+        env=crawl_env(), preexec_fn=close_stdout,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

@@ -45,7 +45,7 @@ def test_render_refusal_goes_to_stderr_with_nonzero_exit() -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("refused: expired")
     missing = render("/nonexistent/page.html")
-    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    assert missing.returncode == 1 and "no such file: /nonexistent/page.html" in missing.stderr
 
 
 @pytest.mark.slow

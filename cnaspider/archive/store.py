@@ -268,6 +268,7 @@ MISSING = "missing"
 LOST = "lost"  # missing or empty while the posts it wrote remain (cnaspider.crawl.recovery)
 BAD_PATH = "bad_path"  # a directory where the file should be, or a file where a directory
 BUSY = "busy"
+OTHER_SITE = "other_site"  # the store serves another output directory (cnaspider.archive.site)
 
 # SQLite's primary result codes, by kind of trouble (sqlite3.Error.sqlite_errorname).
 _DAMAGE_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FORMAT")
@@ -299,7 +300,7 @@ class StoreError(Exception):
             )
         if self.kind == MISSING:
             return f"no store at {where} ({self.detail})"
-        if self.kind == LOST:
+        if self.kind in (LOST, OTHER_SITE):
             return self.detail
         if self.kind == BAD_PATH:
             return (
@@ -311,8 +312,9 @@ class StoreError(Exception):
                 f"the store {where} is locked by another process ({self.detail}); try again later"
             )
         return (
-            f"the store {where} is not writable ({self.detail}): the output directory is"
-            " read-only or full; make it writable (or free space) and run again"
+            f"the store {where} is not writable ({self.detail}): it or its directory"
+            f" {self.path.parent} is read-only, or the disk is full; make them writable"
+            " (or free space) and run again"
         )
 
 
@@ -373,6 +375,9 @@ class Store:
     def _connect(self, check_same_thread: bool) -> sqlite3.Connection:
         if self.path.is_dir():
             raise StoreError(BAD_PATH, self.path, "it is a directory")
+        if self.path.exists() and not self.path.is_file():
+            # SQLite would read a FIFO as an I/O error ("not writable"), or a device as data.
+            raise StoreError(BAD_PATH, self.path, "it is not a regular file")
         if not self.readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return sqlite3.connect(

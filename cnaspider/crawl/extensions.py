@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.coverage import Loss
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
 from cnaspider.crawl.configured import cna_settings, run_gate
 from cnaspider.crawl.outcomes import DEGRADED, FAILED, INTERRUPTED, LOCKED, OK, PARTIAL
@@ -205,7 +206,8 @@ class CrawlReport:
         if stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable"):
             return False
         try:
-            Store(self.paths.state_db, check=True).close()
+            with Store(self.paths.state_db, check=True) as store:
+                claim_site(store, self.paths.output_dir)  # not another site's store
         except StoreError as exc:
             logger.error("%s", exc)
             stats.set_value("cnaspider/store_error", str(exc))

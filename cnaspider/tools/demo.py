@@ -23,9 +23,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnaspider.options import BadOption, spider_arguments
 from cnaspider.publishing.existing_posts import post_files
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 from cnaspider.tools.jekyll import UTF8_LOCALE, build_command, utf8_environ
 from localcna import edits
 from localcna.httpd import LocalCNA
@@ -152,6 +153,9 @@ def serve(site: Path, port: int) -> int:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     try:
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OverflowError:  # a port above 65535 or below 0
+        print(f"--port {port} is not a port: give 1 to 65535 (0: any free port)", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; try --port", file=sys.stderr)
         return 1
@@ -179,14 +183,14 @@ exit status:
 
 def serve_main(argv: list[str] | None = None, prog: str = "cnaspider serve") -> int:
     """Serve a built site (``OUTPUT/_site``) on 127.0.0.1; return the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description="Serve the built site OUTPUT/_site on 127.0.0.1 and print its URL"
         " (Ctrl-C stops).",
         epilog=SERVE_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--output", type=Path, default=Path("build/demo"), help="the site")
+    parser.add_argument("--output", type=directory, default=Path("build/demo"), help="the site")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     args = parser.parse_args(argv)
     return serve(args.output.resolve() / "_site", args.port)
@@ -204,7 +208,7 @@ def _main(argv: list[str] | None, prog: str) -> int:
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--output", type=Path, default=Path("build/demo"))
+    parser.add_argument("--output", type=directory, default=Path("build/demo"))
     parser.add_argument("--related-depth", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")
     parser.add_argument(
@@ -219,6 +223,10 @@ def _main(argv: list[str] | None, prog: str) -> int:
     output = args.output.resolve()
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port: give 1 to 65535 (0: any free port)")
+    try:  # before the skeleton is copied: the crawl would refuse it after
+        spider_arguments({"related_depth": str(args.related_depth)})
+    except BadOption as exc:
+        parser.error(str(exc).replace("-a related_depth", "--related-depth"))
     if args.serve:
         return serve(output / "_site", args.port)
     if output.exists() and not output.is_dir():

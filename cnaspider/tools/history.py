@@ -23,7 +23,7 @@ from cnaspider.extraction.urls import article_id, is_valid_id
 from cnaspider.options import DEFAULT_OUTPUT_DIR
 from cnaspider.publishing.edits_feed import taipei_iso
 from cnaspider.publishing.paths import Paths
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -112,7 +112,9 @@ def _main(argv: list[str] | None, prog: str) -> int:
     parser.add_argument(
         "id", help="the 12-digit CNA article id (full-width digits too) or its article URL"
     )
-    parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
+    parser.add_argument(
+        "--output", type=directory, default=DEFAULT_OUTPUT_DIR, help="the output directory"
+    )
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
     parser.add_argument("--json", action="store_true", help="print the revisions as JSON")
     args = parser.parse_args(argv)

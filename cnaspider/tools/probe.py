@@ -18,8 +18,8 @@ disagree and no rule resolved it (the one-line reason is printed); 2 for a usage
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
+import math
 import re
 import sys
 import time
@@ -51,7 +51,7 @@ from cnaspider.extraction.urls import (
     to_fetch_url,
     to_site_url,
 )
-from cnaspider.tools.command import reader_gone_quietly
+from cnaspider.tools.command import PageFileError, read_page_file, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_MISSING = 1
@@ -407,7 +407,10 @@ class Probe:
         return self._read(report, fetched.body, site_url)
 
     def probe_file(self, path: Path) -> PageReport:
-        body = read_page_file(path)
+        try:
+            body = read_page_file(path)
+        except PageFileError as exc:
+            raise UsageError(str(exc)) from exc
         match = re.search(r"([a-z]+)-(\d{12})", path.name)
         url = f"{SITE_URL}/news/{match.group(1)}/{match.group(2)}.aspx" if match else ""
         kind = guess_kind(str(path), body)
@@ -456,37 +459,6 @@ class Probe:
     @property
     def ok(self) -> bool:
         return all(r.ok or r.optional for r in self.reports)
-
-
-def read_page_file(path: Path) -> bytes:
-    """The bytes of a saved page; :class:`UsageError` for what cannot be one."""
-    try:
-        if not path.exists():
-            raise UsageError(f"no such file: {path}")
-        if path.is_dir():
-            raise UsageError(f"{path} is a directory; give a saved page (an .html file)")
-        if not path.is_file():
-            # Opening a FIFO would wait for a writer forever.
-            raise UsageError(f"{path} is not a regular file; give a saved page (an .html file)")
-        body = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if _binary(body):
-        raise UsageError(f"{path} is not HTML (binary data); give a page saved from CNA")
-    return body
-
-
-def _binary(body: bytes) -> bool:
-    """Whether ``body`` is not text: a NUL byte, or not UTF-8, in its first 8 kB."""
-    head = body[:8192]
-    if b"\0" in head:
-        return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=len(body) <= len(head))  # a cut character is not an error
-    except UnicodeDecodeError:
-        return True
-    return False
 
 
 def is_site_path(page: str) -> bool:
@@ -588,8 +560,11 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
     base = args.base_url.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
         parser.error(f"--base-url must be an http(s) URL, not {args.base_url!r}")
-    if args.delay < 0 or args.timeout <= 0:
-        parser.error("--delay must be >= 0 and --timeout > 0")
+    # NaN passes every comparison, and an hour-long wait is a typo (sleep() overflows on inf).
+    if not (math.isfinite(args.delay) and 0 <= args.delay <= 3600) or not (
+        math.isfinite(args.timeout) and 0 < args.timeout <= 3600
+    ):
+        parser.error("--delay must be 0 to 3600 seconds and --timeout more than 0, at most 3600")
     fetcher = PoliteFetcher(
         project.USER_AGENT, args.delay, args.timeout, int(project.DOWNLOAD_MAXSIZE)
     )
@@ -597,6 +572,11 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
     try:
         if args.save is not None and args.save.exists() and not args.save.is_dir():
             raise UsageError(f"--save {args.save} is not a directory")
+        if args.save is not None:
+            try:  # before any request: a page fetched and then not kept is a wasted request
+                args.save.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"--save {args.save}: {exc.strerror or exc}") from exc
         if not args.pages:
             probe.run_default()
         for page in args.pages:

@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import DAMAGED, Store, StoreError
 from cnaspider.crawl.recovery import lost_store, set_aside, to_recover
 from cnaspider.crawl.runlock import RunLock
@@ -32,7 +33,7 @@ from cnaspider.options import DEFAULT_OUTPUT_DIR, BadOption, CnaSettings, argume
 from cnaspider.publishing.paths import Paths
 from cnaspider.publishing.post import PostStyle, post_style
 from cnaspider.publishing.publisher import publish
-from cnaspider.tools.command import reader_gone_quietly
+from cnaspider.tools.command import OneLineParser, directory, reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -192,13 +193,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild
 
 
 def _main(argv: list[str] | None, prog: str) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description=__doc__,
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
+    parser.add_argument(
+        "--output", type=directory, default=DEFAULT_OUTPUT_DIR, help="the output directory"
+    )
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
     parser.add_argument("--source-label", help="default: the SOURCE_LABEL setting")
     parser.add_argument("--image-proxy", help="default: the IMAGE_PROXY setting; empty for none")
@@ -212,6 +215,12 @@ def _main(argv: list[str] | None, prog: str) -> int:
     )
     parser.add_argument(
         "--base-url", default="", help="with --recover: fetch from this host (a local copy)"
+    )
+    parser.add_argument(
+        "--move-site",
+        action="store_true",
+        help="the store (--state-db) now serves this --output: write every post, the feeds"
+        " and the listings here (after moving a site whose store lives elsewhere)",
     )
     parser.add_argument(
         "-s",
@@ -262,7 +271,7 @@ def _main(argv: list[str] | None, prog: str) -> int:
     try:
         if args.recover:
             return recover(out, args.base_url)
-        return _rebuild(out, args.force)
+        return _rebuild(out, args.force, args.move_site)
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -275,9 +284,10 @@ def _main(argv: list[str] | None, prog: str) -> int:
         lock.release()
 
 
-def _rebuild(out: Output, force: bool) -> int:
+def _rebuild(out: Output, force: bool, move_site: bool = False) -> int:
     paths = out.paths
     with Store(paths.state_db, check=True) as store:
+        claim_site(store, paths.output_dir, move=move_site)
         lost = lost_store(paths, store, "nothing was changed")
     if lost:
         print(f"rebuild: {lost}", file=sys.stderr)

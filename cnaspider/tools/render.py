@@ -13,9 +13,14 @@ import sys
 from pathlib import Path
 
 from cnaspider.extraction.parsing import PageRefused, parse_article, warnings
-from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL
+from cnaspider.options import DEFAULT_IMAGE_PROXY, DEFAULT_SOURCE_LABEL, IMAGE_PROXY, ONE_LINE
 from cnaspider.publishing.post import PostStyle, render_post
-from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.command import (
+    OneLineParser,
+    PageFileError,
+    read_page_file,
+    reader_gone_quietly,
+)
 
 EXIT_STATUS = """\
 exit status:
@@ -46,16 +51,26 @@ def _main(argv: list[str] | None, prog: str) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        html = args.page.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {args.page}: {exc.strerror}", file=sys.stderr)
+        proxy = IMAGE_PROXY.convert(args.image_proxy)
+        label = ONE_LINE.convert(args.source_label)
+    except ValueError:
+        print(
+            "render: --image-proxy must be an http(s) URL prefix (or empty) and --source-label"
+            " one line of text",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        html = read_page_file(args.page)
+    except PageFileError as exc:
+        print(f"render: {exc}", file=sys.stderr)
         return 1
     try:
         article = parse_article(html, args.url or str(args.page))
     except PageRefused as refusal:
         print(f"refused: {refusal.reason}: {refusal.detail}", file=sys.stderr)
         return 2
-    style = PostStyle(source_label=args.source_label, image_proxy=args.image_proxy)
+    style = PostStyle(source_label=label, image_proxy=proxy)
     sys.stdout.write(render_post(article, style))
     # The post is printed either way; what may make it wrong goes to stderr (the probe fails on it).
     for why in warnings(article):

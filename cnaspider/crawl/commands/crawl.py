@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
@@ -27,6 +28,28 @@ from cnaspider.crawl.outcomes import EXIT_INTERRUPTED, EXIT_USAGE, INTERRUPTED, 
 from cnaspider.options import BadOption
 
 
+def unusable_scrapy_path(settings: Any) -> str | None:
+    """Why ``LOG_FILE`` or ``JOBDIR`` cannot be used, in one line (None when they can).
+
+    Checked before Scrapy starts: it opens the log file while it sets up logging and
+    makes the job directory inside the engine, and a path it cannot use is a traceback.
+    """
+    log_file = settings.get("LOG_FILE")
+    if log_file and isinstance(log_file, str):
+        path = Path(log_file)
+        if path.is_dir():
+            return f"-s LOG_FILE={log_file} is a directory; give a file"
+        if not path.parent.is_dir():
+            return f"-s LOG_FILE={log_file}: no directory {path.parent} to write it in"
+    jobdir = settings.get("JOBDIR")
+    if jobdir and isinstance(jobdir, str):
+        try:
+            Path(jobdir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"-s JOBDIR={jobdir} cannot be a directory: {exc.strerror or exc}"
+    return None
+
+
 class Command(ScrapyCrawl):
     """Scrapy's ``crawl``, with the spider's options checked before anything runs."""
 
@@ -36,6 +59,15 @@ class Command(ScrapyCrawl):
         # Kept to read the run's verdict when the crawl is over.
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        problem = unusable_scrapy_path(self.settings)
+        if problem:
+            # Scrapy opens these while it starts, with a traceback for an unusable path.
+            print(f"scrapy crawl: {problem}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process is not None:
