@@ -100,6 +100,7 @@ from cnaspider.extraction.text import (
     clean_caption,
     clean_text,
     drop_tree,
+    escape,
     first,
     norm,
     one_line,
@@ -770,6 +771,16 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
                     page.disagree("body", pairs, True, way, "dateline to editor line")
                 body = other
                 body.way = way
+    if (
+        len(body.texts) > 1
+        and not lead_text(body.texts[0]).strip()
+        and DATELINE.match(body.texts[0])
+    ):
+        # A dateline set apart from its paragraph (a byline element): it opens the lead.
+        body.paragraphs[1] = escape(body.texts[0]) + body.paragraphs[1]
+        body.texts[1] = body.texts[0] + body.texts[1]
+        _keep(body, [False, *[True] * (len(body.texts) - 1)])
+        body.images = [InlineImage(after=max(i.after, 0), image=i.image) for i in body.images]
     if body.texts:
         _trim_outside(page, body)
         if body.way == "paragraph-div" and body.form_way() != "p":

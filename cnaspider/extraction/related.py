@@ -95,6 +95,11 @@ def sponsored(a: etree._Element, block: etree._Element | None) -> bool:
     return any(m in title for m in _SPONSORED_TEXT[:4])
 
 
+def first_alt(a: etree._Element) -> str:
+    """The alt text of a link's first image (an image-only card's title)."""
+    return next((img.get("alt", "") for img in a.iter("img") if img.get("alt")), "")
+
+
 def article_links(
     anchors: list[etree._Element],
     page_url: str,
@@ -117,7 +122,12 @@ def article_links(
         if sponsored(a, block):
             ads += 1
             continue
-        title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(text_content(a))
+        title = (
+            clean_caption(sel.RELATED_TITLE(a))
+            or clean_caption(text_content(a))
+            or clean_caption(a.get("title") or a.get("aria-label") or "")
+            or clean_caption(first_alt(a))
+        )
         if ident in index:
             # An image link and a text link to one story: keep the first, with a title.
             if title and not links[index[ident]].title:
