@@ -15,8 +15,7 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
 
 - title: ways ``h1`` (the h1's text), ``h1-trimmed`` (the headline the other sources
   agree on, found inside an h1 that adds kickers or badges), ``json-ld-headline``,
-  ``og-title`` (og:title, else twitter:title, else <title>, without their
-  `` | SECTION | 中央社 CNA`` tail: one source, the head's), ``page-json``. Rule: texts
+  ``og-title`` (og:title without its `` | SECTION | 中央社 CNA`` tail), ``page-json``. Rule: texts
   are compared after :func:`~cnaspider.extraction.text.norm`; the h1 wins when it
   agrees with the most-supported structured value (or no structured source exists);
   an h1 that contains that value plus decorations gives the value (``h1-trimmed``); an
@@ -72,10 +71,13 @@ from cnaspider.extraction import selectors as sel
 from cnaspider.extraction.body import (
     DATELINE,
     EDITOR,
+    SKIP_TAGS,
     Body,
     collect,
     coverage,
     from_text,
+    is_clutter,
+    is_hidden,
     lead_text,
     non_story_class,
     structured_text,
@@ -352,12 +354,9 @@ class _Page:
 
     @cached_property
     def og_title(self) -> tuple[str, str]:
-        """(title, section) from og:title, else twitter:title, else <title>."""
-        value = (
-            self.src.meta_first("og:title")
-            or self.src.meta_first("twitter:title")
-            or clean_text(sel.HEAD_TITLE(self.doc))
-        )
+        """(title, section) from og:title (twitter:title and <title> are copies of it, and
+        are not read: one source counted three times would outvote the h1)."""
+        value = self.src.meta_first("og:title")
         return _strip_title_tail(value) if value else ("", "")
 
     @cached_property
@@ -484,8 +483,6 @@ def _junk_in_headline(el: etree._Element) -> bool:
 
 
 def _is_clutter(el: etree._Element) -> bool:
-    from cnaspider.extraction.body import is_clutter, is_hidden
-
     return is_clutter(el) or is_hidden(el)
 
 
@@ -638,8 +635,7 @@ def _editor_block(scope: etree._Element, after: etree._Element | None) -> etree.
 
 
 def _in_skipped(el: etree._Element, scope: etree._Element) -> bool:
-    from cnaspider.extraction.body import SKIP_TAGS, is_hidden
-
+    """Whether ``el`` sits in script-ish, hidden or clutter markup (below ``scope``)."""
     for a in [el, *el.iterancestors()]:
         if a is scope:
             return False
