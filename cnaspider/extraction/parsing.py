@@ -115,6 +115,7 @@ from cnaspider.extraction.times import (
     TAIPEI,
     agree,
     id_date,
+    minute,
     near_id_date,
     parse_time,
     span_times,
@@ -518,8 +519,13 @@ def _time_candidates(page: _Page, kind: str) -> list[tuple[str, dt.datetime]]:
     elements = _time_elements(page, kind)
     found.append(("time-element", elements[0] if elements else None))
     found.append(("page-json", parse_time(src.page_value(kind))))
-    found.append(("time-span", page.span_times[0 if kind == "published" else 1]))
-    return [(way, when) for way, when in found if when is not None]
+    stated = [(way, when) for way, when in found if when is not None]
+    if len(stated) >= 2 and len({minute(when) for _, when in stated}) == 1:
+        # Two structured sources agree: the visible box's one vote could not change the
+        # outcome, so it is not read (it costs more than all the others together).
+        return stated
+    when = page.span_times[0 if kind == "published" else 1]
+    return [*stated, ("time-span", when)] if when is not None else stated
 
 
 def _header_text(page: _Page, body: etree._Element | None) -> str:
@@ -688,6 +694,8 @@ def _story_container(page: _Page) -> tuple[etree._Element | None, str]:
 
 def _trim_outside(page: _Page, body: Body) -> None:
     """Drop short text before the dateline or after the editor line; flag long text there."""
+    if DATELINE.match(body.texts[0]) and EDITOR.search(body.texts[-1]):
+        return  # the story opens and closes the body: nothing is outside
     start = next((i for i, t in enumerate(body.texts) if DATELINE.match(t)), None)
     end = next((i for i, t in enumerate(body.texts) if EDITOR.search(t)), None)
     keep = [True] * len(body.texts)
@@ -803,8 +811,8 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
         return body
     description = lead_text(_description(page)).rstrip("…. ")
     if description:
-        key = norm(description)[:24]
-        joined = norm(lead_text(body.texts[0]))
+        key = norm(description[:60])[:24]
+        joined = norm(lead_text(body.texts[0])[:300])
         if key and key not in joined:
             where = next((i for i, t in enumerate(body.texts) if key in norm(t)), None)
             note = "description not in the body" if where is None else "body starts later"
