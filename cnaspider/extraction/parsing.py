@@ -28,6 +28,8 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
   than two days from the id's date is about another story and is dropped; the rest are
   grouped by minute, the group with most ways wins, its highest way gives the value
   (seconds kept); a tie refuses the page (``conflicting_time``). Times are Taipei time.
+  The visible box (``time-span``) is read only when the structured ways do not already
+  agree, and ``itemprop`` elements and ``time-text`` only when fewer than two ways answer.
 - modified: the same ways (``time-span`` is the update span), or ``published`` when
   the page states none or one before publication; a tie leaves it at ``published``,
   unresolved.
