@@ -776,3 +776,17 @@ def test_per_keyword_lists_under_another_class_are_not_related() -> None:
     html = html.replace("moreArticle flexhalf", "moreArticle keywordList")
     a = parse_article(html, url_for(*AOPL))
     assert a.related == [] and "related" not in a.ways
+
+
+def test_headline_spacing_follows_the_structured_sources_but_not_their_characters() -> None:
+    h1 = "<h1><span>泰王任命賽塔為總理 新政府親軍方成員備受爭議"
+    title = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
+    for spacing in ("<br>", "\u3000", ""):
+        html = page("aopl-202308230370").replace(h1, h1.replace(" ", spacing), 1)
+        a = parse_article(html, url_for(*AOPL))
+        assert (a.title, a.ways["title"]) == (title, "h1-trimmed"), spacing
+    # Other characters that only compare equal (full-width letters) are the h1's own writing.
+    html = page("aopl-202308230370").replace(h1, h1.replace("賽塔", "賽塔ＳＲ"), 1)
+    html = html.replace("泰王任命賽塔為總理", "泰王任命賽塔SR為總理")
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.title, a.ways["title"]) == ("泰王任命賽塔ＳＲ為總理 新政府親軍方成員備受爭議", "h1")

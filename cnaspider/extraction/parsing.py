@@ -433,7 +433,11 @@ def _parse_title(page: _Page) -> tuple[str, str]:
         if losers:
             page.disagree("title", [("h1", h1_text), *losers], True, "h1", "h1 agrees with most")
         spelled = {v for _, v in groups.get(h1_key, [])}
-        if len(spelled) == 1 and h1_text not in spelled:
+        if (
+            len(spelled) == 1
+            and h1_text not in spelled
+            and "".join(h1_text.split()) == "".join(next(iter(spelled)).split())
+        ):
             # Same words, other spacing (a <br> or a space dropped in the h1): the
             # structured sources agree on how the headline is written.
             (value,) = spelled
