@@ -154,6 +154,11 @@ _NON_STORY_WORDS = (
     "topnews",
     "bottombox",
     "nextline",
+    "promo",
+    "download",
+    "appbanner",
+    "paywall",
+    "donate",
 )
 _NON_STORY_TOKENS = frozenset({"ad", "ads", "pr", "tag", "tags", "more", "btn", "video", "embed"})
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
@@ -166,7 +171,7 @@ _PARAGRAPH_JUNK = etree.XPath(
     " or self::canvas or @hidden or @aria-hidden or @style or @class or self::figure"
     " or self::img or self::picture or self::a[@href]]"
 )
-_SENTENCE_END = re.compile("[。！？!?」』）)…]$")
+_SENTENCE_END = re.compile("[。！？!?」』）)…\\d]$")
 # What serialising plain text would change (escaped characters, the &nbsp; of U+00A0, CR).
 _PLAIN = re.compile("[<>&\xa0\x00\r\ufeff]")
 
