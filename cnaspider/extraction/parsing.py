@@ -5,7 +5,7 @@
 
 The page checks itself. Every field is read from every independent source the page has
 (visible markup; JSON-LD, an array or ``@graph`` at any nesting; ``meta`` og:/article:/
-twitter:/itemprop tags; ``<time datetime>``; embedded page JSON; the id), in the one
+itemprop tags; ``<time datetime>``; embedded page JSON; the id), in the one
 parsed tree, and decided by the field's agreement rule below. ``article.ways[field]``
 names the way that gave the value; ``article.disagreements`` records each time the
 sources differed: resolved (the rule picked, a stat) or unresolved (a refusal for title
@@ -42,11 +42,13 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
   80 % of the structured one is replaced by it; text before the dateline or after the
   editor line is dropped when it is short, else suspect; the page's description must
   open the body, and a body whose editor line is elsewhere on the page is incomplete
-  (both unresolved when they fail).
+  (both unresolved when they fail); a classed line that is no sentence is suspect.
 - image: ``full-pic``, ``lead-figure``, ``meta-photo-block`` (the element that carries
   the photo og:image / JSON-LD name, and its block's caption), ``json-ld-image`` and
-  ``og-image`` (metadata only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``, ``img-alt``
-  (a warning); a caption the alt text contradicts is recorded (the caption stays).
+  ``og-image`` (metadata only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``,
+  ``img-alt`` and ``next-text`` (warnings); a caption the alt text contradicts is recorded
+  (the caption stays), a lead photo without caption is unresolved, and so is a photo
+  JSON-LD lists that the post does not show.
 - related: ``more-article-class``, ``heading-text``; see
   :mod:`cnaspider.extraction.related`.
 - tags: ``keyword-group``, ``meta`` (article:tag), ``json-ld`` (keywords); compared as
