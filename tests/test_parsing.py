@@ -790,3 +790,23 @@ def test_headline_spacing_follows_the_structured_sources_but_not_their_character
     html = html.replace("泰王任命賽塔為總理", "泰王任命賽塔SR為總理")
     a = parse_article(html, url_for(*AOPL))
     assert (a.title, a.ways["title"]) == ("泰王任命賽塔ＳＲ為總理 新政府親軍方成員備受爭議", "h1")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "<noscript><img src='https://track.example/p.gif'></noscript>",
+        "<script>track()</script>",
+        "<style>p{}</style>",
+        "<template><b>模板</b></template>",
+        "<iframe src='https://ads.example/'>框架</iframe>",
+        "<object data='x.swf'>外掛</object>",
+        "<textarea>輸入</textarea>",
+        "<!-- 註解 -->",
+    ],
+)
+def test_the_sanitiser_never_turns_script_ish_content_into_text(junk: str) -> None:
+    # nh3 alone keeps the content of noscript, iframe, object ... as text; the cleaner drops it.
+    from cnaspider.extraction.text import sanitize_inline_html
+
+    assert sanitize_inline_html(f"正文{junk}結束") == "正文結束"
