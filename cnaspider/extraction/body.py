@@ -51,34 +51,7 @@ from cnaspider.extraction.urls import resolve
 DATELINE = re.compile(r"^\s*[（(]\s*(中央社[^（）()]{0,80}?(?:電|報導))\s*[）)]")
 EDITOR = re.compile(r"[（(]\s*((?:編輯|譯者|核稿|撰稿)\s*[：:][^（）()]*)[）)]\s*\d{0,7}\s*$")
 # Labels that head a block of links or media, never story text (compared after norm()).
-LABELS = frozenset(
-    norm(label)
-    for label in (
-        "延伸閱讀",
-        "相關新聞",
-        "更多新聞",
-        "相關影音",
-        "推薦閱讀",
-        "熱門新聞",
-        "最新新聞",
-        "看更多",
-        "精選影音",
-        "相關報導",
-        "相關文章",
-        "推薦新聞",
-        "你可能也喜歡",
-        "更多內容",
-        "即時新聞",
-        "影音新聞",
-        "熱門影音",
-        "訂閱電子報",
-        "廣告",
-        "贊助",
-        "聚焦新聞",
-        "新聞專題",
-        "延伸閱讀更多",
-    )
-)
+LABELS = frozenset(norm(label) for label in sel.BLOCK_LABELS)
 # Elements whose content is never text of the page.
 SKIP_TAGS = frozenset(
     {
@@ -124,53 +97,8 @@ CONTAINER_TAGS = frozenset(
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"})
 # Block elements whose content is never story paragraphs (a list or table is a container).
 _NOT_WALKED = frozenset({"hr", "map", "area", "source", "track", "param", "col", "colgroup"})
-# Class words of blocks that are never story (checked on lower-cased class strings).
-_NON_STORY_WORDS = (
-    "keyword",
-    "subscri",
-    "newsletter",
-    "sponsor",
-    "advert",
-    "recommend",
-    "related",
-    "morearticle",
-    "readmore",
-    "share",
-    "social",
-    "banner",
-    "popup",
-    "modal",
-    "overlay",
-    "outbrain",
-    "taboola",
-    "player",
-    "comment",
-    "carousel",
-    "toolbar",
-    "btngroup",
-    "hidden",
-    "adslot",
-    "insert",
-    "topnews",
-    "bottombox",
-    "nextline",
-    "promo",
-    "download",
-    "appbanner",
-    "paywall",
-    "donate",
-)
-_NON_STORY_TOKENS = frozenset({"ad", "ads", "pr", "tag", "tags", "more", "btn", "video", "embed"})
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-# Whole-element junk inside a paragraph: removed before the paragraph is read.
-_PARAGRAPH_JUNK = etree.XPath(
-    ".//*[self::script or self::style or self::noscript or self::template or self::iframe"
-    " or self::object or self::embed or self::svg or self::math or self::textarea"
-    " or self::button or self::select or self::input or self::video or self::audio"
-    " or self::canvas or @hidden or @aria-hidden or @style or @class or self::figure"
-    " or self::img or self::picture or self::a[@href]]"
-)
 _SENTENCE_END = re.compile("[。！？!?」』）)…\\d]$")
 # What serialising plain text would change (escaped characters, the &nbsp; of U+00A0, CR).
 _PLAIN = re.compile("[<>&\xa0\x00\r\ufeff]")
@@ -228,10 +156,10 @@ def non_story_class(el: etree._Element) -> bool:
     if not cls:
         return False
     low = cls.lower()
-    if any(word in low for word in _NON_STORY_WORDS):
+    if any(word in low for word in sel.NON_STORY_CLASS_WORDS):
         return True
     tokens = {t.lower() for t in _TOKEN_SPLIT.split(cls) if t}
-    return bool(tokens & _NON_STORY_TOKENS)
+    return bool(tokens & sel.NON_STORY_CLASS_TOKENS)
 
 
 _LONGEST_LABEL = 12
@@ -316,7 +244,7 @@ def _prepare(p: etree._Element, page_url: str) -> list[Image]:
     lifted: list[Image] = []
     if not len(p):
         return lifted  # plain text, the usual paragraph: nothing to clean
-    for el in _PARAGRAPH_JUNK(p):
+    for el in sel.PARAGRAPH_JUNK(p):
         if not any(a is p for a in el.iterancestors()):
             continue  # inside something already dropped
         tag = el.tag

@@ -247,13 +247,6 @@ _PLACES = (
     "河內",
     "吉隆坡",
 )
-_DATELINE_TEXT = etree.XPath(".//text()[contains(., '中央社')]")
-_EDITOR_TEXT = etree.XPath(
-    ".//text()[contains(., '編輯') or contains(., '譯者') or contains(., '核稿')"
-    " or contains(., '撰稿')]"
-)
-_ALL_P = etree.XPath(".//p")
-_ITEMPROP = etree.XPath(".//*[@itemprop]")
 _BLOCKS = frozenset({"p", "div", "section", "article", "li", "td", "blockquote", "main"})
 
 
@@ -389,7 +382,7 @@ class _Page:
     def itemprops(self) -> dict[str, list[str]]:
         """itemprop values of elements in the article (not meta): content, datetime or text."""
         found: dict[str, list[str]] = {}
-        for el in _ITEMPROP(self.root):
+        for el in sel.ITEMPROP(self.root):
             if el.tag in ("meta", "link"):
                 continue
             value = el.get("content") or el.get("datetime") or clean_text(text_content(el))
@@ -630,7 +623,7 @@ def _block_of(node: Any) -> etree._Element | None:
 
 
 def _dateline_block(scope: etree._Element) -> etree._Element | None:
-    for node in _DATELINE_TEXT(scope):
+    for node in sel.DATELINE_TEXT(scope):
         block = _block_of(node)
         if block is not None and DATELINE.match(clean_text(text_content(block))):
             if _in_skipped(block, scope):
@@ -641,7 +634,7 @@ def _dateline_block(scope: etree._Element) -> etree._Element | None:
 
 def _editor_block(scope: etree._Element, after: etree._Element | None) -> etree._Element | None:
     found = None
-    for node in _EDITOR_TEXT(scope):
+    for node in sel.EDITOR_TEXT(scope):
         block = _block_of(node)
         if block is None or _in_skipped(block, scope):
             continue
@@ -694,7 +687,7 @@ def _story_container(page: _Page) -> tuple[etree._Element | None, str]:
         return container, "dateline-block"
     best, best_len = None, 0
     totals: dict[etree._Element, int] = {}
-    for p in _ALL_P(page.central):
+    for p in sel.ALL_P(page.central):
         parent = p.getparent()
         if parent is None or _in_skipped(p, page.central):
             continue
@@ -1003,7 +996,6 @@ def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, 
     return None, "", ""
 
 
-_NAMING = etree.XPath(".//*[@*[contains(., $name)]]")
 _URL_WITH = r"[^\s'\"(),]*"
 
 
@@ -1040,7 +1032,7 @@ def _photo_named_in_metadata(
         if u and not is_logo(u)
     ]
     for name in dict.fromkeys(n for n in names if len(n) > 6 and n not in shown):
-        for el in _NAMING(page.central, name=name):
+        for el in sel.PHOTO_NAMED(page.central, name=name):
             if any(
                 a.tag in ("p", "a") or (a.get("class") or "") == "paragraph" or non_story_class(a)
                 for a in el.iterancestors()

@@ -14,7 +14,6 @@ the field missing, unresolved.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from lxml import etree
@@ -27,10 +26,6 @@ from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
 
 # CNA shows 0 to 5 延伸閱讀 links (SITE.md); a block with many more is another widget.
 MAX_RELATED = 8
-_SPONSORED_TEXT = ("廣告", "贊助", "特約", "工商", "Sponsored", "SPONSORED", "PR")
-_SPONSORED_CLASS = re.compile(
-    r"(?:^|[\s_\-])(?:ad|ads|adv|pr)(?:$|[\s_\-])|sponsor|advert|adslot|promot|paid", re.I
-)
 
 
 def _inside(
@@ -82,17 +77,17 @@ def sponsored(a: etree._Element, block: etree._Element | None) -> bool:
         if node is not a and len(sel.BLOCK_LINKS(node)) > 1:
             break  # the list holding other items too: not this item's own markup
         cls = node.get("class")
-        if (cls and _SPONSORED_CLASS.search(cls)) or is_hidden(node):
+        if (cls and sel.SPONSORED_CLASS.search(cls)) or is_hidden(node):
             return True
         if node.get("data-ad") is not None or node.get("data-sponsored") is not None:
             return True
         if node is not a:
             label = text_content(node)
-            if len(label) < 200 and any(m in label for m in _SPONSORED_TEXT):
+            if len(label) < 200 and any(m in label for m in sel.SPONSORED_TEXT):
                 return True
         node = node.getparent()
     title = text_content(a)
-    return any(m in title for m in _SPONSORED_TEXT[:4])
+    return any(m in title for m in sel.SPONSORED_TEXT[:4])
 
 
 def first_alt(a: etree._Element) -> str:
