@@ -175,7 +175,7 @@ def _label(text: str) -> bool:
 def _link_text_share(el: etree._Element) -> tuple[float, int]:
     """(share of the element's text inside links, number of links)."""
     total = len(norm(text_content(el)))
-    anchors = el.xpath(".//a")
+    anchors = sel.ANY_LINK(el)
     if not total:
         return (1.0 if anchors else 0.0), len(anchors)
     linked = sum(len(norm(text_content(a))) for a in anchors)
@@ -189,11 +189,9 @@ def non_story_block(el: etree._Element) -> str:
     if non_story_class(el):
         return "class"
     why = ""
-    if el.xpath("boolean(.//input | .//button | .//form | .//select | .//textarea)"):
+    if sel.HAS_FORM(el):
         why = "form"
-    elif len(norm(text_content(el))) < 200 and el.xpath(
-        "boolean(.//iframe | .//video | .//embed | .//object | .//audio)"
-    ):
+    elif len(norm(text_content(el))) < 200 and sel.HAS_EMBED(el):
         why = "embed"  # a video or embed card and its label
     else:
         head = next((t for t in el.itertext() if t.strip()), "")
@@ -231,7 +229,7 @@ def _has_story_p(el: etree._Element) -> bool:
 
 
 def _has_photo(el: etree._Element) -> bool:
-    return el.tag in ("figure", "picture", "img") or bool(el.xpath("boolean(.//img)"))
+    return el.tag in ("figure", "picture", "img") or bool(sel.HAS_IMG(el))
 
 
 def _prepare(p: etree._Element, page_url: str) -> list[Image]:
@@ -361,10 +359,15 @@ class _Collector:
         pieces: list[etree._Element | str] = [node.text or ""]
         for child in node:
             tag = child.tag
+            if tag == "p" and not child.attrib:
+                # A plain <p>, the usual paragraph: nothing to judge about it.
+                self.flush(pieces, depth)
+                pieces = [child.tail or ""]
+                self.p(child, depth)
+                continue
             if not isinstance(tag, str):
                 pieces.append(child.tail or "")  # a comment
                 continue
-            tag = tag.lower()
             if tag in INLINE_TAGS and not (tag != "br" and _has_block(child)):
                 if tag == "br" or not (is_hidden(child) or is_clutter(child)):
                     pieces.append(child)
@@ -387,11 +390,11 @@ class _Collector:
                 why = non_story_block(child)
                 if why:
                     self.dropped.append((f"block-{why}", child.get("class") or child.tag))
-                    if why == "class" and _has_photo(child) and sel.MEDIA_CLASS in classes(child):
+                    if why == "class" and sel.MEDIA_CLASS in classes(child) and _has_photo(child):
                         self.photo(child)
                 elif (
                     _has_photo(child)
-                    and not child.xpath("boolean(.//p)")
+                    and not sel.HAS_P(child)
                     and len(norm(text_content(child))) < 200
                 ):
                     self.photo(child)  # a photo block under another name
@@ -404,7 +407,7 @@ class _Collector:
 
 def _has_block(el: etree._Element) -> bool:
     """An inline element holding block content (a span wrapping paragraphs)."""
-    return bool(el.xpath("boolean(.//p | .//div)"))
+    return bool(sel.HAS_BLOCK(el))
 
 
 def collect(container: etree._Element, page_url: str) -> Body:

@@ -1009,7 +1009,7 @@ def _caption_beside(image: Image, blocks: list[etree._Element], page: _Page) -> 
             following = following.getnext()
         if following is None or following.tag in SKIP_TAGS or _in_skipped(following, page.central):
             continue
-        if is_hidden(following) or is_clutter(following) or following.xpath("boolean(.//a)"):
+        if is_hidden(following) or is_clutter(following) or sel.HAS_LINK(following):
             continue
         text = clean_caption(text_content(following))
         if 8 <= len(text) <= 300 and not DATELINE.match(text):
@@ -1110,7 +1110,7 @@ def _fallback_central(doc: etree._Element, root: etree._Element) -> etree._Eleme
     if not src.ld_nodes and src.meta_first("og:type") != "article":
         return None
     for candidate in (root, *doc.iter("main"), *doc.iter("article"), *doc.iter("body")):
-        if candidate is not doc and candidate.xpath("boolean(.//p)"):
+        if candidate is not doc and sel.HAS_P(candidate):
             return candidate
     return None
 

@@ -171,7 +171,7 @@ def parse_related(
         links, _ = article_links(anchors, page_url, central, blocks[0], self_id)
         if links:
             return _checked(links, "more-article-class")
-        anchors = anchors or blocks[0].xpath(".//a")  # links without href (script-driven)
+        anchors = anchors or sel.ANY_LINK(blocks[0])  # links without href (script-driven)
         if anchors:
             problem = f"div.moreArticle has {len(anchors)} link(s), none a CNA article"
     text = sel.TEXT(central)
@@ -185,7 +185,7 @@ def parse_related(
         if links:
             return _checked(links, "heading-text")
         if not anchors and heading.getparent() is not None:
-            anchors = [a for a in heading.getparent().xpath(".//a") if a.get("href") is None]
+            anchors = [a for a in sel.ANY_LINK(heading.getparent()) if a.get("href") is None]
         if anchors and not problem:
             problem = f"the 延伸閱讀 heading has {len(anchors)} link(s), none a CNA article"
     return [], "", problem

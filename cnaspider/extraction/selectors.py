@@ -289,3 +289,11 @@ SPONSORED_TEXT = ("廣告", "贊助", "特約", "工商", "Sponsored", "SPONSORE
 SPONSORED_CLASS = re.compile(
     r"(?:^|[\s_\-])(?:ad|ads|adv|pr)(?:$|[\s_\-])|sponsor|advert|adslot|promot|paid", re.I
 )
+# Cheap tests of what a block holds (compiled once: a string xpath() compiles on each call).
+ANY_LINK = _x(".//a")
+HAS_LINK = _x("boolean(.//a)")
+HAS_IMG = _x("boolean(.//img)")
+HAS_P = _x("boolean(.//p)")
+HAS_BLOCK = _x("boolean(.//p | .//div)")
+HAS_FORM = _x("boolean(.//input | .//button | .//form | .//select | .//textarea)")
+HAS_EMBED = _x("boolean(.//iframe | .//video | .//embed | .//object | .//audio)")

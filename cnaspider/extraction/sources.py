@@ -102,8 +102,10 @@ class Sources:
         app: list[str] = []
         times: list[etree._Element] = []
         for el in self.doc.iter("meta", "script", "time", "link"):
-            attrib = el.attrib
             tag = el.tag
+            attrib = el.attrib
+            if tag == "link" and "itemprop" not in attrib:
+                continue  # the many stylesheet and icon links
             if tag == "meta":
                 content = attrib.get("content")
                 if content is None:
