@@ -274,7 +274,7 @@ def _document(html: str | bytes, encoding: str | None = None) -> etree._Element:
     Bytes go to libxml2 as they are, with the encoding declared: that skips a decode and parses
     faster than text. Invalid sequences become U+FFFD either way (libxml2 >= 2.13, as in lxml 6).
     """
-    if not html.strip():
+    if not html or html.isspace():  # isspace() stops at the first byte; strip() copies the page
         raise PageRefused(EMPTY_PAGE, "no content")
     # No selector looks elements up by id, so libxml2 need not build its id table (~5 % of a
     # parse). Plain etree elements, not lxml.html's: its element classes are looked up in
