@@ -748,3 +748,37 @@ def test_per_keyword_lists_under_another_class_are_not_related() -> None:
     html = html.replace("moreArticle flexhalf", "moreArticle keywordList")
     a = parse_article(html, url_for(*AOPL))
     assert a.related == [] and "related" not in a.ways
+
+
+def test_headline_spacing_follows_the_structured_sources_but_not_their_characters() -> None:
+    h1 = "<h1><span>泰王任命賽塔為總理 新政府親軍方成員備受爭議"
+    title = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
+    for spacing in ("<br>", "\u3000", ""):
+        html = page("aopl-202308230370").replace(h1, h1.replace(" ", spacing), 1)
+        a = parse_article(html, url_for(*AOPL))
+        assert (a.title, a.ways["title"]) == (title, "h1-trimmed"), spacing
+    # Other characters that only compare equal (full-width letters) are the h1's own writing.
+    html = page("aopl-202308230370").replace(h1, h1.replace("賽塔", "賽塔ＳＲ"), 1)
+    html = html.replace("泰王任命賽塔為總理", "泰王任命賽塔SR為總理")
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.title, a.ways["title"]) == ("泰王任命賽塔ＳＲ為總理 新政府親軍方成員備受爭議", "h1")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "<noscript><img src='https://track.example/p.gif'></noscript>",
+        "<script>track()</script>",
+        "<style>p{}</style>",
+        "<template><b>模板</b></template>",
+        "<iframe src='https://ads.example/'>框架</iframe>",
+        "<object data='x.swf'>外掛</object>",
+        "<textarea>輸入</textarea>",
+        "<!-- 註解 -->",
+    ],
+)
+def test_the_sanitiser_never_turns_script_ish_content_into_text(junk: str) -> None:
+    # nh3 alone keeps the content of noscript, iframe, object ... as text; the cleaner drops it.
+    from cnaspider.extraction.text import sanitize_inline_html
+
+    assert sanitize_inline_html(f"正文{junk}結束") == "正文結束"

@@ -51,34 +51,7 @@ from cnaspider.extraction.urls import resolve
 DATELINE = re.compile(r"^\s*[（(]\s*(中央社[^（）()]{0,80}?(?:電|報導))\s*[）)]")
 EDITOR = re.compile(r"[（(]\s*((?:編輯|譯者|核稿|撰稿)\s*[：:][^（）()]*)[）)]\s*\d{0,7}\s*$")
 # Labels that head a block of links or media, never story text (compared after norm()).
-LABELS = frozenset(
-    norm(label)
-    for label in (
-        "延伸閱讀",
-        "相關新聞",
-        "更多新聞",
-        "相關影音",
-        "推薦閱讀",
-        "熱門新聞",
-        "最新新聞",
-        "看更多",
-        "精選影音",
-        "相關報導",
-        "相關文章",
-        "推薦新聞",
-        "你可能也喜歡",
-        "更多內容",
-        "即時新聞",
-        "影音新聞",
-        "熱門影音",
-        "訂閱電子報",
-        "廣告",
-        "贊助",
-        "聚焦新聞",
-        "新聞專題",
-        "延伸閱讀更多",
-    )
-)
+LABELS = frozenset(norm(label) for label in sel.BLOCK_LABELS)
 # Elements whose content is never text of the page.
 SKIP_TAGS = frozenset(
     {
@@ -124,49 +97,9 @@ CONTAINER_TAGS = frozenset(
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"})
 # Block elements whose content is never story paragraphs (a list or table is a container).
 _NOT_WALKED = frozenset({"hr", "map", "area", "source", "track", "param", "col", "colgroup"})
-# Class words of blocks that are never story (checked on lower-cased class strings).
-_NON_STORY_WORDS = (
-    "keyword",
-    "subscri",
-    "newsletter",
-    "sponsor",
-    "advert",
-    "recommend",
-    "related",
-    "morearticle",
-    "readmore",
-    "share",
-    "social",
-    "banner",
-    "popup",
-    "modal",
-    "overlay",
-    "outbrain",
-    "taboola",
-    "player",
-    "comment",
-    "carousel",
-    "toolbar",
-    "btngroup",
-    "hidden",
-    "adslot",
-    "insert",
-    "topnews",
-    "bottombox",
-    "nextline",
-)
-_NON_STORY_TOKENS = frozenset({"ad", "ads", "pr", "tag", "tags", "more", "btn", "video", "embed"})
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-# Whole-element junk inside a paragraph: removed before the paragraph is read.
-_PARAGRAPH_JUNK = etree.XPath(
-    ".//*[self::script or self::style or self::noscript or self::template or self::iframe"
-    " or self::object or self::embed or self::svg or self::math or self::textarea"
-    " or self::button or self::select or self::input or self::video or self::audio"
-    " or self::canvas or @hidden or @aria-hidden or @style or @class or self::figure"
-    " or self::img or self::picture or self::a[@href]]"
-)
-_SENTENCE_END = re.compile("[。！？!?」』）)…]$")
+_SENTENCE_END = re.compile("[。！？!?」』）)…\\d]$")
 # What serialising plain text would change (escaped characters, the &nbsp; of U+00A0, CR).
 _PLAIN = re.compile("[<>&\xa0\x00\r\ufeff]")
 
@@ -223,10 +156,10 @@ def non_story_class(el: etree._Element) -> bool:
     if not cls:
         return False
     low = cls.lower()
-    if any(word in low for word in _NON_STORY_WORDS):
+    if any(word in low for word in sel.NON_STORY_CLASS_WORDS):
         return True
     tokens = {t.lower() for t in _TOKEN_SPLIT.split(cls) if t}
-    return bool(tokens & _NON_STORY_TOKENS)
+    return bool(tokens & sel.NON_STORY_CLASS_TOKENS)
 
 
 _LONGEST_LABEL = 12
@@ -242,7 +175,7 @@ def _label(text: str) -> bool:
 def _link_text_share(el: etree._Element) -> tuple[float, int]:
     """(share of the element's text inside links, number of links)."""
     total = len(norm(text_content(el)))
-    anchors = el.xpath(".//a")
+    anchors = sel.ANY_LINK(el)
     if not total:
         return (1.0 if anchors else 0.0), len(anchors)
     linked = sum(len(norm(text_content(a))) for a in anchors)
@@ -256,11 +189,9 @@ def non_story_block(el: etree._Element) -> str:
     if non_story_class(el):
         return "class"
     why = ""
-    if el.xpath("boolean(.//input | .//button | .//form | .//select | .//textarea)"):
+    if sel.HAS_FORM(el):
         why = "form"
-    elif len(norm(text_content(el))) < 200 and el.xpath(
-        "boolean(.//iframe | .//video | .//embed | .//object | .//audio)"
-    ):
+    elif len(norm(text_content(el))) < 200 and sel.HAS_EMBED(el):
         why = "embed"  # a video or embed card and its label
     else:
         head = next((t for t in el.itertext() if t.strip()), "")
@@ -298,7 +229,7 @@ def _has_story_p(el: etree._Element) -> bool:
 
 
 def _has_photo(el: etree._Element) -> bool:
-    return el.tag in ("figure", "picture", "img") or bool(el.xpath("boolean(.//img)"))
+    return el.tag in ("figure", "picture", "img") or bool(sel.HAS_IMG(el))
 
 
 def _prepare(p: etree._Element, page_url: str) -> list[Image]:
@@ -311,7 +242,7 @@ def _prepare(p: etree._Element, page_url: str) -> list[Image]:
     lifted: list[Image] = []
     if not len(p):
         return lifted  # plain text, the usual paragraph: nothing to clean
-    for el in _PARAGRAPH_JUNK(p):
+    for el in sel.PARAGRAPH_JUNK(p):
         if not any(a is p for a in el.iterancestors()):
             continue  # inside something already dropped
         tag = el.tag
@@ -428,10 +359,15 @@ class _Collector:
         pieces: list[etree._Element | str] = [node.text or ""]
         for child in node:
             tag = child.tag
+            if tag == "p" and not child.attrib:
+                # A plain <p>, the usual paragraph: nothing to judge about it.
+                self.flush(pieces, depth)
+                pieces = [child.tail or ""]
+                self.p(child, depth)
+                continue
             if not isinstance(tag, str):
                 pieces.append(child.tail or "")  # a comment
                 continue
-            tag = tag.lower()
             if tag in INLINE_TAGS and not (tag != "br" and _has_block(child)):
                 if tag == "br" or not (is_hidden(child) or is_clutter(child)):
                     pieces.append(child)
@@ -454,11 +390,11 @@ class _Collector:
                 why = non_story_block(child)
                 if why:
                     self.dropped.append((f"block-{why}", child.get("class") or child.tag))
-                    if why == "class" and _has_photo(child) and sel.MEDIA_CLASS in classes(child):
+                    if why == "class" and sel.MEDIA_CLASS in classes(child) and _has_photo(child):
                         self.photo(child)
                 elif (
                     _has_photo(child)
-                    and not child.xpath("boolean(.//p)")
+                    and not sel.HAS_P(child)
                     and len(norm(text_content(child))) < 200
                 ):
                     self.photo(child)  # a photo block under another name
@@ -471,7 +407,7 @@ class _Collector:
 
 def _has_block(el: etree._Element) -> bool:
     """An inline element holding block content (a span wrapping paragraphs)."""
-    return bool(el.xpath("boolean(.//p | .//div)"))
+    return bool(sel.HAS_BLOCK(el))
 
 
 def collect(container: etree._Element, page_url: str) -> Body:

@@ -127,7 +127,7 @@ def ld_image_urls(value: Any) -> list[str]:
 
 def caption_agrees(image: Image) -> bool:
     """Whether the caption and the alt text (when both are there) tell the same story."""
-    if not image.caption or not image.alt:
+    if not image.caption or not image.alt or image.caption == image.alt:
         return True
     caption, alt = norm(image.caption), norm(image.alt)
     return caption in alt or alt in caption or caption[:20] == alt[:20]

@@ -15,7 +15,7 @@ from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
 
 
 def _document(html: str | bytes) -> etree._Element | None:
-    if not html.strip():
+    if not html or html.isspace():  # isspace() stops at the first byte; strip() copies the page
         return None
     parser = etree.HTMLParser(
         encoding="utf-8" if isinstance(html, bytes) else None, collect_ids=False

@@ -5,7 +5,7 @@
 
 The page checks itself. Every field is read from every independent source the page has
 (visible markup; JSON-LD, an array or ``@graph`` at any nesting; ``meta`` og:/article:/
-twitter:/itemprop tags; ``<time datetime>``; embedded page JSON; the id), in the one
+itemprop tags; ``<time datetime>``; embedded page JSON; the id), in the one
 parsed tree, and decided by the field's agreement rule below. ``article.ways[field]``
 names the way that gave the value; ``article.disagreements`` records each time the
 sources differed: resolved (the rule picked, a stat) or unresolved (a refusal for title
@@ -15,8 +15,7 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
 
 - title: ways ``h1`` (the h1's text), ``h1-trimmed`` (the headline the other sources
   agree on, found inside an h1 that adds kickers or badges), ``json-ld-headline``,
-  ``og-title`` (og:title, else twitter:title, else <title>, without their
-  `` | SECTION | 中央社 CNA`` tail: one source, the head's), ``page-json``. Rule: texts
+  ``og-title`` (og:title without its `` | SECTION | 中央社 CNA`` tail), ``page-json``. Rule: texts
   are compared after :func:`~cnaspider.extraction.text.norm`; the h1 wins when it
   agrees with the most-supported structured value (or no structured source exists);
   an h1 that contains that value plus decorations gives the value (``h1-trimmed``); an
@@ -29,6 +28,8 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
   than two days from the id's date is about another story and is dropped; the rest are
   grouped by minute, the group with most ways wins, its highest way gives the value
   (seconds kept); a tie refuses the page (``conflicting_time``). Times are Taipei time.
+  The visible box (``time-span``) is read only when the structured ways do not already
+  agree, and ``itemprop`` elements and ``time-text`` only when fewer than two ways answer.
 - modified: the same ways (``time-span`` is the update span), or ``published`` when
   the page states none or one before publication; a tie leaves it at ``published``,
   unresolved.
@@ -41,11 +42,13 @@ Ways and rules, per field (the names are stable: crawl stats and way drift use t
   80 % of the structured one is replaced by it; text before the dateline or after the
   editor line is dropped when it is short, else suspect; the page's description must
   open the body, and a body whose editor line is elsewhere on the page is incomplete
-  (both unresolved when they fail).
+  (both unresolved when they fail); a classed line that is no sentence is suspect.
 - image: ``full-pic``, ``lead-figure``, ``meta-photo-block`` (the element that carries
   the photo og:image / JSON-LD name, and its block's caption), ``json-ld-image`` and
-  ``og-image`` (metadata only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``, ``img-alt``
-  (a warning); a caption the alt text contradicts is recorded (the caption stays).
+  ``og-image`` (metadata only: warnings). caption: ``picinfo``, ``figcaption``, ``block-text``,
+  ``img-alt`` and ``next-text`` (warnings); a caption the alt text contradicts is recorded
+  (the caption stays), a lead photo without caption is unresolved, and so is a photo
+  JSON-LD lists that the post does not show.
 - related: ``more-article-class``, ``heading-text``; see
   :mod:`cnaspider.extraction.related`.
 - tags: ``keyword-group``, ``meta`` (article:tag), ``json-ld`` (keywords); compared as
@@ -70,12 +73,16 @@ from lxml import etree
 
 from cnaspider.extraction import selectors as sel
 from cnaspider.extraction.body import (
+    _SENTENCE_END,
     DATELINE,
     EDITOR,
+    SKIP_TAGS,
     Body,
     collect,
     coverage,
     from_text,
+    is_clutter,
+    is_hidden,
     lead_text,
     non_story_class,
     structured_text,
@@ -100,6 +107,7 @@ from cnaspider.extraction.text import (
     clean_caption,
     clean_text,
     drop_tree,
+    escape,
     first,
     norm,
     one_line,
@@ -112,6 +120,7 @@ from cnaspider.extraction.times import (
     TAIPEI,
     agree,
     id_date,
+    minute,
     near_id_date,
     parse_time,
     span_times,
@@ -177,7 +186,7 @@ WARNING_WAYS: dict[str, frozenset[str]] = {
     "published": frozenset({"id-date"}),
     "body": frozenset({"json-ld-articleBody", "page-json", "p-cluster"}),
     "image": frozenset({"json-ld-image", "og-image"}),
-    "caption": frozenset({"img-alt"}),
+    "caption": frozenset({"img-alt", "next-text"}),
 }
 # A structured body the visible one must cover this much of, or it is incomplete.
 MIN_COVERAGE = 0.8
@@ -238,13 +247,6 @@ _PLACES = (
     "河內",
     "吉隆坡",
 )
-_DATELINE_TEXT = etree.XPath(".//text()[contains(., '中央社')]")
-_EDITOR_TEXT = etree.XPath(
-    ".//text()[contains(., '編輯') or contains(., '譯者') or contains(., '核稿')"
-    " or contains(., '撰稿')]"
-)
-_ALL_P = etree.XPath(".//p")
-_ITEMPROP = etree.XPath(".//*[@itemprop]")
 _BLOCKS = frozenset({"p", "div", "section", "article", "li", "td", "blockquote", "main"})
 
 
@@ -272,7 +274,7 @@ def _document(html: str | bytes, encoding: str | None = None) -> etree._Element:
     Bytes go to libxml2 as they are, with the encoding declared: that skips a decode and parses
     faster than text. Invalid sequences become U+FFFD either way (libxml2 >= 2.13, as in lxml 6).
     """
-    if not html.strip():
+    if not html or html.isspace():  # isspace() stops at the first byte; strip() copies the page
         raise PageRefused(EMPTY_PAGE, "no content")
     # No selector looks elements up by id, so libxml2 need not build its id table (~5 % of a
     # parse). Plain etree elements, not lxml.html's: its element classes are looked up in
@@ -351,12 +353,9 @@ class _Page:
 
     @cached_property
     def og_title(self) -> tuple[str, str]:
-        """(title, section) from og:title, else twitter:title, else <title>."""
-        value = (
-            self.src.meta_first("og:title")
-            or self.src.meta_first("twitter:title")
-            or clean_text(sel.HEAD_TITLE(self.doc))
-        )
+        """(title, section) from og:title (twitter:title and <title> are copies of it, and
+        are not read: one source counted three times would outvote the h1)."""
+        value = self.src.meta_first("og:title")
         return _strip_title_tail(value) if value else ("", "")
 
     @cached_property
@@ -383,7 +382,7 @@ class _Page:
     def itemprops(self) -> dict[str, list[str]]:
         """itemprop values of elements in the article (not meta): content, datetime or text."""
         found: dict[str, list[str]] = {}
-        for el in _ITEMPROP(self.root):
+        for el in sel.ITEMPROP(self.root):
             if el.tag in ("meta", "link"):
                 continue
             value = el.get("content") or el.get("datetime") or clean_text(text_content(el))
@@ -430,7 +429,11 @@ def _parse_title(page: _Page) -> tuple[str, str]:
         if losers:
             page.disagree("title", [("h1", h1_text), *losers], True, "h1", "h1 agrees with most")
         spelled = {v for _, v in groups.get(h1_key, [])}
-        if len(spelled) == 1 and h1_text not in spelled:
+        if (
+            len(spelled) == 1
+            and h1_text not in spelled
+            and "".join(h1_text.split()) == "".join(next(iter(spelled)).split())
+        ):
             # Same words, other spacing (a <br> or a space dropped in the h1): the
             # structured sources agree on how the headline is written.
             (value,) = spelled
@@ -451,7 +454,10 @@ def _parse_title(page: _Page) -> tuple[str, str]:
                 if norm(piece) == key:
                     pairs = [("h1", h1_text), *structured]
                     page.disagree("title", pairs, True, "h1-trimmed", "headline inside the h1")
-                    return piece, "h1-trimmed"
+                    value = members[0][1]
+                    # Spacing as the structured sources write it (a <br> in the h1 has none).
+                    same_words = "".join(piece.split()) == "".join(value.split())
+                    return (value if same_words else piece), "h1-trimmed"
             if key and key in h1_key and not tie:
                 pairs = [("h1", h1_text), *structured]
                 page.disagree("title", pairs, True, "h1-trimmed", "headline inside the h1")
@@ -483,8 +489,6 @@ def _junk_in_headline(el: etree._Element) -> bool:
 
 
 def _is_clutter(el: etree._Element) -> bool:
-    from cnaspider.extraction.body import is_clutter, is_hidden
-
     return is_clutter(el) or is_hidden(el)
 
 
@@ -520,8 +524,13 @@ def _time_candidates(page: _Page, kind: str) -> list[tuple[str, dt.datetime]]:
     elements = _time_elements(page, kind)
     found.append(("time-element", elements[0] if elements else None))
     found.append(("page-json", parse_time(src.page_value(kind))))
-    found.append(("time-span", page.span_times[0 if kind == "published" else 1]))
-    return [(way, when) for way, when in found if when is not None]
+    stated = [(way, when) for way, when in found if when is not None]
+    if len(stated) >= 2 and len({minute(when) for _, when in stated}) == 1:
+        # Two structured sources agree: the visible box's one vote could not change the
+        # outcome, so it is not read (it costs more than all the others together).
+        return stated
+    when = page.span_times[0 if kind == "published" else 1]
+    return [*stated, ("time-span", when)] if when is not None else stated
 
 
 def _header_text(page: _Page, body: etree._Element | None) -> str:
@@ -614,7 +623,7 @@ def _block_of(node: Any) -> etree._Element | None:
 
 
 def _dateline_block(scope: etree._Element) -> etree._Element | None:
-    for node in _DATELINE_TEXT(scope):
+    for node in sel.DATELINE_TEXT(scope):
         block = _block_of(node)
         if block is not None and DATELINE.match(clean_text(text_content(block))):
             if _in_skipped(block, scope):
@@ -625,7 +634,7 @@ def _dateline_block(scope: etree._Element) -> etree._Element | None:
 
 def _editor_block(scope: etree._Element, after: etree._Element | None) -> etree._Element | None:
     found = None
-    for node in _EDITOR_TEXT(scope):
+    for node in sel.EDITOR_TEXT(scope):
         block = _block_of(node)
         if block is None or _in_skipped(block, scope):
             continue
@@ -637,8 +646,7 @@ def _editor_block(scope: etree._Element, after: etree._Element | None) -> etree.
 
 
 def _in_skipped(el: etree._Element, scope: etree._Element) -> bool:
-    from cnaspider.extraction.body import SKIP_TAGS, is_hidden
-
+    """Whether ``el`` sits in script-ish, hidden or clutter markup (below ``scope``)."""
     for a in [el, *el.iterancestors()]:
         if a is scope:
             return False
@@ -679,7 +687,7 @@ def _story_container(page: _Page) -> tuple[etree._Element | None, str]:
         return container, "dateline-block"
     best, best_len = None, 0
     totals: dict[etree._Element, int] = {}
-    for p in _ALL_P(page.central):
+    for p in sel.ALL_P(page.central):
         parent = p.getparent()
         if parent is None or _in_skipped(p, page.central):
             continue
@@ -691,6 +699,8 @@ def _story_container(page: _Page) -> tuple[etree._Element | None, str]:
 
 def _trim_outside(page: _Page, body: Body) -> None:
     """Drop short text before the dateline or after the editor line; flag long text there."""
+    if DATELINE.match(body.texts[0]) and EDITOR.search(body.texts[-1]):
+        return  # the story opens and closes the body: nothing is outside
     start = next((i for i, t in enumerate(body.texts) if DATELINE.match(t)), None)
     end = next((i for i, t in enumerate(body.texts) if EDITOR.search(t)), None)
     keep = [True] * len(body.texts)
@@ -770,8 +780,24 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
                     page.disagree("body", pairs, True, way, "dateline to editor line")
                 body = other
                 body.way = way
+    if (
+        len(body.texts) > 1
+        and not lead_text(body.texts[0]).strip()
+        and DATELINE.match(body.texts[0])
+    ):
+        # A dateline set apart from its paragraph (a byline element): it opens the lead.
+        body.paragraphs[1] = escape(body.texts[0]) + body.paragraphs[1]
+        body.texts[1] = body.texts[0] + body.texts[1]
+        _keep(body, [False, *[True] * (len(body.texts) - 1)])
+        body.images = [InlineImage(after=max(i.after, 0), image=i.image) for i in body.images]
     if body.texts:
         _trim_outside(page, body)
+        for el, text in zip(body.elements, body.texts, strict=True):
+            # CNA's story paragraphs carry no class: a classed line that is no sentence is
+            # likely a note, credit or promo the rules did not know.
+            if el is not None and el.get("class") and not _SENTENCE_END.search(text):
+                page.disagree("body", [("p." + el.get("class", ""), text)], False, "",
+                              "a classed line that is no sentence")  # fmt: skip
         if body.way == "paragraph-div" and body.form_way() != "p":
             body.way = body.form_way()
         elif body.way in ("dateline-block", "p-cluster"):
@@ -796,8 +822,8 @@ def _parse_body(page: _Page, div: etree._Element | None) -> Body:
         return body
     description = lead_text(_description(page)).rstrip("…. ")
     if description:
-        key = norm(description)[:24]
-        joined = norm(lead_text(body.texts[0]))
+        key = norm(description[:60])[:24]
+        joined = norm(lead_text(body.texts[0])[:300])
         if key and key not in joined:
             where = next((i for i, t in enumerate(body.texts) if key in norm(t)), None)
             note = "description not in the body" if where is None else "body starts later"
@@ -935,19 +961,26 @@ def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, 
         figure = sel.ENCLOSING_FIGURE(pics[0])
         image, caption_way = picture(figure[0] if figure else pics[0], page.url)
         way = "full-pic" if image else ""
+    figures: list[etree._Element] = []
     if image is None:
         figures = sel.LEAD_FIGURE(page.central, lambda: page.has_figure)
         if figures:
             image, caption_way = picture(figures[0], page.url)
             way = "lead-figure" if image else ""
     if image is None:
-        image, _ = _photo_named_in_metadata(page, inline)
+        image, block = _photo_named_in_metadata(page, inline)
         way = "meta-photo-block" if image else ""
         caption_way = "block-text" if image and image.caption else ""
+        figures = [block] if block is not None else []
     if image is not None:
+        if not image.caption:
+            image, caption_way = _caption_beside(image, [*pics, *figures], page)
         if not caption_agrees(image):
             pairs = [(caption_way, image.caption), ("img-alt", image.alt)]
             page.disagree("caption", pairs, True, caption_way, "the visible caption wins")
+        if not image.caption:
+            # CNA captions every lead photo: one without is a caption this parse lost.
+            page.disagree("caption", [(way, image.src)], False, "", "lead photo without caption")
         return image, way, caption_way
     # Last resort: page-level metadata, which names the site logo when there is no
     # photo and lists in-body photos too.
@@ -963,11 +996,32 @@ def _parse_image(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, 
     return None, "", ""
 
 
-_NAMING = etree.XPath(".//*[@*[contains(., $name)]]")
 _URL_WITH = r"[^\s'\"(),]*"
 
 
-def _photo_named_in_metadata(page: _Page, inline: list[InlineImage]) -> tuple[Image | None, str]:
+def _caption_beside(image: Image, blocks: list[etree._Element], page: _Page) -> tuple[Image, str]:
+    """A caption set right after the photo's block (a renamed caption element moved out of
+    it): the next element's short text, no links, nothing hidden. A warning way."""
+    for block in blocks[:1]:
+        figure = sel.ENCLOSING_FIGURE(block)
+        following = (figure[0] if figure else block).getnext()
+        while following is not None and not isinstance(following.tag, str):
+            following = following.getnext()
+        if following is None or following.tag in SKIP_TAGS or _in_skipped(following, page.central):
+            continue
+        if is_hidden(following) or is_clutter(following) or sel.HAS_LINK(following):
+            continue
+        text = clean_caption(text_content(following))
+        if 8 <= len(text) <= 300 and not DATELINE.match(text):
+            return Image(src=image.src, caption=text, alt=image.alt), "next-text"
+    if image.alt and len(image.alt) >= 12:
+        return Image(src=image.src, caption=image.alt, alt=image.alt), "img-alt"
+    return image, ""
+
+
+def _photo_named_in_metadata(
+    page: _Page, inline: list[InlineImage]
+) -> tuple[Image | None, etree._Element | None]:
     """The lead photo found by its file name: JSON-LD / og:image name it, and an element of
     the article outside the body, links and non-story blocks (an img, a source, an amp-img, a
     background) carries it. Its caption is the figcaption or the other text of its block."""
@@ -978,7 +1032,7 @@ def _photo_named_in_metadata(page: _Page, inline: list[InlineImage]) -> tuple[Im
         if u and not is_logo(u)
     ]
     for name in dict.fromkeys(n for n in names if len(n) > 6 and n not in shown):
-        for el in _NAMING(page.central, name=name):
+        for el in sel.PHOTO_NAMED(page.central, name=name):
             if any(
                 a.tag in ("p", "a") or (a.get("class") or "") == "paragraph" or non_story_class(a)
                 for a in el.iterancestors()
@@ -994,11 +1048,11 @@ def _photo_named_in_metadata(page: _Page, inline: list[InlineImage]) -> tuple[Im
             if not urls:
                 continue
             url = next((u for u in urls if "/1024/" in u), urls[0])
-            return _photo_block(page, el, url), "block"
-    return None, ""
+            return _photo_block(page, el, url)
+    return None, None
 
 
-def _photo_block(page: _Page, el: etree._Element, url: str) -> Image:
+def _photo_block(page: _Page, el: etree._Element, url: str) -> tuple[Image, etree._Element]:
     block = el
     for _ in range(3):
         parent = block.getparent()
@@ -1011,7 +1065,7 @@ def _photo_block(page: _Page, el: etree._Element, url: str) -> Image:
     if not caption:
         text = clean_caption(text_content(block))
         caption = text if len(text) < 300 else ""
-    return Image(src=url, caption=caption, alt=clean_caption(el.get("alt", "")))
+    return Image(src=url, caption=caption, alt=clean_caption(el.get("alt", ""))), block
 
 
 def _check_photos(page: _Page, image: Image | None, inline: list[InlineImage]) -> None:
@@ -1056,7 +1110,7 @@ def _fallback_central(doc: etree._Element, root: etree._Element) -> etree._Eleme
     if not src.ld_nodes and src.meta_first("og:type") != "article":
         return None
     for candidate in (root, *doc.iter("main"), *doc.iter("article"), *doc.iter("body")):
-        if candidate is not doc and candidate.xpath("boolean(.//p)"):
+        if candidate is not doc and sel.HAS_P(candidate):
             return candidate
     return None
 

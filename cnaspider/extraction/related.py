@@ -14,7 +14,6 @@ the field missing, unresolved.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from lxml import etree
@@ -27,10 +26,6 @@ from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
 
 # CNA shows 0 to 5 延伸閱讀 links (docs/cna-site.md); a block with many more is another widget.
 MAX_RELATED = 8
-_SPONSORED_TEXT = ("廣告", "贊助", "特約", "工商", "Sponsored", "SPONSORED", "PR")
-_SPONSORED_CLASS = re.compile(
-    r"(?:^|[\s_\-])(?:ad|ads|adv|pr)(?:$|[\s_\-])|sponsor|advert|adslot|promot|paid", re.I
-)
 
 
 def _inside(
@@ -82,17 +77,22 @@ def sponsored(a: etree._Element, block: etree._Element | None) -> bool:
         if node is not a and len(sel.BLOCK_LINKS(node)) > 1:
             break  # the list holding other items too: not this item's own markup
         cls = node.get("class")
-        if (cls and _SPONSORED_CLASS.search(cls)) or is_hidden(node):
+        if (cls and sel.SPONSORED_CLASS.search(cls)) or is_hidden(node):
             return True
         if node.get("data-ad") is not None or node.get("data-sponsored") is not None:
             return True
         if node is not a:
             label = text_content(node)
-            if len(label) < 200 and any(m in label for m in _SPONSORED_TEXT):
+            if len(label) < 200 and any(m in label for m in sel.SPONSORED_TEXT):
                 return True
         node = node.getparent()
     title = text_content(a)
-    return any(m in title for m in _SPONSORED_TEXT[:4])
+    return any(m in title for m in sel.SPONSORED_TEXT[:4])
+
+
+def first_alt(a: etree._Element) -> str:
+    """The alt text of a link's first image (an image-only card's title)."""
+    return next((img.get("alt", "") for img in a.iter("img") if img.get("alt")), "")
 
 
 def article_links(
@@ -117,7 +117,12 @@ def article_links(
         if sponsored(a, block):
             ads += 1
             continue
-        title = clean_caption(sel.RELATED_TITLE(a)) or clean_caption(text_content(a))
+        title = (
+            clean_caption(sel.RELATED_TITLE(a))
+            or clean_caption(text_content(a))
+            or clean_caption(a.get("title") or a.get("aria-label") or "")
+            or clean_caption(first_alt(a))
+        )
         if ident in index:
             # An image link and a text link to one story: keep the first, with a title.
             if title and not links[index[ident]].title:
@@ -166,7 +171,7 @@ def parse_related(
         links, _ = article_links(anchors, page_url, central, blocks[0], self_id)
         if links:
             return _checked(links, "more-article-class")
-        anchors = anchors or blocks[0].xpath(".//a")  # links without href (script-driven)
+        anchors = anchors or sel.ANY_LINK(blocks[0])  # links without href (script-driven)
         if anchors:
             problem = f"div.moreArticle has {len(anchors)} link(s), none a CNA article"
     text = sel.TEXT(central)
@@ -180,7 +185,7 @@ def parse_related(
         if links:
             return _checked(links, "heading-text")
         if not anchors and heading.getparent() is not None:
-            anchors = [a for a in heading.getparent().xpath(".//a") if a.get("href") is None]
+            anchors = [a for a in sel.ANY_LINK(heading.getparent()) if a.get("href") is None]
         if anchors and not problem:
             problem = f"the 延伸閱讀 heading has {len(anchors)} link(s), none a CNA article"
     return [], "", problem

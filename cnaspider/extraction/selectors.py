@@ -8,6 +8,7 @@ compiled XPath; names say what they find, comments say which layout needs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -202,3 +203,101 @@ LIST_TITLE = _x(
 )
 LIST_TIME_ATTR = _x(f"string((.//time[{_cls('date')}]/@datetime)[1])")
 LIST_TIME_TEXT = _x(f"string((.//*[{_cls('date')}])[1])")
+
+# --- by meaning (issue 18): what any redesign keeps --------------------------------------
+# Labels that head a block of links or media inside a body, never story text.
+BLOCK_LABELS = (
+    "延伸閱讀",
+    "相關新聞",
+    "更多新聞",
+    "相關影音",
+    "推薦閱讀",
+    "熱門新聞",
+    "最新新聞",
+    "看更多",
+    "精選影音",
+    "相關報導",
+    "相關文章",
+    "推薦新聞",
+    "你可能也喜歡",
+    "更多內容",
+    "即時新聞",
+    "影音新聞",
+    "熱門影音",
+    "訂閱電子報",
+    "廣告",
+    "贊助",
+    "聚焦新聞",
+    "新聞專題",
+    "延伸閱讀更多",
+)
+# Class words of blocks that are never story (checked on lower-cased class strings).
+NON_STORY_CLASS_WORDS = (
+    "keyword",
+    "subscri",
+    "newsletter",
+    "sponsor",
+    "advert",
+    "recommend",
+    "related",
+    "morearticle",
+    "readmore",
+    "share",
+    "social",
+    "banner",
+    "popup",
+    "modal",
+    "overlay",
+    "outbrain",
+    "taboola",
+    "player",
+    "comment",
+    "carousel",
+    "toolbar",
+    "btngroup",
+    "hidden",
+    "adslot",
+    "insert",
+    "topnews",
+    "bottombox",
+    "nextline",
+    "promo",
+    "download",
+    "appbanner",
+    "paywall",
+    "donate",
+)
+NON_STORY_CLASS_TOKENS = frozenset(
+    {"ad", "ads", "pr", "tag", "tags", "more", "btn", "video", "embed"}
+)
+# Whole-element junk inside a paragraph: removed before the paragraph is read.
+PARAGRAPH_JUNK = etree.XPath(
+    ".//*[self::script or self::style or self::noscript or self::template or self::iframe"
+    " or self::object or self::embed or self::svg or self::math or self::textarea"
+    " or self::button or self::select or self::input or self::video or self::audio"
+    " or self::canvas or @hidden or @aria-hidden or @style or @class or self::figure"
+    " or self::img or self::picture or self::a[@href]]"
+)
+# Text nodes that can hold the dateline ``（中央社…電）`` or the editor line ``（編輯：…）``.
+DATELINE_TEXT = _x(".//text()[contains(., '中央社')]")
+EDITOR_TEXT = _x(
+    ".//text()[contains(., '編輯') or contains(., '譯者') or contains(., '核稿')"
+    " or contains(., '撰稿')]"
+)
+ALL_P = _x(".//p")
+ITEMPROP = _x(".//*[@itemprop]")
+# Any element with an attribute naming a photo file ($name): img, source, amp-img, a background.
+PHOTO_NAMED = _x(".//*[@*[contains(., $name)]]")
+# 延伸閱讀 items that are advertising, by their label or class.
+SPONSORED_TEXT = ("廣告", "贊助", "特約", "工商", "Sponsored", "SPONSORED", "PR")
+SPONSORED_CLASS = re.compile(
+    r"(?:^|[\s_\-])(?:ad|ads|adv|pr)(?:$|[\s_\-])|sponsor|advert|adslot|promot|paid", re.I
+)
+# Cheap tests of what a block holds (compiled once: a string xpath() compiles on each call).
+ANY_LINK = _x(".//a")
+HAS_LINK = _x("boolean(.//a)")
+HAS_IMG = _x("boolean(.//img)")
+HAS_P = _x("boolean(.//p)")
+HAS_BLOCK = _x("boolean(.//p | .//div)")
+HAS_FORM = _x("boolean(.//input | .//button | .//form | .//select | .//textarea)")
+HAS_EMBED = _x("boolean(.//iframe | .//video | .//embed | .//object | .//audio)")

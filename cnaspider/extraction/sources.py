@@ -45,7 +45,22 @@ PAGE_KEYS = {
 }
 _ARTICLE_KEYS = frozenset(k for keys in PAGE_KEYS.values() for k in keys)
 _KEY_FOLD = re.compile(r"[_\-]")
-_MAX_NODES = 20000  # a page-data walk stops here (hostile or huge JSON)
+_MAX_NODES = 20000
+# Meta keys as CNA writes them (already trimmed and lower-case): no clean-up needed.
+_CLEAN_KEYS = frozenset(
+    {
+        "og:title",
+        "og:image",
+        "og:url",
+        "og:type",
+        "og:description",
+        "description",
+        "article:published_time",
+        "article:modified_time",
+        "article:tag",
+        "twitter:title",
+    }
+)  # a page-data walk stops here (hostile or huge JSON)
 
 
 def _fold(key: str) -> str:
@@ -102,8 +117,10 @@ class Sources:
         app: list[str] = []
         times: list[etree._Element] = []
         for el in self.doc.iter("meta", "script", "time", "link"):
-            attrib = el.attrib
             tag = el.tag
+            attrib = el.attrib
+            if tag == "link" and "itemprop" not in attrib:
+                continue  # the many stylesheet and icon links
             if tag == "meta":
                 content = attrib.get("content")
                 if content is None:
@@ -111,7 +128,12 @@ class Sources:
                 for attr in ("property", "name", "itemprop"):
                     key = attrib.get(attr)
                     if key:
-                        metas.setdefault(key.strip().lower(), []).append(content)
+                        if key not in _CLEAN_KEYS:
+                            key = key.strip().lower()
+                        if key in metas:
+                            metas[key].append(content)
+                        else:
+                            metas[key] = [content]
             elif tag == "script":
                 kind = (el.get("type") or "").strip().lower()
                 if kind == "application/ld+json":
