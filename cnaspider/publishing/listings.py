@@ -395,7 +395,11 @@ def _write_index(ctx: _Context, kind: str) -> int:
 
 
 def _write_post_listings(ctx: _Context, month: str) -> int:
-    """``_data/listed/<month>.json``: each post's ``[kind, key or "", name]`` (no page: "")."""
+    """``_data/listed/<month>.json``: each post's ``[kind, page path or "", name]`` (no page: "").
+
+    The path is percent-encoded below the baseurl (``/tags/%E4%B8%AD%E5%9C%8B/``), ready for
+    the layout: Liquid's URL filters cost more than the rest of the post layout.
+    """
     path = ctx.out / POST_LISTINGS_DIR / f"{month}.json"
     remove_stale_temporaries(path.parent)
     posts: dict[str, list[list[str]]] = {}
@@ -403,7 +407,7 @@ def _write_post_listings(ctx: _Context, month: str) -> int:
     for ident, kind, key, name in ctx.store.month_listings(month):
         if (kind, key) not in counts:
             counts[(kind, key)] = ctx.store.listing_count(kind, key)
-        linked = key if has_page(kind, counts[(kind, key)]) else ""
+        linked = listing_url(kind, key) if has_page(kind, counts[(kind, key)]) else ""
         posts.setdefault(ident, []).append([kind, linked, name])
     if not posts:
         if path.exists():
