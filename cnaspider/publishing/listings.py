@@ -168,12 +168,14 @@ def write_listings(
     for kind in sorted({kind for kind, _, _ in dirty}):
         pages += _write_index(ctx, kind)
     # A tag that reached (or fell below) MIN_TAG_ARTICLES links differently from its posts.
-    data_months = dirty_months | {
-        month
-        for kind, key, _ in dirty
-        if kind == TAG and store.listing_count(kind, key) <= MIN_TAG_ARTICLES
-        for month in store.listing_months(kind, key)
-    }
+    data_months = set(dirty_months)
+    if not months or data_months != set(months):  # a backfill already writes every month
+        data_months |= {
+            month
+            for kind, key, _ in dirty
+            if kind == TAG and store.listing_count(kind, key) <= MIN_TAG_ARTICLES
+            for month in store.listing_months(kind, key)
+        }
     for month in sorted(data_months):
         pages += _write_post_listings(ctx, month)
     if batch and (pages or feeds):
