@@ -37,6 +37,7 @@ import random
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -265,6 +266,11 @@ def run_size(count: int, workdir: Path, variant: str = "shipped") -> dict[str, A
         shutil.rmtree(site)
 
 
+def _progress(line: str) -> None:
+    """A stage's numbers on stderr as soon as they are known (a year's run takes an hour)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
     articles = make_articles(count)
     arriving = articles[count:]
@@ -274,8 +280,12 @@ def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
         write_feeds(store, site)
     setup = time.perf_counter() - start
     source = _du(site) - _du(site / ".state")
+    _progress(f"{count} posts: setup {setup:.0f} s, source {source / 1e6:.0f} MB")
     full = jekyll_build(site)
     built = profile(site / "_site")
+    _progress(
+        f"{count} posts: full build {full['wall']:.0f} s wall, {full['cpu']:.0f} s CPU; {built}"
+    )
     # One scheduled run: new articles and revisited ones that CNA edited, saved as the crawl does.
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:
