@@ -37,6 +37,7 @@ import random
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,14 +81,27 @@ TAG_OFFSET = 10
 RUN_NEW = 10
 RUN_EDITED = 3
 # The levers: what each variant changes from the site as shipped (output/ as it is).
-#   plugin_off: output/_plugins files left out of the site; min_tag: listings.MIN_TAG_ARTICLES;
-#   listing_full_text: listings.LISTING_FEEDS_FULL_TEXT.
+#   plugin_off: output/_plugins files left out of the site; the others set listings' constants.
+_CONSTANTS = {
+    "min_tag": "MIN_TAG_ARTICLES",
+    "tag_feed_min": "TAG_FEED_MIN_ARTICLES",
+    "tag_feed_limit": "TAG_FEED_LIMIT",
+    "listing_full_text": "LISTING_FEEDS_FULL_TEXT",
+}
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "kramdown": {"plugin_off": ["post_html.rb"]},
     "every-tag": {"min_tag": 1},
+    "feeds-for-every-tag": {"tag_feed_min": 2, "tag_feed_limit": 20},
     "full-text-listing-feeds": {"listing_full_text": True},
-    "before": {"plugin_off": ["post_html.rb"], "min_tag": 1, "listing_full_text": True},
+    # Issue 19's starting point: kramdown, a page and 20-entry full-text feeds for every tag.
+    "before": {
+        "plugin_off": ["post_html.rb"],
+        "min_tag": 1,
+        "tag_feed_min": 1,
+        "tag_feed_limit": 20,
+        "listing_full_text": True,
+    },
 }
 
 
@@ -235,14 +249,9 @@ def _apply(variant: dict[str, Any], site: Path) -> dict[str, Any]:
     """Set the variant's levers; the values to restore."""
     for name in variant.get("plugin_off", []):
         (site / "_plugins" / name).unlink()
-    saved = {
-        "min_tag": listings.MIN_TAG_ARTICLES,
-        "listing_full_text": listings.LISTING_FEEDS_FULL_TEXT,
-    }
-    listings.MIN_TAG_ARTICLES = variant.get("min_tag", listings.MIN_TAG_ARTICLES)
-    listings.LISTING_FEEDS_FULL_TEXT = variant.get(
-        "listing_full_text", listings.LISTING_FEEDS_FULL_TEXT
-    )
+    saved = {lever: getattr(listings, name) for lever, name in _CONSTANTS.items()}
+    for lever, name in _CONSTANTS.items():
+        setattr(listings, name, variant.get(lever, saved[lever]))
     return saved
 
 
@@ -254,9 +263,14 @@ def run_size(count: int, workdir: Path, variant: str = "shipped") -> dict[str, A
     try:
         return _measure(count, site, variant)
     finally:
-        listings.MIN_TAG_ARTICLES = saved["min_tag"]
-        listings.LISTING_FEEDS_FULL_TEXT = saved["listing_full_text"]
+        for lever, name in _CONSTANTS.items():
+            setattr(listings, name, saved[lever])
         shutil.rmtree(site)
+
+
+def _progress(line: str) -> None:
+    """A stage's numbers on stderr as soon as they are known (a year's run takes an hour)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
@@ -268,8 +282,12 @@ def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
         publish(store, site)
     setup = time.perf_counter() - start
     source = _du(site) - _du(site / ".state")
+    _progress(f"{count} posts: setup {setup:.0f} s, source {source / 1e6:.0f} MB")
     full = jekyll_build(site)
     built = profile(site / "_site")
+    _progress(
+        f"{count} posts: full build {full['wall']:.0f} s wall, {full['cpu']:.0f} s CPU; {built}"
+    )
     # One scheduled run: new articles and revisited ones that CNA edited, saved as the crawl does.
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:

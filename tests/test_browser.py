@@ -38,6 +38,7 @@ import pytest
 from cnaspider.archive.store import Store
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
+from cnaspider.publishing import listings
 from cnaspider.publishing.listings import slug
 from tests.helpers import REPO, crawl_env, needs_program
 
@@ -202,7 +203,7 @@ def test_post_shows_title_photo_paragraphs_and_local_further_reading(demo: dict[
     assert article.url in page.xpath("//a/@href")
 
 
-def test_tag_page_lists_exactly_its_posts_and_its_feed(demo: dict[str, Any]) -> None:
+def test_tag_and_section_pages_list_exactly_their_posts_and_feeds(demo: dict[str, Any]) -> None:
     counts: dict[str, list[str]] = {}
     for article in demo["articles"]:
         for tag in article.tags:
@@ -218,13 +219,26 @@ def test_tag_page_lists_exactly_its_posts_and_its_feed(demo: dict[str, Any]) -> 
     assert page.xpath("string(//h1)").strip() == f"標籤：{tag}"
     links = page.xpath("//ul[@class='post-list']/li/a/@href")
     assert [urljoin(path, h) for h in links] == [f"/posts/{a.id}/" for a in tagged]
+    # The demo's tags are on fewer than TAG_FEED_MIN_ARTICLES articles: a page, no feeds.
+    assert len(tagged) < listings.TAG_FEED_MIN_ARTICLES
+    assert f"{path}atom.xml" not in page.xpath("//head/link[@rel='alternate']/@href")
+    # A section always has feeds, advertised and linked; their entries are its articles.
+    section = max(sorted({a.section for a in demo["articles"]}), key=lambda s: sum(
+        a.section == s for a in demo["articles"]))  # fmt: skip
+    in_section = sorted(
+        (a for a in demo["articles"] if a.section == section),
+        key=lambda a: (a.published, a.id),
+        reverse=True,
+    )
+    path = f"/sections/{quote(slug(section))}/"
+    page = dom(demo, path)
     alternates = page.xpath("//head/link[@rel='alternate']/@href")
     assert f"{path}atom.xml" in alternates and f"{path}feed.json" in alternates
     assert f"{path}atom.xml" in page.xpath("//main//a/@href")
     with urlopen(demo["base"] + path + "atom.xml") as response:
         feed = feedparser.parse(response.read())
     assert feed.bozo == 0
-    assert [e.link for e in feed.entries] == [a.url for a in tagged]  # no SITE_URL in the demo
+    assert [e.link for e in feed.entries] == [a.url for a in in_section]  # no SITE_URL
 
 
 def _internal_links(site: Path) -> dict[str, set[str]]:

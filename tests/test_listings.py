@@ -278,9 +278,9 @@ def test_rare_tags_have_no_page_or_feeds_and_posts_know_their_links(tmp_path: Pa
         data.update(json.loads(path.read_text(encoding="utf-8")))
     assert sorted(e for e in data[once.id] if e[0] == TAG) == [
         [TAG, "", "只一次"],
-        [TAG, slug("少見"), "少見"],
+        [TAG, f"/tags/{quote(slug('少見'))}/", "少見"],
     ]
-    assert [SECTION, slug(once.section), once.section] in data[once.id]
+    assert [SECTION, f"/sections/{quote(slug(once.section))}/", once.section] in data[once.id]
 
 
 def test_month_pages_link_the_months_around_them(tmp_path: Path) -> None:

@@ -1207,9 +1207,11 @@ class Store:
 
     def listing_months(self, kind: str, key: str) -> set[str]:
         """The months (``YYYY-MM``) of the articles of a listing."""
+        # CROSS JOIN keeps this order (the listing's rows by key, then each one's month by
+        # id): the planner would otherwise scan every month row for each listing.
         rows = self.db.execute(
             "SELECT DISTINCT m.key FROM listing_entries e"
-            " JOIN listing_entries m ON m.id = e.id AND m.kind = 'month'"
+            " CROSS JOIN listing_entries m ON m.id = e.id AND m.kind = 'month'"
             " WHERE e.kind = ? AND e.key = ?",
             (kind, key),
         )

@@ -271,14 +271,18 @@ def post_listings(
     rows: list[tuple[str, str, str, str]], count: Callable[[str, str], int]
 ) -> str | None:
     """``_data/listed/<month>.json`` from :meth:`Store.month_listings` rows: each post's
-    ``[kind, key or "", name]`` ("" when the listing has no page); None for no post.
-    ``count(kind, key)`` is how many articles a listing holds."""
+    ``[kind, page path or "", name]`` ("" when the listing has no page); None for no post.
+    ``count(kind, key)`` is how many articles a listing holds.
+
+    The path is percent-encoded below the baseurl (``/tags/%E4%B8%AD%E5%9C%8B/``), ready for
+    the layout: Liquid's URL filters cost more than the rest of the post layout.
+    """
     posts: dict[str, list[list[str]]] = {}
     counts: dict[tuple[str, str], int] = {}
     for ident, kind, key, name in rows:
         if (kind, key) not in counts:
             counts[(kind, key)] = count(kind, key)
-        linked = key if has_page(kind, counts[(kind, key)]) else ""
+        linked = listing_url(kind, key) if has_page(kind, counts[(kind, key)]) else ""
         posts.setdefault(ident, []).append([kind, linked, name])
     if not posts:
         return None

@@ -455,12 +455,15 @@ def _publish_listings(run: _Run, changed: bool, published_before: bool) -> dict[
     for kind in sorted({kind for kind, _, _ in dirty} | indexes):
         pages += _write_index(run, kind)
     # A tag that reached (or fell below) MIN_TAG_ARTICLES links differently from its posts.
-    data_months |= dirty_months | {
-        month
-        for kind, key, _ in dirty
-        if kind == listings.TAG and store.listing_count(kind, key) <= listings.MIN_TAG_ARTICLES
-        for month in store.listing_months(kind, key)
-    }
+    data_months |= dirty_months
+    # A backfill (or a rebuild) already writes every month's post links: no per-tag lookup.
+    if not run.months or data_months != set(run.months):
+        data_months |= {
+            month
+            for kind, key, _ in dirty
+            if kind == listings.TAG and store.listing_count(kind, key) <= listings.MIN_TAG_ARTICLES
+            for month in store.listing_months(kind, key)
+        }
     for month in sorted(data_months):
         pages += _write_post_listings(run, month)
     if not run.durable and (pages or feeds):
