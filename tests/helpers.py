@@ -43,8 +43,6 @@ from localcna.httpd import LocalCNA
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Real crawls: `scrapy crawl firstnews` in a subprocess against the local CNA.
-
 
 def needs_program(name: str) -> pytest.MarkDecorator:
     """Skip when ``name`` is not installed, unless CNASPIDER_REQUIRE lists it.
@@ -58,6 +56,8 @@ def needs_program(name: str) -> pytest.MarkDecorator:
         reason=f"{name} is not installed (CI installs it and sets CNASPIDER_REQUIRE={name})",
     )
 
+
+# Real crawls: `scrapy crawl firstnews` in a subprocess against the local CNA.
 
 FAST = [
     "-s",
