@@ -4,9 +4,9 @@ About 400 articles a day over the sections in CNA-like proportions and hours (qu
 night, busy from morning to evening), each with 0-5 延伸閱讀 links to earlier stories;
 a curated 聚焦 list (``headlines``) of the 20 newest picked stories, turning over through
 the day; section lists of 20; the sitemaps robots.txt names with their documented
-windows (SITE.md): the per-section sitemaps (the newest 1,000 of a section), the
-rolling sitemap (the last 6 days) and the Google News sitemap (the last 2 days, as
-Google News asks). Everything is a function of the seed and of ``now``: nothing
+windows (docs/cna-site.md#robots-and-sitemaps): the per-section sitemaps (the newest
+1,000 of a section), the rolling sitemap (the last 6 days) and the Google News sitemap
+(the last 2 days, as Google News asks). Everything is a function of the seed and of ``now``: nothing
 published after ``now`` is served, and every page answers as it would at ``now``.
 Pages are rendered lazily from the real skeleton, as in :mod:`localcna.synthetic`.
 """
@@ -54,7 +54,8 @@ LIST_SIZE = 20
 SECTION_SITEMAP_SIZE = 1000
 ROLLING_WINDOW = dt.timedelta(days=6)
 GOOGLE_NEWS_WINDOW = dt.timedelta(days=2)
-_LIST_CODE = {"afe": "aie"}  # 產經 lists as aie, its articles are afe (SITE.md)
+# 產經 lists as aie, its articles are afe (docs/cna-site.md#urls-and-ids).
+_LIST_CODE = {"afe": "aie"}
 _XML = "application/xml; charset=utf-8"
 _ARTICLE = re.compile(r"^/news/([a-z]+)/(\d{12})\.aspx$", re.ASCII)
 

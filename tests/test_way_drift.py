@@ -311,6 +311,7 @@ def test_times_client_side_leaves_only_the_id_date(stem: str) -> None:
 # --- end to end -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_times_moved_where_only_the_fallback_reads_them_degrade_the_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     site = Site()
