@@ -29,9 +29,7 @@ from localcna.batches import serve_batch
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK, status_text
-from tests.helpers import REPO
-from tests.test_coverage import last_report, once
-from tests.test_variants import PAGES, html_of, parse, values
+from tests.helpers import PAGES, REPO, html_of, last_report, once, parse, values
 
 # --- the rule ------------------------------------------------------------------------
 
