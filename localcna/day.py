@@ -4,7 +4,7 @@ About 400 articles a day over the sections in CNA-like proportions and hours (qu
 night, busy from morning to evening), each with 0-5 延伸閱讀 links to earlier stories;
 a curated 聚焦 list (``headlines``) of the 20 newest picked stories, turning over through
 the day; section lists of 20; the sitemaps robots.txt names with their documented
-windows (docs/cna-site.md): the per-section sitemaps (the newest 1,000 of a section), the
+windows (docs/cna-site.md#robots-and-sitemaps): the per-section sitemaps (the newest 1,000 of a section), the
 rolling sitemap (the last 6 days) and the Google News sitemap (the last 2 days, as
 Google News asks; one report has CNA's at ~6 days, and the crawler reads the rolling one
 whenever the Google News one does not reach back, so it works either way). Everything is a function of the seed and of ``now``: nothing

@@ -31,13 +31,11 @@ from cnaspider.extraction.urls import article_id
 from cnaspider.options import BadOption
 from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import FEED_SUBTITLE, FEED_TITLE, feed_body, feed_id
-from cnaspider.publishing.paths import entry_id, post_url
+from cnaspider.publishing.paths import Paths, entry_id, post_url
 from cnaspider.publishing.post import PostStyle, post_filename, render_post
 from localcna.httpd import LocalCNA
 
 REPO = Path(__file__).resolve().parent.parent
-
-# Real crawls: `scrapy crawl firstnews` in a subprocess against the local CNA.
 
 
 def needs_program(name: str) -> pytest.MarkDecorator:
@@ -52,6 +50,8 @@ def needs_program(name: str) -> pytest.MarkDecorator:
         reason=f"{name} is not installed (CI installs it and sets CNASPIDER_REQUIRE={name})",
     )
 
+
+# Real crawls: `scrapy crawl firstnews` in a subprocess against the local CNA.
 
 FAST = [
     "-s",
@@ -188,7 +188,45 @@ def article(title: str = "標題", **changes: object) -> Article:
     return base
 
 
-PAGES = DATA / "articles"
+ARTICLE_PAGES = DATA / "articles"
+
+
+# The saved articles by file stem, with the slug and id their URL has.
+PAGES = {
+    "ahel-202308230179": ("ahel", "202308230179"),
+    "acn-202308230192": ("acn", "202308230192"),
+    "aopl-202308230370": ("aopl", "202308230370"),
+    "ait-202308230354": ("ait", "202308230354"),
+    "asoc-201603190029": ("asoc", "201603190029"),
+}
+
+
+def html_of(stem: str) -> str:
+    """The saved page ``stem`` (the 2018 capture with its expiry notice made whole)."""
+    return expired_page_made_whole() if stem.startswith("asoc") else page(stem)
+
+
+def parse(html: str, stem: str) -> Article:
+    """``html`` parsed at the URL of the saved page ``stem``."""
+    return parse_article(html, url_for(*PAGES[stem]))
+
+
+def values(a: Article) -> dict[str, Any]:
+    """What a reader sees of an article (not how it was found)."""
+    return {
+        "title": a.title,
+        "published": a.published,
+        "modified": a.modified,
+        "section": a.section,
+        "paragraphs": a.paragraphs,
+        "image": (a.image.src, a.image.caption) if a.image else None,
+        "inline": [(i.after, i.image.src, i.image.caption) for i in a.inline_images],
+        "related": [(r.url, r.title, r.auto) for r in a.related],
+        "tags": a.tags,
+        "reporters": a.reporters,
+        "editor": a.editor,
+        "dateline": a.dateline,
+    }
 
 
 # Feeds.
@@ -199,7 +237,7 @@ FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
 def real_articles() -> list[Article]:
     """Every saved CNA page that parses into an article."""
     out = []
-    for page in sorted(PAGES.glob("*.html")):
+    for page in sorted(ARTICLE_PAGES.glob("*.html")):
         try:
             out.append(parse_article(page.read_bytes(), "https://www.cna.com.tw/news/x/0.aspx"))
         except PageRefused:
@@ -411,6 +449,21 @@ def put_post(posts_dir: Path, article: Article, style: PostStyle | None = None) 
 
 
 # The scheduler, run as a user runs it.
+
+
+def once(base_url: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m scheduler once`` into ``out`` against ``base_url``, politeness off."""
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler", "once", "--output", str(out), "--base-url", base_url,
+         *FAST],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def last_report(out: Path) -> dict[str, Any]:
+    """The last crawl's report (``.state/last-crawl.json``)."""
+    return dict(json.loads(Paths.for_output(out).last_crawl.read_text(encoding="utf-8")))
+
 
 # What the scheduler tests pass: the scheduler adds no jitter setting of its own.
 SCHEDULER_FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]

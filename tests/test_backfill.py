@@ -1,4 +1,4 @@
-"""``python -m cnaspider.backfill``: a past period, resumable, beside the scheduled crawl (issue 20)."""
+"""``python -m cnaspider.backfill``: a past period, resumable, beside the scheduled crawl."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,21 +24,7 @@ from localcna.batches import serve_batch
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK
-from tests.helpers import REPO, run_crawl
-
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY_JITTER=0"]
-
-
-def once(base_url: str, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scheduler", "once", "--output", str(out), "--base-url", base_url,
-         *FAST],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def last_report(out: Path) -> dict[str, Any]:
-    return dict(json.loads(Paths.for_output(out).last_crawl.read_text(encoding="utf-8")))
+from tests.helpers import REPO, last_report, once, run_crawl
 
 
 def current(articles: int, **present: int) -> dict[str, FieldCoverage]:

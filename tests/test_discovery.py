@@ -1,4 +1,4 @@
-"""Discovery: sitemaps and list pages as sources, catch-up after downtime (issue 20).
+"""Discovery: sitemaps and list pages as sources, catch-up after downtime.
 
 The crawls run against :class:`localcna.day.RealisticDay`, whose clock the tests move.
 """

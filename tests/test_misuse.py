@@ -1,4 +1,4 @@
-"""Misuse, round two (issue 17): triggers, tools and servers answer bad input in one line.
+"""Misuse, round two: triggers, tools and servers answer bad input in one line.
 
 Each case is a real command run as a user runs it; the rule is one line naming what is
 wrong and what to do, a non-zero exit when the command did not do its job, no traceback,
@@ -73,7 +73,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-# --- 10: scheduler triggers ------------------------------------------------------------
+# --- scheduler triggers ------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -133,7 +133,7 @@ def test_good_cron_expressions_still_fire() -> None:
         cli.make_trigger(None, expression)  # the last: every Monday, though never Feb 30
 
 
-# --- 15: history ---------------------------------------------------------------------
+# --- history ---------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -198,7 +198,7 @@ def test_history_on_a_read_only_site(site: Path, tmpfs: Path) -> None:
         subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
 
 
-# --- 16: probe arguments ---------------------------------------------------------------
+# --- probe arguments ---------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -230,7 +230,7 @@ def test_probe_of_a_binary_or_special_file_is_not_html(tmp_path: Path) -> None:
     assert command("cnaspider.probe", str(page)).returncode == 0
 
 
-# --- 17: one line instead of a traceback -------------------------------------------------
+# --- one line instead of a traceback -------------------------------------------------
 
 
 @pytest.mark.slow
@@ -300,7 +300,7 @@ def test_probe_and_render_with_a_closed_reader() -> None:
         assert "Traceback" not in done.stderr, done.stderr
 
 
-# --- 11 and 14: what an older archive leaves in _posts/ ------------------------------------
+# --- what an older archive leaves in _posts/ ------------------------------------
 
 BROKEN = (
     "---\n"

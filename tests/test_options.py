@@ -100,7 +100,7 @@ BAD = [
     (["-s", "REVISIT_MAX_PER_RUN=lots"], ["REVISIT_MAX_PER_RUN", "whole number"]),
     # beyond the list: a Scrapy setting of the wrong type
     (["-s", "DOWNLOAD_DELAY=abc"], ["DOWNLOAD_DELAY", "a number"]),
-    # issue 17, 7: misspelt names, neither cnaspider's nor Scrapy's
+    # misspelt names, neither cnaspider's nor Scrapy's
     (["-s", "OUTPUTDIR=/tmp/elsewhere"], ["unknown setting -s OUTPUTDIR", "OUTPUT_DIR?"]),
     (["-s", "FEED_LIMT=10"], ["unknown setting -s FEED_LIMT", "FEED_LIMIT?"]),
     (["-s", "feed_limit=10"], ["feed_limit", "FEED_LIMIT?"]),
@@ -204,7 +204,7 @@ def test_a_misspelled_spider_name_is_one_line(tmp_path: Path) -> None:
     )
 
 
-# Issue 17, 7: real Scrapy settings (defaults, read without a default, cnaspider's middleware's)
+# Real Scrapy settings (defaults, read without a default, cnaspider's middleware's)
 # are never refused; every name in the project's settings module is known.
 LEGITIMATE = [
     "AUTOTHROTTLE_DEBUG",

@@ -537,7 +537,7 @@ def test_related_under_a_heading_keeps_only_cna_articles_once_each_in_page_order
     ]
 
 
-# --- cross-checked sources (issue 18 §1) ----------------------------------------------
+# --- cross-checked sources ----------------------------------------------
 
 
 def _disagreements(a: Article, field: str) -> list[Disagreement]:

@@ -250,7 +250,7 @@ def test_contracts_fail_when_the_article_markup_moves(tmp_path: Path) -> None:
     assert "FAILED" in done.stderr and "parse_article_page" in done.stderr
 
 
-# --- the probe tells the truth (issue 18 §5) ---------------------------------------------
+# --- the probe tells the truth ---------------------------------------------
 
 
 def test_page_with_only_the_id_date_left_exits_1_and_says_why(tmp_path: Path) -> None:

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cnaspider.extraction.items import Article
-from cnaspider.extraction.parsing import parse_article
 from localcna import variants
 from localcna.httpd import LocalCNA
 from localcna.sitemap import build_site
-from tests.helpers import Baselines, expired_page_made_whole, page, run_crawl, url_for
+from tests.helpers import PAGES, Baselines, html_of, parse, run_crawl, values
 
 # The real pages: the four 2023 ones and the 2018-layout one (made whole, see test_parsing).
-PAGES = {
-    "ahel-202308230179": ("ahel", "202308230179"),
-    "acn-202308230192": ("acn", "202308230192"),
-    "aopl-202308230370": ("aopl", "202308230370"),
-    "ait-202308230354": ("ait", "202308230354"),
-    "asoc-201603190029": ("asoc", "201603190029"),
-}
 # Variants that keep every value of the page (no-related removes a block on purpose;
 # times-client-side leaves only the id's date, tests/test_way_drift.py).
 SAME = [name for name in variants.VARIANTS if name not in ("no-related", "times-client-side")]
@@ -45,32 +36,6 @@ WAYS = {
     "inline-non-body": {"body": "paragraph-div"},
     "scriptish-in-body": {"body": "paragraph-div"},
 }
-
-
-def html_of(stem: str) -> str:
-    return expired_page_made_whole() if stem.startswith("asoc") else page(stem)
-
-
-def parse(html: str, stem: str) -> Article:
-    return parse_article(html, url_for(*PAGES[stem]))
-
-
-def values(a: Article) -> dict[str, Any]:
-    """What a reader sees of an article (not how it was found)."""
-    return {
-        "title": a.title,
-        "published": a.published,
-        "modified": a.modified,
-        "section": a.section,
-        "paragraphs": a.paragraphs,
-        "image": (a.image.src, a.image.caption) if a.image else None,
-        "inline": [(i.after, i.image.src, i.image.caption) for i in a.inline_images],
-        "related": [(r.url, r.title, r.auto) for r in a.related],
-        "tags": a.tags,
-        "reporters": a.reporters,
-        "editor": a.editor,
-        "dateline": a.dateline,
-    }
 
 
 @pytest.fixture(scope="module")

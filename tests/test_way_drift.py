@@ -29,9 +29,7 @@ from localcna.batches import serve_batch
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK, status_text
-from tests.helpers import REPO
-from tests.test_coverage import last_report, once
-from tests.test_variants import PAGES, html_of, parse, values
+from tests.helpers import PAGES, REPO, html_of, last_report, once, parse, values
 
 # --- the rule ------------------------------------------------------------------------
 
@@ -311,6 +309,7 @@ def test_times_client_side_leaves_only_the_id_date(stem: str) -> None:
 # --- end to end -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_times_moved_where_only_the_fallback_reads_them_degrade_the_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     site = Site()

@@ -24,7 +24,8 @@ from cnaspider.extraction.items import RelatedLink
 from cnaspider.extraction.text import classes, clean_caption, text_content
 from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
 
-# CNA shows 0 to 5 延伸閱讀 links (docs/cna-site.md); a block with many more is another widget.
+# CNA shows 0 to 5 延伸閱讀 links (docs/cna-site.md#延伸閱讀); a block with many more is
+# another widget.
 MAX_RELATED = 8
 
 

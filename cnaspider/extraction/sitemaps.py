@@ -2,9 +2,8 @@
 
 CNA's robots.txt names a sitemap index (one child per section), a rolling sitemap of
 the last ~6 days and a Google News sitemap with titles and publication times
-(docs/cna-site.md: Robots and sitemaps, Reports from 2025 and 2026). These functions say
-what a sitemap lists and whether an article URL is inside the sections a user chose; they
-fetch nothing.
+(docs/cna-site.md#robots-and-sitemaps). These functions say what a sitemap lists and
+whether an article URL is inside the sections a user chose; they fetch nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from cnaspider.extraction.parsing import parse_time
 from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
 
 # A section list's name -> the article slugs it shows. 產經 lists as aie, its articles
-# are afe (docs/cna-site.md: URLs and ids); `afe` is accepted as a list name for the same section.
+# are afe (docs/cna-site.md#urls-and-ids); `afe` is accepted as a list name for the same section.
 _SECTIONS = ["aipl", "aopl", "acn", "asc", "ait", "ahel", "asoc", "aloc", "acul", "aspt", "amov"]
 SECTION_SLUGS: dict[str, frozenset[str]] = {
     **{code: frozenset({code}) for code in _SECTIONS},
@@ -30,7 +29,7 @@ ALL_SECTIONS = "aall"
 # The list page a section list name is read from (/list/<page>.aspx).
 _LIST_PAGE = {"afe": "aie"}
 
-# Which sitemap robots.txt names is which, by file name (docs/cna-site.md).
+# Which sitemap robots.txt names is which, by file name (docs/cna-site.md#robots-and-sitemaps).
 ROLLING = "rolling"
 GOOGLE_NEWS = "googlenews"
 INDEX = "index"

@@ -104,5 +104,6 @@ def _url_without_yaml(text: str, path: Path) -> str | None:
         if article_id(match.group(2)):
             return match.group(2)
     named = _ID_IN_NAME.search(path.stem)
-    # The slug is not part of an article's identity (docs/cna-site.md); firstnews is the one posts use.
+    # The slug is not part of an article's identity (docs/cna-site.md#urls-and-ids);
+    # firstnews is the one posts use.
     return f"{SITE_URL}/news/firstnews/{named.group(1)}.aspx" if named else None
