@@ -170,7 +170,7 @@ def test_edits_are_revisited_kept_shown_and_published(
         pattern = "^  " + kind.replace("paragraph", r"paragraph \d+") + ": "
         assert re.search(pattern, third_rev, re.M), (kind, third_rev)
     assert "paragraph 2 changed: 第二段說明內容，包含數字[-123-]{+456+}與英文ABC。" in third_rev
-    assert f"paragraph 4 added: {edits.ROUND2_PARAGRAPH}" in third_rev
+    assert f"paragraph 3 added: {edits.ROUND2_PARAGRAPH}" in third_rev
     as_json = json.loads(history(out, edits.HEADLINE_ID, "--json").stdout)
     assert as_json["id"] == edits.HEADLINE_ID
     assert [r["title"] for r in as_json["revisions"]] == [
@@ -178,7 +178,7 @@ def test_edits_are_revisited_kept_shown_and_published(
         edits.NEW_HEADLINE,
         edits.NEW_HEADLINE,
     ]
-    assert as_json["revisions"][2]["paragraphs"][3] == edits.ROUND2_PARAGRAPH
+    assert as_json["revisions"][2]["paragraphs"][2] == edits.ROUND2_PARAGRAPH
     assert all(r["fetched"] and r["modified"] for r in as_json["revisions"])
     assert len(feedparser.parse(str(out / "changes.xml")).entries) == 5
 

@@ -239,7 +239,7 @@ def test_newsboat_reads_each_edit_right(site: dict[str, Any], tmp_path: Path) ->
     (round2,) = [t for t in texts if "第3版" in texts[t]]
     assert "舊：第二段說明內容，包含數字123與英文ABC。" in lines[round2]
     assert "新：第二段說明內容，包含數字456與英文ABC。" in lines[round2]
-    assert f"* 新增段落（第4段）：{edits.ROUND2_PARAGRAPH}" in lines[round2]
+    assert f"* 新增段落（第3段）：{edits.ROUND2_PARAGRAPH}" in lines[round2]
     (photo,) = [t for t in texts if t.startswith("更新（照片、圖說）")]
     assert any(line.startswith("舊：") and "（中央社檔案照片）" in line for line in lines[photo])
     assert all("23.91" not in text for text in texts.values())
