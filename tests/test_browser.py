@@ -259,7 +259,9 @@ def _internal_links(site: Path) -> dict[str, set[str]]:
 
 def test_no_internal_link_is_broken(demo: dict[str, Any]) -> None:
     links = _internal_links(demo["site"])
-    assert len(links) > 50 and any(p.startswith("/tags/") for p in links)
+    # The demo's pages, feeds and listings, not a site that failed to build (a tag on one
+    # article has no page since the year-scale listing rules, so fewer than before).
+    assert len(links) > 40 and any(p.startswith("/tags/") for p in links)
     broken = {}
     for path, pages in sorted(links.items()):
         try:

@@ -236,7 +236,7 @@ def _main(argv: list[str] | None, prog: str) -> int:
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
     given = project_settings(args.settings)
     # The options are two more ways to give these settings: checked like -s.
-    if args.source_label:
+    if args.source_label is not None:
         given["SOURCE_LABEL"] = args.source_label
     if args.image_proxy is not None:
         given["IMAGE_PROXY"] = args.image_proxy
