@@ -1,25 +1,37 @@
-"""Benchmark 6: ``jekyll build`` of the site at 1,000, 10,000 and 30,000 posts, and one new post.
+"""Benchmark 6: the site of a year of CNA (150,000 posts) and its growth from 1,000 posts.
 
 For each size a site is made from the skeleton (output/): that many articles,
-copies of the real parsed pages with new ids, 17 minutes apart, each in one of
-12 sections with 3-5 tags drawn from a Zipf-like vocabulary and three 延伸閱讀
-links (two to earlier archived articles, one outside the archive, and a few to
-the article that arrives last). Posts, store rows, feeds and the section, tag
-and month pages are written as a crawl writes them. Then:
+copies of the real parsed pages with new ids, at CNA's rate (about 411 a day:
+150,000 in 365 days, so 1,000 posts are 2.4 days and 30,000 are 73 days), each
+in one of 12 sections with 3-5 tags and three 延伸閱讀 links (two to earlier
+archived articles, one outside the archive, and a few to articles of the run
+that comes last). Tags are drawn from a vocabulary of 100,000 names with
+Zipf-Mandelbrot weights 1/(rank + 10): a year then uses ~75,000 distinct tags,
+~36 % of them on one article only, ~660 on 100 or more, the most used on ~4 %
+of the articles (docs/benchmarks.md: why these numbers). Posts, store rows,
+feeds and the section, tag and month pages are written as a crawl writes them.
+Then:
 
 - full build: ``jekyll build --incremental`` with no _site, cache or metadata;
-- one new post: the last article is saved (post, store, ``write_feeds``, which
-  also updates its listings) and the same command runs again.
+- one scheduled run: 10 new articles and 3 edited ones (revisits that found an
+  edit) saved as the crawl saves them (post, store, ``write_feeds``, which also
+  updates the listings), then the same incremental build: the wall time of
+  the whole run is what a 10-minute schedule must fit.
 
 Times are wall seconds and the build's CPU seconds (user + system of the
-child), as this machine is shared. The run checks that the rebuild shows the
-new post on the front page and turned the older posts' links to it local.
+child), as this machine is shared. Sizes are bytes of the built ``_site``,
+split by kind (posts, tag pages, tag feeds, …). The run checks that the
+rebuild shows the new posts on the front page and turned an older post's link
+to one of them local. ``python -m bench.site [--variant NAME] SIZE…`` runs one
+variant (``VARIANTS``): the levers of issue 19, measured one at a time.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import random
 import resource
@@ -34,9 +46,12 @@ from bench.parse_render import real_pages
 from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
 from cnaspider.extraction.items import Article, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, parse_article
+from cnaspider.publishing import listings
+from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.post import post_filename, render_post, write_post
+from cnaspider.publishing.post import post_filename, render_post
 from cnaspider.publishing.skeleton import copy_skeleton
+from cnaspider.tools.jekyll import utf8_environ
 
 SECTIONS = [
     "政治",
@@ -54,7 +69,26 @@ SECTIONS = [
 ]
 SLUGS = ["aipl", "aopl", "acn", "afe", "asc", "ait", "ahel", "asoc", "aloc", "acul", "aspt", "amov"]
 START = dt.datetime(2024, 1, 1, 8, 0, tzinfo=TAIPEI)
-STEP = dt.timedelta(minutes=17)
+# CNA's rate: about 400 stories a day (README, Edits: the load); a year is 150,000.
+YEAR_POSTS = 150_000
+STEP = dt.timedelta(seconds=210)  # 365 days / 150,000, in whole seconds
+# The tag vocabulary: names by rank, weight 1 / (rank + TAG_OFFSET) ** TAG_EXPONENT.
+TAG_VOCABULARY = 100_000
+TAG_EXPONENT = 1.0
+TAG_OFFSET = 10
+# One scheduled run: new articles and revisits that found an edit.
+RUN_NEW = 10
+RUN_EDITED = 3
+# The levers: what each variant changes from the site as shipped (output/ as it is).
+#   plugin_off: output/_plugins files left out of the site; min_tag: listings.MIN_TAG_ARTICLES;
+#   listing_full_text: listings.LISTING_FEEDS_FULL_TEXT.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "shipped": {},
+    "kramdown": {"plugin_off": ["post_html.rb"]},
+    "every-tag": {"min_tag": 1},
+    "full-text-listing-feeds": {"listing_full_text": True},
+    "before": {"plugin_off": ["post_html.rb"], "min_tag": 1, "listing_full_text": True},
+}
 
 
 def _ident(index: int) -> str:
@@ -63,18 +97,22 @@ def _ident(index: int) -> str:
 
 
 def make_articles(count: int, seed: int = 11) -> list[Article]:
-    """``count + 1`` articles, oldest first; the last is the one that arrives after the full build."""
+    """``count + RUN_NEW`` articles, oldest first; the last RUN_NEW arrive in the scheduled run."""
     rng = random.Random(seed)
     bases = []
     for page in real_pages():
         article = parse_article(page, "https://www.cna.com.tw/news/aipl/202308230000.aspx")
         bases.append(article)
     real_tags = list(dict.fromkeys(t for a in bases for t in a.tags))
-    vocabulary = real_tags + [f"標籤{n}" for n in range(max(50, count // 4))]
-    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    vocabulary = real_tags + [f"標籤{n}" for n in range(TAG_VOCABULARY - len(real_tags))]
+    cumulative = list(
+        itertools.accumulate(
+            1 / (rank + 1 + TAG_OFFSET) ** TAG_EXPONENT for rank in range(len(vocabulary))
+        )
+    )
     late = _ident(count)
     made = []
-    for index in range(count + 1):
+    for index in range(count + RUN_NEW):
         base = bases[index % len(bases)]
         ident = _ident(index)
         section = index % len(SECTIONS)
@@ -90,7 +128,7 @@ def make_articles(count: int, seed: int = 11) -> list[Article]:
                 f"https://www.cna.com.tw/news/aopl/20190101{index % 10000:04d}.aspx", "檔案庫以外"
             )
         )
-        if index % 97 == 5 and index < count:
+        if index % 97 == 5 and index < count:  # links to the run's first new article
             related.append(
                 RelatedLink(f"https://www.cna.com.tw/news/firstnews/{late}.aspx", "稍後的報導")
             )
@@ -99,7 +137,8 @@ def make_articles(count: int, seed: int = 11) -> list[Article]:
             dataclasses.replace(
                 base, id=ident, url=f"https://www.cna.com.tw/news/{SLUGS[section]}/{ident}.aspx",
                 title=f"{base.title}（{index}）", section=SECTIONS[section], published=when,
-                modified=when, tags=list(dict.fromkeys(rng.choices(vocabulary, weights, k=rng.randint(3, 5)))),
+                modified=when, tags=list(dict.fromkeys(
+                    rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(3, 5)))),
                 related=related,
             )
         )  # fmt: skip
@@ -113,7 +152,7 @@ def fill(site: Path, articles: list[Article]) -> Store:
     rows = []
     posts = site / "_posts"
     for article in articles:
-        # Not write_post: its fsync per file is not what this benchmark measures.
+        # Not atomic_write_text: its fsync per file is not what this benchmark measures.
         path = posts / post_filename(article)
         path.write_text(render_post(article), encoding="utf-8")
         data = article.to_dict()
@@ -131,7 +170,7 @@ def jekyll_build(site: Path) -> dict[str, float]:
     start = time.perf_counter()
     done = subprocess.run(
         ["jekyll", "build", "--incremental", "--source", str(site), "--destination", str(site / "_site")],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=utf8_environ(),
     )  # fmt: skip
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,72 +184,162 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def run_size(count: int, workdir: Path) -> dict[str, Any]:
-    """Full build and one-new-post rebuild of a site with ``count`` posts."""
-    site = workdir / f"site{count}"
+def _kind(rel: Path) -> str:
+    """What a built file is, for the profile of the site's bytes."""
+    top = rel.parts[0] if len(rel.parts) > 1 else ""
+    feed = rel.name in ("atom.xml", "rss.xml", "feed.json", "changes.xml")
+    if top in ("tags", "sections", "months"):
+        if len(rel.parts) == 2:
+            return f"{top} index"
+        return f"{top[:-1]} feeds" if feed else f"{top[:-1]} pages"
+    if top == "posts":
+        return "posts"
+    return "main feeds" if feed else "other"
+
+
+def profile(site: Path) -> dict[str, dict[str, int]]:
+    """Bytes and files of the built site by kind."""
+    kinds: dict[str, dict[str, int]] = {}
+    for path in site.rglob("*"):
+        if path.is_file():
+            entry = kinds.setdefault(_kind(path.relative_to(site)), {"bytes": 0, "files": 0})
+            entry["bytes"] += path.stat().st_size
+            entry["files"] += 1
+    return dict(sorted(kinds.items(), key=lambda kv: -kv[1]["bytes"]))
+
+
+def tag_stats(articles: list[Article]) -> dict[str, int]:
+    """The archive's tag vocabulary: distinct tags, how many on one article, the most used."""
+    counts: dict[str, int] = {}
+    for article in articles:
+        for tag in set(article.tags):
+            counts[tag] = counts.get(tag, 0) + 1
+    return {
+        "distinct": len(counts),
+        "once": sum(1 for n in counts.values() if n == 1),
+        "at_least_100": sum(1 for n in counts.values() if n >= 100),
+        "most_used": max(counts.values(), default=0),
+    }
+
+
+def _edited(article: Article) -> Article:
+    return dataclasses.replace(
+        article,
+        title=article.title + "（更新）",
+        paragraphs=[*article.paragraphs, "（更新）補充說明。"],
+        modified=article.modified + dt.timedelta(minutes=40),
+    )
+
+
+def _apply(variant: dict[str, Any], site: Path) -> dict[str, Any]:
+    """Set the variant's levers; the values to restore."""
+    for name in variant.get("plugin_off", []):
+        (site / "_plugins" / name).unlink()
+    saved = {
+        "min_tag": listings.MIN_TAG_ARTICLES,
+        "listing_full_text": listings.LISTING_FEEDS_FULL_TEXT,
+    }
+    listings.MIN_TAG_ARTICLES = variant.get("min_tag", listings.MIN_TAG_ARTICLES)
+    listings.LISTING_FEEDS_FULL_TEXT = variant.get(
+        "listing_full_text", listings.LISTING_FEEDS_FULL_TEXT
+    )
+    return saved
+
+
+def run_size(count: int, workdir: Path, variant: str = "shipped") -> dict[str, Any]:
+    """Full build and one scheduled run's publishing of a site with ``count`` posts."""
+    site = workdir / f"site{count}-{variant}"
     copy_skeleton(site)
+    saved = _apply(VARIANTS[variant], site)
+    try:
+        return _measure(count, site, variant)
+    finally:
+        listings.MIN_TAG_ARTICLES = saved["min_tag"]
+        listings.LISTING_FEEDS_FULL_TEXT = saved["listing_full_text"]
+        shutil.rmtree(site)
+
+
+def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
     articles = make_articles(count)
-    late = articles.pop()
+    arriving = articles[count:]
+    articles = articles[:count]
     start = time.perf_counter()
     with fill(site, articles) as store:
         write_feeds(store, site)
     setup = time.perf_counter() - start
+    source = _du(site) - _du(site / ".state")
     full = jekyll_build(site)
-    # One new article, saved as the crawl saves it.
+    built = profile(site / "_site")
+    # One scheduled run: new articles and revisited ones that CNA edited, saved as the crawl does.
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:
-        path, _ = write_post(site / "_posts", late)
-        store.save(late, str(path.relative_to(site)))
+        for article in [*arriving, *(_edited(a) for a in articles[-RUN_EDITED:])]:
+            path = site / "_posts" / post_filename(article)
+            atomic_write_text(path, render_post(article))
+            store.save(article, str(path.relative_to(site)))
         report = write_feeds(store, site)
     write_s = time.perf_counter() - start
     rebuild = jekyll_build(site)
     front = (site / "_site" / "index.html").read_text(encoding="utf-8")
-    assert f"/posts/{late.id}/" in front, "the rebuild did not list the new post"
-    linking = next(a for a in articles if any(late.id in r.url for r in a.related))
+    assert all(f"/posts/{a.id}/" in front for a in arriving), "the run's posts are not listed"
+    linking = next(a for a in articles if any(arriving[0].id in r.url for r in a.related))
     page = (site / "_site" / "posts" / linking.id / "index.html").read_text(encoding="utf-8")
-    assert f'href="/posts/{late.id}/"' in page, "an older post's link to the new one is not local"
-    listings = report.get("listings", {})
-    result = {
-        f"posts_{count}": len(articles),
-        f"full_build_wall_s_{count}": full["wall"],
-        f"full_build_cpu_s_{count}": full["cpu"],
-        f"one_post_rebuild_wall_s_{count}": rebuild["wall"],
-        f"one_post_rebuild_cpu_s_{count}": rebuild["cpu"],
-        f"one_post_write_feeds_s_{count}": write_s,
-        f"one_post_listing_pages_{count}": listings.get("pages", 0),
-        f"setup_s_{count}": setup,
-        f"site_mb_{count}": _du(site / "_site") / 1e6,
+    local = (f'href="/posts/{arriving[0].id}/"', f"href='/posts/{arriving[0].id}/'")
+    assert any(h in page for h in local), "an older post's link to a new one is not local"
+    total = sum(k["bytes"] for k in built.values())
+    feeds = sum(v["bytes"] for k, v in built.items() if "feeds" in k)
+    listed = report.get("listings", {})
+    return {
+        "variant": variant,
+        "posts": len(articles),
+        "tags": tag_stats(articles),
+        "setup_s": setup,
+        "source_mb": source / 1e6,
+        "site_mb": total / 1e6,
+        "site_files": sum(k["files"] for k in built.values()),
+        "feeds_share": feeds / total,
+        "profile_mb": {k: round(v["bytes"] / 1e6, 2) for k, v in built.items()},
+        "profile_files": {k: v["files"] for k, v in built.items()},
+        "full_build_wall_s": full["wall"],
+        "full_build_cpu_s": full["cpu"],
+        "full_build_cpu_ms_per_post": 1000 * full["cpu"] / len(articles),
+        "run_write_s": write_s,
+        "run_listing_pages": listed.get("pages", 0),
+        "run_listing_feeds": listed.get("feeds", 0),
+        "run_build_wall_s": rebuild["wall"],
+        "run_build_cpu_s": rebuild["cpu"],
+        "run_total_wall_s": write_s + rebuild["wall"],
     }
-    shutil.rmtree(site)
-    return result
 
 
-def run(sizes: tuple[int, ...] = (1000, 10000, 30000)) -> dict[str, Any]:
-    """The site benchmark at each size; ratios against the smallest and of rebuild to full."""
+def run(sizes: tuple[int, ...] = (1000, 30000), variant: str = "shipped") -> dict[str, Any]:
+    """The site benchmark at each size, keyed ``<name>_<size>``; per-post growth largest/smallest."""
     if shutil.which("jekyll") is None:
         return {"skipped": "jekyll is not installed"}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for count in sizes:
-            results.update(run_size(count, Path(tmp)))
+            measured = run_size(count, Path(tmp), variant)
+            results.update({f"{k}_{count}": v for k, v in measured.items()})
     small, large = min(sizes), max(sizes)
-    results["full_build_ratio_largest_to_smallest_per_post"] = (
-        results[f"full_build_wall_s_{large}"] / large
-    ) / (results[f"full_build_wall_s_{small}"] / small)
-    results["full_build_cpu_ratio_largest_to_smallest_per_post"] = (
-        results[f"full_build_cpu_s_{large}"] / large
-    ) / (results[f"full_build_cpu_s_{small}"] / small)
-    results["rebuild_to_full_largest"] = (
-        results[f"one_post_rebuild_wall_s_{large}"] / results[f"full_build_wall_s_{large}"]
-    )
-    results["rebuild_to_full_cpu_largest"] = (
-        results[f"one_post_rebuild_cpu_s_{large}"] / results[f"full_build_cpu_s_{large}"]
-    )
+    if small != large:
+        results["full_build_cpu_ratio_largest_to_smallest_per_post"] = (
+            results[f"full_build_cpu_s_{large}"] / large
+        ) / (results[f"full_build_cpu_s_{small}"] / small)
+        results["site_ratio_largest_to_smallest_per_post"] = (
+            results[f"site_mb_{large}"] / large
+        ) / (results[f"site_mb_{small}"] / small)
     return results
 
 
-if __name__ == "__main__":
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.site [--variant NAME] [SIZE …]``: print the results as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.site")
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 30000])
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="shipped")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(tuple(args.sizes), args.variant), indent=1, ensure_ascii=False))
 
-    chosen = tuple(int(n) for n in sys.argv[1:]) or (1000, 10000, 30000)
-    print(json.dumps(run(chosen), indent=1))
+
+if __name__ == "__main__":
+    main()

@@ -39,6 +39,8 @@ ROUND_1 = {
     RELATED_ID: ["related link removed", "related link added"],
 }
 ROUND_2 = {HEADLINE_ID: ["paragraph changed", "paragraph added"]}
+# The rounds in order; the demo (python -m cnaspider.demo, unless --no-edits) applies each.
+ROUNDS = (1, 2)
 
 
 def _page(site: Site, ident: str) -> tuple[str, str]:

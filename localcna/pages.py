@@ -21,7 +21,8 @@ SKELETON_URL = "https://www.cna.com.tw/news/aopl/202308230370.aspx"
 SKELETON_TITLE = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
 SKELETON_TIMES = "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>"
 BANNER = '<div class="paragraph bottomArticleBanner show">'
-# What CNA names in og:image and JSON-LD ``image`` when a story has no photo (SITE.md).
+# What CNA names in og:image and JSON-LD ``image`` when a story has no photo
+# (docs/cna-site.md#head-metadata).
 SITE_LOGO = "https://imgcdn.cna.com.tw/www/images/pic_fb.jpg?v=20220218"
 SKELETON_PHOTO = (
     "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg"
@@ -47,6 +48,9 @@ class ArticleSpec:
     body: str
     lead: str = ""  # a div.fullPic block, or ""
     modified: dt.datetime | None = None
+    # The head's article:tag metas and JSON-LD keywords (the skeleton's own, a Thai
+    # politics story's, never leak into another story); the body may have its own group.
+    tags: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -96,6 +100,20 @@ def _lead_src(lead: str) -> str:
     return (big or found or [SITE_LOGO])[0].replace("https://images.weserv.nl/?url=", "https://")
 
 
+def _head_tags(head: str, tags: tuple[str, ...]) -> str:
+    """The head with ``tags`` as its article:tag metas (CNA lists them last first) and keywords."""
+    metas = "".join(
+        f'<meta property="article:tag" content="{html.escape(t, quote=True)}" />\n'
+        for t in reversed(tags)
+    )
+    first = head.find('<meta property="article:tag"')
+    head = re.sub(r'<meta property="article:tag"[^>]*>\s*', "", head)
+    if first >= 0 and metas:
+        head = head[:first] + metas + head[first:]
+    keywords = json.dumps([*tags, "NewsArticle"], ensure_ascii=False, separators=(",", ":"))
+    return re.sub(r'"keywords":\[[^\]]*\]', lambda _: f'"keywords":{keywords}', head, count=1)
+
+
 def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
     """A full CNA 2023 article page for ``spec``."""
     head, share, tail = skeleton.parts
@@ -122,6 +140,7 @@ def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
     head = re.sub(
         r'(<meta property="article:modified_time" content=")[^"]*', rf"\g<1>{_iso(modified)}", head
     )
+    head = _head_tags(head, spec.tags)
     head = re.sub(r'("datePublished":")[^"]*', rf"\g<1>{_iso(spec.published)}", head)
     head = re.sub(r'("dateModified":")[^"]*', rf"\g<1>{_iso(modified)}", head)
     head = head.replace('data-origin-type-name="國際"', f'data-origin-type-name="{spec.section}"')

@@ -27,7 +27,8 @@ from localcna.pages import (
     read_data,
 )
 
-# As reported for 2025-26 (SITE.md): the list API forbidden, the sitemaps advertised.
+# As reported for 2025-26 (docs/cna-site.md#robots-and-sitemaps): the list API forbidden, the
+# sitemaps advertised.
 ROBOTS = (
     "User-agent: *\nDisallow: /cna2018api/\n\n"
     "Sitemap: https://www.cna.com.tw/sitemapindex.xml\n"
@@ -48,6 +49,15 @@ NOT_FOUND_PAGE = (
 )
 GOLDEN_ID = "202101140136"
 LIQUID_ID = "202609230330"
+# Tags of the stories made from the earlier generator's posts, which kept none: what
+# CNA would tag them with (the page skeleton's own tags are a Thai politics story's).
+STORY_TAGS = {
+    "202101140136": ("克拉夫特", "蔡英文", "聯合國", "台美關係"),
+    "202101145002": ("克拉夫特", "蔡英文", "聯合國"),
+    "202101130010": ("克拉夫特", "聯合國", "台美關係"),
+    "202012150020": ("克拉夫特", "聯合國", "台美關係"),
+    "202101150305": ("香港", "12港人案", "盧思位"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,13 @@ class Site:
             self.articles[ident].setdefault("aliases", []).append(path)
             return
         self.articles[ident] = {"id": ident, "path": path, "kind": kind, "related": related, **info}
+
+    # Answer conditional requests on every page (sitemaps, lists), not only on articles.
+    validate_all = False
+
+    def clock(self) -> dt.datetime | None:
+        """The site's own time for the Date header; None is this machine's clock."""
+        return None
 
     def get(self, path: str) -> Page:
         """The page at ``path`` (query dropped), or the 404 page."""
@@ -153,6 +170,7 @@ def _from_post(
         published=when,
         body=body,
         lead=lead,
+        tags=STORY_TAGS.get(_id_of(url), ()),
     )
     site.add_article(
         spec.id,
@@ -384,7 +402,10 @@ def _urlset(urls: list[str], extra: str = "") -> bytes:
 
 
 def add_sitemaps(site: Site) -> None:
-    """Serve the sitemaps robots.txt lists, built from the site's articles (SITE.md)."""
+    """Serve the sitemaps robots.txt lists, built from the site's articles.
+
+    What CNA serves: docs/cna-site.md#robots-and-sitemaps.
+    """
     xml = "application/xml; charset=utf-8"
     dated = [
         (a["published"], a["url"], a.get("title", ""))

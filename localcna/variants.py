@@ -1,4 +1,6 @@
-"""Real CNA pages rewritten into the forms reported for 2025–26 (SITE.md), as test fixtures.
+"""Real CNA pages rewritten into the forms reported for 2025–26, as test fixtures.
+
+The forms: docs/cna-site.md#reports-from-2025-and-2026.
 
 Nobody here has a raw 2025–26 page, so the parser is tested on the real 2018 and
 2023 pages rewritten into each reported form: every variant is a named function
@@ -14,6 +16,8 @@ A new report becomes a new case in minutes: write a function that rewrites the
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
 import re
 from collections.abc import Callable
 
@@ -376,6 +380,63 @@ def support_button_in_h1(doc: lxml.html.HtmlElement) -> None:
     box.append(_el("a", "btn_support", text="贊助支持", href="/support/index.aspx"))
     group.append(box)
     h1.append(group)
+
+
+# --- times only in the id (way drift, issue 18) ------------------------------------
+
+_LD_TIME_KEYS = ("datePublished", "dateModified", "dateCreated")
+_TIME_METAS = (
+    "//meta[@property='article:published_time' or @property='article:modified_time'"
+    " or @itemprop='datePublished' or @itemprop='dateModified' or @itemprop='dateCreated']"
+)
+
+
+def _without_ld_times(text: str) -> str:
+    """JSON-LD text without its date keys (at any depth); unreadable JSON by pattern."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _LD_TIME_KEYS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    try:
+        return json.dumps(strip(json.loads(text)), ensure_ascii=False)
+    except ValueError:
+        keys = "|".join(_LD_TIME_KEYS)
+        return re.sub(rf'"(?:{keys})"\s*:\s*"[^"]*"\s*,?', "", text)
+
+
+def _epoch(stamp: str) -> int:
+    """Seconds since 1970 of a page's time (Taipei when it names no zone); 0 if unreadable."""
+    try:
+        when = dt.datetime.fromisoformat(stamp.replace("/", "-"))
+    except ValueError:
+        return 0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return int(when.timestamp())
+
+
+@variant("times-client-side")
+def times_client_side(doc: lxml.html.HtmlElement) -> None:
+    """The times rendered in the browser: no time metas or JSON-LD dates, and the time box an
+    empty placeholder that a script fills from an epoch. No HTML parser reads a script, so
+    only the date in the article id is left: the published time becomes midnight of that
+    day, and the page no longer says when it was published (a fact lost, as no-related)."""
+    published = "//meta[@property='article:published_time' or @itemprop='datePublished']/@content"
+    stamp = next(iter(_find(doc, published)), "")
+    for meta in _find(doc, _TIME_METAS):
+        meta.drop_tree()
+    for script in _find(doc, "//script[@type='application/ld+json']"):
+        script.text = _without_ld_times(script.text or "")
+    for box in _find(doc, f"//div[{_cls('timeBox')}]"):
+        for child in list(box):
+            box.remove(child)
+        box.text = None
+        box.append(_el("div", "updatetime", id="jsUpdateTime"))
+        box.append(_el("script", text=f"renderTime('jsUpdateTime', {_epoch(str(stamp))});"))
 
 
 # --- issue 18: forms nobody reported, each a class of redesign ----------------------------

@@ -16,7 +16,7 @@ from cnaspider.archive.diff import (
     visible_text,
 )
 from cnaspider.extraction.items import Image, InlineImage, RelatedLink
-from tests.test_feeds import real_articles
+from tests.helpers import real_articles
 
 BASE = next(a for a in real_articles() if a.image and a.related)
 
@@ -85,7 +85,11 @@ def test_photos_related_links_and_tags() -> None:
     assert "photo added" in kinds
     assert "related link removed" in kinds and "related link added" in kinds
     assert "tag added" in kinds
-    assert areas(compare(BASE, new)) == ["照片", "延伸閱讀", "標籤"]
+    assert areas(compare(BASE, new)) == ["照片", "圖說", "延伸閱讀", "標籤"]
+    caption_only = dataclasses.replace(
+        BASE, image=dataclasses.replace(BASE.image, caption=BASE.image.caption + "（更新）")
+    )
+    assert areas(compare(BASE, caption_only)) == ["圖說"]
     retitled = dataclasses.replace(
         BASE, related=[dataclasses.replace(BASE.related[0], title="改名"), *BASE.related[1:]]
     )
@@ -98,10 +102,16 @@ def test_html_escapes_article_text() -> None:
     rendered = render_html(compare(old, new))
     doc = lxml.html.fragment_fromstring(rendered)
     assert doc.xpath("//script") == [] and doc.xpath("//b") == []
-    # Kept text and inserted text read as the new title; kept and deleted as the old one.
-    new_text = "".join(doc.xpath("//li/text() | //li/ins/text()")).strip()
-    old_text = "".join(doc.xpath("//li/text() | //li/del/text()")).strip()
-    assert (old_text, new_text) == (old.title, new.title)
+    # The old line (kept and deleted text) reads as the old title, the new line as the new one.
+    (old_line,) = doc.xpath("//span[@class='change-old']")
+    (new_line,) = doc.xpath("//span[@class='change-new']")
+    assert (old_line.text_content(), new_line.text_content()) == (
+        f"舊：{old.title}",
+        f"新：{new.title}",
+    )
+    assert old_line.xpath("ins") == [] and new_line.xpath("del") == []
+    # Stripped of every tag, the change still reads right: label, old line, new line.
+    assert doc.text_content() == f"標題：舊：{old.title}新：{new.title}"
 
 
 def test_inline_diff_round_trips() -> None:

@@ -7,21 +7,29 @@ never-edited post is built exactly as before (its file untouched, no section); t
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import os
+import pty
 import re
+import select
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import feedparser
+import lxml.etree
 import lxml.html
 import pytest
 
+from cnaspider.publishing.skeleton import copy_skeleton
 from localcna import edits
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
-from tests.conftest import needs_program, run_crawl
-from tests.test_jekyll_site import JEKYLL, _copy_skeleton
+from tests.helpers import JEKYLL, needs_program, run_crawl
 
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_EDIT = "{{ site.title }} 與 {% include nothing.html %}"
 
 
@@ -34,7 +42,7 @@ def _page(dest: Path, ident: str) -> lxml.html.HtmlElement:
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("edits-site")
     src, dest = tmp / "src", tmp / "site"
-    _copy_skeleton(src)
+    copy_skeleton(src)
     with LocalCNA() as server:
         first = run_crawl(server.base_url, src)
         assert first.report["outcome"] == "ok", first.log[-3000:]
@@ -92,7 +100,7 @@ def test_unedited_posts_are_as_before(site: dict[str, Any]) -> None:
 
 def test_recent_edits_page_lists_and_links_them(site: dict[str, Any]) -> None:
     doc = lxml.html.fromstring((site["dest"] / "edits" / "index.html").read_bytes().decode("utf-8"))
-    links = doc.xpath("//ul[@class='recent-edits']/li//a/@href")
+    links = doc.xpath("//ul[@class='recent-edits']/li/p[@class='edit-meta']/a/@href")
     assert len(links) == 6  # four edits in round 1, the Liquid one, one in round 2
     for link in links:
         path, _, fragment = link.partition("#")
@@ -111,3 +119,127 @@ def test_liquid_looking_edit_shows_literally(site: dict[str, Any]) -> None:
     inserted = "".join(i.text_content() for i in section.xpath(".//li[@id='revision-2']//ins"))
     assert "site.title" in inserted and "include nothing.html" in inserted
     assert LIQUID_EDIT in doc.xpath("//h1")[0].text_content()
+
+
+def test_edit_list_numbers_are_the_versions(site: dict[str, Any]) -> None:
+    doc = _page(site["dest"], edits.HEADLINE_ID)
+    (ol,) = doc.xpath("//section[@id='edits']//ol[@class='edit-list']")
+    # <ol reversed start=N>: the items are numbered N, N-1, …, as the 第N版 beside them.
+    assert ol.get("reversed") is not None and ol.get("start") == "3"
+    metas = [li.xpath("string(.//p[@class='edit-meta'])") for li in ol.xpath("li")]
+    assert ["第3版" in metas[0], "第2版" in metas[1]] == [True, True]
+
+
+def test_photo_caption_and_further_reading_edits_name_and_link_things(
+    site: dict[str, Any],
+) -> None:
+    photo = _page(site["dest"], edits.PHOTO_ID).xpath("//li[@id='revision-2']")[0]
+    assert "照片、圖說" in photo.xpath("string(.//p[@class='edit-meta'])")
+    kinds = [k.text_content() for k in photo.xpath(".//span[@class='change-kind']")]
+    assert kinds == ["更換照片：", "圖說："]
+    # The replaced photo is named by its caption and links the photo itself.
+    old, new = photo.xpath(
+        ".//li[1]/span[@class='change-old']/a | .//li[1]/span[@class='change-new']/a"
+    )
+    assert old.get("href").endswith(f"/{edits.PHOTO_ID}.jpg") and "（中央社檔案照片）" in old.text
+    assert new.get("href").endswith(f"/{edits.PHOTO_ID}-new.jpg") and "（中央社記者攝）" in new.text
+    related = _page(site["dest"], edits.RELATED_ID).xpath("//li[@id='revision-2']")[0]
+    added = related.xpath(".//ins/a")[0]
+    # The site holds the new 延伸閱讀 article: the edit links its local copy, by title.
+    assert (added.text, added.get("href")) == (edits.NEW_RELATED[1], f"/cna/posts/{GOLDEN_ID}/")
+    removed = related.xpath(".//del/a")[0]
+    assert removed.text == edits.OLD_RELATED[1]
+
+
+def test_pages_advertise_the_edits_feed(site: dict[str, Any]) -> None:
+    for path in ("edits/index.html", f"posts/{edits.HEADLINE_ID}/index.html", "index.html"):
+        doc = lxml.html.fromstring((site["dest"] / path).read_bytes().decode("utf-8"))
+        alternates = doc.xpath("//head/link[@rel='alternate'][@type='application/atom+xml']/@href")
+        assert "/cna/changes.xml" in alternates, path
+
+
+def _plain_entries(changes: Path) -> dict[str, str]:
+    """Each changes.xml entry's title -> its content with every tag stripped (feedparser)."""
+    feed = feedparser.parse(str(changes))
+    assert feed.bozo == 0
+    return {
+        e.title: lxml.html.fromstring(f"<div>{e.content[0].value}</div>").text_content()
+        for e in feed.entries
+    }
+
+
+def test_edits_feed_reads_right_without_markup(site: dict[str, Any]) -> None:
+    entries = _plain_entries(site["src"] / "changes.xml")
+    (title_edit,) = [t for t in entries if t.endswith(f"：{edits.NEW_HEADLINE}") and "標題" in t]
+    text = entries[title_edit]
+    # Stripped of <del>/<ins>, the headline reads as the old and the new one, not a mix.
+    assert f"標題：舊：{edits.OLD_HEADLINE}新：{edits.NEW_HEADLINE}" in text
+    assert "23.91" not in text
+    (related_edit,) = [t for t in entries if t.startswith("更新（延伸閱讀")]
+    assert f"延伸閱讀移除：{edits.OLD_RELATED[1]}" in entries[related_edit]
+    assert f"延伸閱讀新增：{edits.NEW_RELATED[1]}" in entries[related_edit]
+
+
+def _newsboat_text(feed_file: Path, work: Path) -> str:
+    """The article of a one-entry feed as newsboat renders it (its pager gets the text)."""
+    out = work / "article.txt"
+    (work / "urls").write_text(f"file://{feed_file}\n", encoding="utf-8")
+    (work / "config").write_text(f'pager "cat %f > {out}"\n', encoding="utf-8")
+    base = ["newsboat", "-u", str(work / "urls"), "-c", str(work / "cache.db")]
+    base += ["-C", str(work / "config")]
+    subprocess.run([*base, "-x", "reload"], check=True, timeout=60, capture_output=True)
+    # Open the feed, then its one article: newsboat hands the rendered text to the pager.
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    proc = subprocess.Popen(base, stdin=child, stdout=child, stderr=child, env=env)
+    os.close(child)
+    try:
+        deadline = time.monotonic() + 30
+        for key in (b"\r", b"\r"):
+            time.sleep(1)
+            os.write(main, key)
+        while not (out.exists() and out.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with contextlib.suppress(OSError):
+                os.read(main, 65536) if select.select([main], [], [], 0)[0] else None
+        for _ in range(3):
+            os.write(main, b"q")
+            time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(main)
+    assert out.exists(), "newsboat showed no article"
+    return out.read_text(encoding="utf-8")
+
+
+@needs_program("newsboat")
+def test_newsboat_reads_each_edit_right(site: dict[str, Any], tmp_path: Path) -> None:
+    tree = lxml.etree.parse(str(site["src"] / "changes.xml"))
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = tree.getroot().findall(f"{atom}entry")
+    texts = {}
+    for number, entry in enumerate(entries):
+        # One entry per feed file: the one article newsboat opens is this entry.
+        single = copy.deepcopy(tree)
+        for other in single.getroot().findall(f"{atom}entry"):
+            if other.findtext(f"{atom}id") != entry.findtext(f"{atom}id"):
+                single.getroot().remove(other)
+        work = tmp_path / str(number)
+        work.mkdir()
+        single.write(str(work / "changes.xml"), encoding="utf-8", xml_declaration=True)
+        texts[entry.findtext(f"{atom}title")] = _newsboat_text(work / "changes.xml", work)
+    lines = {t: [line.strip() for line in text.splitlines()] for t, text in texts.items()}
+    (title_edit,) = [t for t in texts if t.endswith(f"：{edits.NEW_HEADLINE}") and "標題" in t]
+    at = lines[title_edit].index("* 標題：")
+    assert lines[title_edit][at + 1 : at + 3] == [
+        f"舊：{edits.OLD_HEADLINE}",
+        f"新：{edits.NEW_HEADLINE}",
+    ]
+    (round2,) = [t for t in texts if "第3版" in texts[t]]
+    assert "舊：第二段說明內容，包含數字123與英文ABC。" in lines[round2]
+    assert "新：第二段說明內容，包含數字456與英文ABC。" in lines[round2]
+    assert f"* 新增段落（第4段）：{edits.ROUND2_PARAGRAPH}" in lines[round2]
+    (photo,) = [t for t in texts if t.startswith("更新（照片、圖說）")]
+    assert any(line.startswith("舊：") and "（中央社檔案照片）" in line for line in lines[photo])
+    assert all("23.91" not in text for text in texts.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing import listings
 from cnaspider.publishing.feeds import entry_id, feed_id, write_feeds
 from cnaspider.publishing.listings import MONTH, SECTION, TAG, month_key, slug
-from tests.test_feeds import many_articles
+from tests.helpers import many_articles
 
 SITE = "https://news.example.org/cna"
 
@@ -176,6 +177,10 @@ def test_rerun_changes_nothing_and_new_articles_touch_only_their_pages(
     allowed = {out / listings.listing_path(k, key) for k, key in touched}
     indexes = {out / d / "index.html" for d in listings.DIRS.values()}
     main = {out / n for n in ("atom.xml", "rss.xml", "feed.json")}
+    # The post links of its month, and of the months of the articles sharing a tag with
+    # it (a tag on a second article gets its page: the first article's post links it).
+    months = {month_key(late)} | {month_key(a) for a in articles if set(a.tags) & set(late.tags)}
+    main |= {out / listings.POST_LISTINGS_DIR / f"{m}.json" for m in months}
     for path in changed:
         assert path in indexes | main or allowed & set(path.parents), path
     assert changed & main and any(allowed & set(p.parents) for p in changed)
@@ -237,3 +242,55 @@ def test_month_pages_use_the_taipei_day(tmp_path: Path) -> None:
     assert when.astimezone(TAIPEI).month == 9
     assert listed(out / "months" / "2023-09" / "index.html") == [article.id]
     assert not (out / "months" / "2023-08").exists()
+
+
+def test_rare_tags_have_no_page_or_feeds_and_posts_know_their_links(tmp_path: Path) -> None:
+    """A tag on one article: no page; on fewer than TAG_FEED_MIN_ARTICLES: a page, no feeds."""
+    base = many_articles(12)
+    common = [dataclasses.replace(a, tags=["常見"]) for a in base[:10]]
+    few = [dataclasses.replace(a, tags=["少見"]) for a in base[10:12]]
+    once = dataclasses.replace(few[0], tags=["少見", "只一次"])
+    articles = [*common, few[1], once]
+    out = site_dir(tmp_path)
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
+        for article in articles:
+            store.save(article, None)
+        write_feeds(store, out, site_url=SITE)
+    tags = out / "tags"
+    assert not (tags / slug("只一次")).exists()
+    assert (tags / slug("少見") / "index.html").exists()
+    assert not (tags / slug("少見") / "atom.xml").exists()
+    assert "feed_atom" not in (tags / slug("少見") / "index.html").read_text(encoding="utf-8")
+    assert feedparser.parse((tags / slug("常見") / "atom.xml").read_bytes()).entries
+    # The tags index names the tag used once, unlinked; the others with a link and a count.
+    index = (tags / "index.html").read_text(encoding="utf-8")
+    assert "<li>只一次 " in index and f'<a href="{quote(slug("少見"))}/">少見</a>' in index
+    # A listing says how many articles it holds.
+    page = (tags / slug("常見") / "index.html").read_text(encoding="utf-8")
+    assert '<p class="listing-count">共 10 則</p>' in page
+    # Each post's section and tags for its layout, by month: no key where there is no page.
+    data: dict[str, list[list[str]]] = {}
+    for path in (out / listings.POST_LISTINGS_DIR).glob("*.json"):
+        data.update(json.loads(path.read_text(encoding="utf-8")))
+    assert sorted(e for e in data[once.id] if e[0] == TAG) == [
+        [TAG, "", "只一次"],
+        [TAG, slug("少見"), "少見"],
+    ]
+    assert [SECTION, slug(once.section), once.section] in data[once.id]
+
+
+def test_month_pages_link_the_months_around_them(tmp_path: Path) -> None:
+    article = many_articles(1)[0]
+    months = [dt.datetime(2023, m, 15, 12, tzinfo=TAIPEI) for m in (3, 5, 9)]
+    out = site_dir(tmp_path)
+    with Store(out / ".state" / "cnaspider.sqlite3") as store:
+        for n, when in enumerate(months[:2]):
+            store.save(dataclasses.replace(article, id=f"20230{n}150001", published=when), None)
+        write_feeds(store, out)
+        may = out / "months" / "2023-05" / "index.html"
+        assert 'rel="prev" href="../2023-03/"' in may.read_text(encoding="utf-8")
+        assert 'rel="next"' not in may.read_text(encoding="utf-8")
+        # A later month appears: May's page (not dirty itself) now links it.
+        store.save(dataclasses.replace(article, id="202309150001", published=months[2]), None)
+        write_feeds(store, out)
+    assert 'rel="next" href="../2023-09/"' in may.read_text(encoding="utf-8")

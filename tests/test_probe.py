@@ -20,7 +20,7 @@ from cnaspider.extraction.parsing import parse_article
 from cnaspider.tools import probe
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import REPO, crawl_env
+from tests.helpers import REPO, crawl_env
 
 DATA = REPO / "localcna" / "data"
 AHEL = DATA / "articles" / "ahel-202308230179.html"
@@ -117,7 +117,7 @@ def test_page_whose_title_moved_exits_1(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["no-such-page.html"], "cannot read no-such-page.html"),
+        (["no-such-page.html"], "no such file: no-such-page.html"),
         (["--base-url", "ftp://x", str(AHEL)], "--base-url must be an http(s) URL"),
         (["--delay", "soon"], "invalid float value"),
         (["--frobnicate"], "unrecognized arguments"),
@@ -135,6 +135,7 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], says: str) -> None:
 # --- the local CNA over HTTP -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_default_set_against_the_local_cna(tmp_path: Path, local_cna: LocalCNA) -> None:
     saved = tmp_path / "saved"
     done = run_probe("--base-url", local_cna.base_url, "--delay", "0", "--save", str(saved))
@@ -166,6 +167,7 @@ def test_default_set_against_the_local_cna(tmp_path: Path, local_cna: LocalCNA) 
     assert json.loads(again.stdout)["pages"][0]["lines"] == first["pages"][0]["lines"]
 
 
+@pytest.mark.slow
 def test_robots_txt_is_obeyed(local_cna: LocalCNA) -> None:
     api = f"{local_cna.base_url}/cna2018api/api/WNewsList"
     done = run_probe("--base-url", local_cna.base_url, "--delay", "0", api)
@@ -174,6 +176,7 @@ def test_robots_txt_is_obeyed(local_cna: LocalCNA) -> None:
     assert [p for _, p in local_cna.requests] == ["/robots.txt"]
 
 
+@pytest.mark.slow
 def test_retired_firstnews_list_is_a_note_not_a_failure(tmp_path: Path) -> None:
     site = build_site()
     del site.pages["/list/firstnews.aspx"]
@@ -186,6 +189,7 @@ def test_retired_firstnews_list_is_a_note_not_a_failure(tmp_path: Path) -> None:
         assert run_probe("--base-url", server.base_url, "--delay", "0").returncode == 1
 
 
+@pytest.mark.slow
 def test_one_request_at_a_time_with_the_delay(
     local_cna: LocalCNA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,6 +215,7 @@ def scrapy_check(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_contracts_are_listed() -> None:
     done = scrapy_check("-l")
     assert done.returncode == 0, done.stderr
@@ -222,6 +227,7 @@ def check_local(server: LocalCNA, out: Path) -> subprocess.CompletedProcess[str]
                         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_contracts_pass_on_the_local_cna_and_write_nothing(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -233,6 +239,7 @@ def test_contracts_pass_on_the_local_cna_and_write_nothing(
     assert not (tmp_path / "out").exists()  # no store, run record or feeds
 
 
+@pytest.mark.slow
 def test_contracts_fail_when_the_article_markup_moves(tmp_path: Path) -> None:
     site = build_site()
     path = "/news/ahel/202308230179.aspx"

@@ -1,4 +1,4 @@
-"""The URL whitelist and normaliser (SITE.md: URLs)."""
+"""The URL whitelist and normaliser (docs/cna-site.md#urls-and-ids)."""
 
 from __future__ import annotations
 

@@ -4,11 +4,16 @@
 photos and captions, 延伸閱讀, tags, the published time), each changed line
 with its inserted and deleted text marked; :func:`render_text` prints them for
 a terminal (``[-deleted-]{+inserted+}``, as wdiff does) and :func:`render_html`
-for the site and the edits feed (``<del>``/``<ins>``). Pure functions: no I/O.
+for the site and the edits feed: each changed line twice, ``舊：`` with its
+deleted text in ``<del>`` and ``新：`` with its inserted text in ``<ins>``, so
+the diff is marked where HTML is shown and still reads right with every tag
+stripped (text feed readers, screen readers that do not announce ``<del>``).
+Pure functions: no I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import html
 import re
@@ -64,7 +69,7 @@ _AREAS = {
     PHOTO_ADDED: "照片",
     PHOTO_REMOVED: "照片",
     PHOTO_REPLACED: "照片",
-    CAPTION_CHANGED: "照片",
+    CAPTION_CHANGED: "圖說",
     RELATED_ADDED: "延伸閱讀",
     RELATED_REMOVED: "延伸閱讀",
     RELATED_RETITLED: "延伸閱讀",
@@ -90,6 +95,10 @@ class Change:
     after: str = ""
     segments: tuple[Segment, ...] = ()
     number: int = 0  # paragraph number (1-based) in the version that has it
+    # What ``before``/``after`` name, when it has an address: a photo (its caption
+    # is the text) or a 延伸閱讀 link (its title is the text).
+    before_url: str = ""
+    after_url: str = ""
 
 
 def visible_text(fragment: str) -> str:
@@ -142,15 +151,28 @@ def _photo_changes(old: Image | None, new: Image | None) -> list[Change]:
         return []
     if old is None:
         assert new is not None
-        return [Change(PHOTO_ADDED, after=new.src)]
+        return [Change(PHOTO_ADDED, after=_photo_name(new), after_url=new.src)]
     if new is None:
-        return [Change(PHOTO_REMOVED, before=old.src)]
+        return [Change(PHOTO_REMOVED, before=_photo_name(old), before_url=old.src)]
     changes = []
     if old.src != new.src:
-        changes.append(Change(PHOTO_REPLACED, before=old.src, after=new.src))
+        changes.append(
+            Change(
+                PHOTO_REPLACED,
+                before=_photo_name(old),
+                after=_photo_name(new),
+                before_url=old.src,
+                after_url=new.src,
+            )
+        )
     if old.caption != new.caption:
         changes.append(_changed(CAPTION_CHANGED, old.caption, new.caption))
     return changes
+
+
+def _photo_name(image: Image) -> str:
+    """What a reader knows a photo by: its caption, else its alt text, else its file name."""
+    return image.caption or image.alt or image.src.rsplit("/", 1)[-1]
 
 
 def compare(old: Article, new: Article) -> list[Change]:
@@ -165,8 +187,16 @@ def compare(old: Article, new: Article) -> list[Change]:
     changes += _photo_changes(old.image, new.image)
     old_inline = {i.image.src: i.image for i in old.inline_images}
     new_inline = {i.image.src: i.image for i in new.inline_images}
-    changes += [Change(PHOTO_REMOVED, before=s) for s in old_inline if s not in new_inline]
-    changes += [Change(PHOTO_ADDED, after=s) for s in new_inline if s not in old_inline]
+    changes += [
+        Change(PHOTO_REMOVED, before=_photo_name(i), before_url=s)
+        for s, i in old_inline.items()
+        if s not in new_inline
+    ]
+    changes += [
+        Change(PHOTO_ADDED, after=_photo_name(i), after_url=s)
+        for s, i in new_inline.items()
+        if s not in old_inline
+    ]
     for src in old_inline:
         if src in new_inline:
             changes += _photo_changes(old_inline[src], new_inline[src])
@@ -177,11 +207,15 @@ def compare(old: Article, new: Article) -> list[Change]:
     new_links = {link.url: link.title for link in new.related}
     for url, title in old_links.items():
         if url not in new_links:
-            changes.append(Change(RELATED_REMOVED, before=f"{title} <{url}>"))
+            changes.append(Change(RELATED_REMOVED, before=title, before_url=url))
         elif new_links[url] != title:
-            changes.append(_changed(RELATED_RETITLED, title, new_links[url]))
+            changes.append(
+                dataclasses.replace(
+                    _changed(RELATED_RETITLED, title, new_links[url]), before_url=url, after_url=url
+                )
+            )
     changes += [
-        Change(RELATED_ADDED, after=f"{t} <{u}>")
+        Change(RELATED_ADDED, after=t, after_url=u)
         for u, t in new_links.items()
         if u not in old_links
     ]
@@ -209,44 +243,83 @@ def _marked_text(segments: tuple[Segment, ...]) -> str:
     return "".join(marks[s.op].format(s.text) for s in segments)
 
 
+_PHOTOS = frozenset({PHOTO_ADDED, PHOTO_REMOVED, PHOTO_REPLACED})
+
+
+def _named(kind: str, text: str, url: str) -> str:
+    """A photo by its address (its caption has a line of its own), a link as ``title <url>``."""
+    if not url:
+        return text
+    return url if kind in _PHOTOS or not text else f"{text} <{url}>"
+
+
 def render_text(changes: list[Change]) -> list[str]:
     """One line per change: ``title: OECD[-小幅-]上調…``; ``[-…-]`` deleted, ``{+…+}`` inserted."""
     lines = []
     for c in changes:
         where = f" {c.number}" if c.number else ""
         name = c.kind.replace("paragraph", f"paragraph{where}", 1)
+        before, after = _named(c.kind, c.before, c.before_url), _named(c.kind, c.after, c.after_url)
         if c.segments:
             lines.append(f"{name}: {_marked_text(c.segments)}")
-        elif c.before and c.after:
-            lines.append(f"{name}: {c.before} -> {c.after}")
+        elif before and after:
+            lines.append(f"{name}: {before} -> {after}")
         else:
-            lines.append(f"{name}: {c.after or c.before}")
+            lines.append(f"{name}: {after or before}")
     return lines
 
 
 # --- HTML ---------------------------------------------------------------------
 
 
-def _marked_html(segments: tuple[Segment, ...]) -> str:
-    tags = {"equal": "{}", "delete": "<del>{}</del>", "insert": "<ins>{}</ins>"}
-    return "".join(tags[s.op].format(html.escape(s.text, quote=False)) for s in segments)
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _side_html(segments: tuple[Segment, ...], keep: str) -> str:
+    """One version's line: its shared text plus its own (``keep``: delete or insert), marked."""
+    tag = "del" if keep == "delete" else "ins"
+    return "".join(
+        _escape(s.text) if s.op == "equal" else f"<{tag}>{_escape(s.text)}</{tag}>"
+        for s in segments
+        if s.op in ("equal", keep)
+    )
+
+
+def _named_html(text: str, url: str) -> str:
+    if not url:
+        return _escape(text)
+    return f'<a href="{html.escape(url, quote=True)}">{_escape(text or url)}</a>'
+
+
+def _lines(old: str, new: str) -> str:
+    """The old and the new version, each on a line of its own, named 舊 and 新 in words."""
+    return (
+        f'<br><span class="change-old">舊：{old}</span>'
+        f'<br><span class="change-new">新：{new}</span>'
+    )
 
 
 def render_html(changes: list[Change]) -> str:
-    """A ``<ul>`` of the changes, deleted text in ``<del>`` and inserted text in ``<ins>``."""
+    """A ``<ul>`` of the changes, each changed line as ``舊：``/``新：`` lines.
+
+    Deleted text is in ``<del>`` within the old line and inserted text in
+    ``<ins>`` within the new one; photos and 延伸閱讀 links link their
+    address, named by caption or title. Stripped of its tags the list reads
+    ``標題：`` / ``舊：…`` / ``新：…``, one line each.
+    """
     items = []
     for c in changes:
         label = LABELS[c.kind] + (f"（第{c.number}段）" if c.number else "")
+        before = _named_html(c.before, c.before_url)
+        after = _named_html(c.after, c.after_url)
         if c.segments:
-            body = _marked_html(c.segments)
-        elif c.before and c.after:
-            body = (
-                f"<del>{html.escape(c.before, quote=False)}</del> → "
-                f"<ins>{html.escape(c.after, quote=False)}</ins>"
-            )
-        elif c.after:
-            body = f"<ins>{html.escape(c.after, quote=False)}</ins>"
+            body = _lines(_side_html(c.segments, "delete"), _side_html(c.segments, "insert"))
+        elif (c.before or c.before_url) and (c.after or c.after_url):
+            body = _lines(before, after)
+        elif c.after or c.after_url:
+            body = f"<ins>{after}</ins>"
         else:
-            body = f"<del>{html.escape(c.before, quote=False)}</del>"
-        items.append(f'<li><span class="change-kind">{label}</span> {body}</li>')
+            body = f"<del>{before}</del>"
+        items.append(f'<li><span class="change-kind">{label}：</span>{body}</li>')
     return '<ul class="changes">' + "".join(items) + "</ul>"

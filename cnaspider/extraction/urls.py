@@ -1,6 +1,6 @@
 """CNA article URLs: the whitelist, normalisation, ids and the base-URL mapping.
 
-Identity is the 12-digit id; the slug and host are not (SITE.md: URLs).
+Identity is the 12-digit id; the slug and host are not (docs/cna-site.md#urls-and-ids).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from urllib.parse import urljoin, urlsplit
 
 SITE_URL = "https://www.cna.com.tw"
 
-# SITE.md's whitelist, anchored at the end as well so that nothing can ride
+# The whitelist of docs/cna-site.md#urls-and-ids, anchored at the end as well so that nothing can ride
 # along after the id except ".aspx", a trailing slash, a query or a fragment (which are
-# dropped): links without ".aspx" name the same article (issue 18). ASCII only:
+# dropped): links without ".aspx" name the same article. ASCII only:
 # a Unicode \d takes full-width and Arabic-Indic digits, and a case-blind Unicode
 # [a-z] takes the Kelvin sign and the long s, all of which would reach file names.
 _ARTICLE_RE = re.compile(

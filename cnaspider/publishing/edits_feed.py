@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,11 @@ _POST_PERMALINK = "/posts/{id}/"
 _ENTRY_ID = "https://www.cna.com.tw/news/firstnews/{id}.aspx#revision-{rev}"
 _ANON_FEED_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://www.cna.com.tw/#cnaspider-changes").urn
 _EMPTY_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# A CNA article address in an edit's HTML (a 延伸閱讀 link); as in output/_plugins/local_links.rb.
+_ARTICLE_HREF = re.compile(
+    r'href="https?://(?:www\.|m\.)?cna\.com\.tw/news/[a-z]+/(\d{12})(?:-\d+)?\.aspx(?:[?#][^"]*)?"',
+    re.ASCII | re.IGNORECASE,
+)
 
 
 def taipei_iso(when: dt.datetime | str) -> str:
@@ -114,10 +121,33 @@ def recent_edits(store: Store, limit: int) -> list[dict[str, Any]]:
     return records
 
 
+def linked_ids(edits: list[dict[str, Any]]) -> set[str]:
+    """The CNA article ids that the edits' HTML links to."""
+    return {m.group(1) for e in edits for m in _ARTICLE_HREF.finditer(e["html"])}
+
+
+def _local_links(fragment: str, site_url: str, archived: Collection[str]) -> str:
+    """``fragment`` with links to articles the site holds pointing at its own copy."""
+    if not site_url or not archived:
+        return fragment
+    return _ARTICLE_HREF.sub(
+        lambda m: f'href="{_post_url(site_url, m.group(1))}"' if m.group(1) in archived else m[0],
+        fragment,
+    )
+
+
 def render_changes_feed(
-    edits: list[dict[str, Any]], *, site_url: str = "", style: PostStyle | None = None
+    edits: list[dict[str, Any]],
+    *,
+    site_url: str = "",
+    style: PostStyle | None = None,
+    archived: Collection[str] = (),
 ) -> bytes:
-    """``changes.xml``: an Atom feed with one entry per edit (newest first), the diff as content."""
+    """``changes.xml``: an Atom feed with one entry per edit (newest first), the diff as content.
+
+    Each entry's content reads right as plain text too (``舊：``/``新：`` lines); a
+    延伸閱讀 link to an article in ``archived`` opens the site's copy (with a ``site_url``).
+    """
     # Imported here: cnaspider.publishing.feeds calls this module at the end of write_feeds.
     from cnaspider.publishing.feeds import LANGUAGE, xml_safe
 
@@ -147,7 +177,8 @@ def render_changes_feed(
         summary = f"第{edit['rev']}版，修改了{'、'.join(edit['areas'])}。"
         fe.summary(summary)
         original = f'<p><a href="{edit["url"]}">中央社原文</a></p>'
-        fe.content(xml_safe(f"<p>{summary}</p>{edit['html']}{original}"), type="html")
+        body = _local_links(edit["html"], site_url, archived)
+        fe.content(xml_safe(f"<p>{summary}</p>{body}{original}"), type="html")
     return bytes(fg.atom_str(pretty=True, encoding="UTF-8"))
 
 
@@ -162,7 +193,12 @@ def write_changelog(
     out = Path(output_dir)
     edits = recent_edits(store, max(0, int(limit)))
     rendered = {
-        CHANGES_NAME: render_changes_feed(edits, site_url=site_url, style=style),
+        CHANGES_NAME: render_changes_feed(
+            edits,
+            site_url=site_url,
+            style=style,
+            archived=store.existing_ids(linked_ids(edits)) if site_url else (),
+        ),
         str(RECENT_EDITS): _json_bytes(edits),
     }
     files = {}

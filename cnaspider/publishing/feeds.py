@@ -234,7 +234,12 @@ class FeedInfo:
 
 
 def _feed_generator(
-    entries: Sequence[_Entry], site_url: str, style: PostStyle, info: FeedInfo, updated: dt.datetime
+    entries: Sequence[_Entry],
+    site_url: str,
+    style: PostStyle,
+    info: FeedInfo,
+    updated: dt.datetime,
+    full_text: bool = True,
 ) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("media")
@@ -263,8 +268,13 @@ def _feed_generator(
         for term in e.categories:
             fe.category(term=term)
         fe.summary(e.summary)
-        # type="html" escapes the markup; feedgen's "CDATA" type is not valid Atom.
-        fe.content(e.content, type="html")
+        if full_text:
+            # type="html" escapes the markup; feedgen's "CDATA" type is not valid Atom.
+            fe.content(e.content, type="html")
+        else:
+            # Out-of-line content (RFC 4287 4.1.3.2): the article is at its page; readers
+            # show the summary.
+            fe.content(src=e.post_url or e.url, type="text/html")
         if e.image:
             fe.media.content({"url": e.image, "medium": "image", "type": e.image_type})
             fe.media.thumbnail({"url": e.image})
@@ -287,7 +297,13 @@ def _json_time(when: dt.datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
-def _json_feed(entries: Sequence[_Entry], site_url: str, style: PostStyle, info: FeedInfo) -> bytes:
+def _json_feed(
+    entries: Sequence[_Entry],
+    site_url: str,
+    style: PostStyle,
+    info: FeedInfo,
+    full_text: bool = True,
+) -> bytes:
     feed: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": xml_safe(info.title),
@@ -305,10 +321,11 @@ def _json_feed(entries: Sequence[_Entry], site_url: str, style: PostStyle, info:
         item: dict[str, Any] = {"id": e.id, "url": e.post_url or e.url}
         if e.post_url:
             item["external_url"] = e.url
+        # Without full text the summary is the item's content (JSON Feed requires one).
+        text = {"content_html": e.content, "summary": e.summary}
         item.update(
             title=e.title,
-            content_html=e.content,
-            summary=e.summary,
+            **(text if full_text else {"content_text": e.summary}),
             date_published=_json_time(e.published),
             date_modified=_json_time(e.updated),
             authors=[{"name": n} for n in e.authors],
@@ -359,11 +376,13 @@ def render_feeds(
     local_ids: Collection[str] = (),
     names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
     cache: dict[str, _Entry] | None = None,
+    full_text: bool = True,
 ) -> dict[str, bytes]:
     """The feed files for ``articles`` (newest first) as ``{file name: bytes}``.
 
     ``updated`` is the feed-level time (default: the newest entry's); ``local_ids``
     are the ids the site has a post for (延伸閱讀 links to them go to the site).
+    ``full_text=False``: entries carry the summary and links, not the article.
     """
     style = style or PostStyle()
     info = info or FeedInfo(title=title, subtitle=subtitle)
@@ -379,7 +398,7 @@ def render_feeds(
         entries.append(entry)
     if updated is None:
         updated = max((e.updated for e in entries), default=_EMPTY_UPDATED)
-    fg = _feed_generator(entries, site_url, style, info, _taipei(updated))
+    fg = _feed_generator(entries, site_url, style, info, _taipei(updated), full_text)
     out: dict[str, bytes] = {}
     if ATOM_NAME in names:
         out[ATOM_NAME] = fg.atom_str(pretty=True, encoding="UTF-8")
@@ -388,7 +407,7 @@ def render_feeds(
         _set_links(fg, site_url, info, RSS_NAME, "application/rss+xml")
         out[RSS_NAME] = fg.rss_str(pretty=True, encoding="UTF-8")
     if JSON_NAME in names:
-        out[JSON_NAME] = _json_feed(entries, site_url, style, info)
+        out[JSON_NAME] = _json_feed(entries, site_url, style, info, full_text)
     return out
 
 
@@ -430,6 +449,7 @@ def render_stored(
     info: FeedInfo,
     names: Collection[str] = (ATOM_NAME, RSS_NAME, JSON_NAME),
     cache: dict[str, _Entry] | None = None,
+    full_text: bool = True,
 ) -> dict[str, bytes]:
     """:func:`render_feeds` for stored rows: the feed time and the site's own 延伸閱讀 targets from the store."""
     rows = with_edit_times(store, rows)
@@ -446,6 +466,7 @@ def render_stored(
         local_ids=local,
         names=names,
         cache=cache,
+        full_text=full_text,
     )
 
 

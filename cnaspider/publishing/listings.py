@@ -17,9 +17,11 @@ one), so the cost follows the change, not the archive.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import html
+import json
 import os
 import re
 import shutil
@@ -40,11 +42,23 @@ from cnaspider.publishing.post import PostStyle, yaml_double_quoted
 PAGE_SIZE = 200
 # Tag feeds hold fewer entries than the main and section feeds: a tag feed is a
 # narrow subscription, and there are thousands of tags, each feed a file on the site.
-TAG_FEED_LIMIT = 20
+TAG_FEED_LIMIT = 10
+# Only a tag on this many articles has feeds (its page lists it all the same): a year has
+# ~48,000 tags on two or more articles, and their feeds would outweigh the site.
+TAG_FEED_MIN_ARTICLES = 10
+# Section and tag feeds carry each article's summary and links, not its text: the main
+# feeds have the full text, and an article is in ~6 listing feeds (docs/benchmarks.md).
+LISTING_FEEDS_FULL_TEXT = False
 # The tags index names the most used tags; every tag page is linked from its posts' listings.
 TAGS_INDEX_LIMIT = 500
+# A tag on fewer articles has no page and no feeds: it stays on its article (unlinked) and
+# in the tags index. Most tags of a year are used once (docs/benchmarks.md: the year's site).
+MIN_TAG_ARTICLES = 2
+# Per month, each post's sections and tags with the keys of their pages, for the post
+# layout's links (posts keep the golden format: their front matter names neither).
+POST_LISTINGS_DIR = Path("_data") / "listed"
 # Bump when the listing rules (slugs, kinds) change: the whole archive is listed again.
-LISTINGS_VERSION = "1"
+LISTINGS_VERSION = "2"
 
 SECTION, TAG, MONTH = "section", "tag", "month"
 DIRS = {SECTION: "sections", TAG: "tags", MONTH: "months"}
@@ -122,6 +136,8 @@ class _Context:
     entries: dict[str, Any]
     # fsync each file (a usual run writes a few dozen); a backfill flushes once at the end.
     durable: bool = True
+    # Every month that has articles, oldest first (the month pages link their neighbours).
+    months: tuple[str, ...] = ()
 
 
 def write_listings(
@@ -136,14 +152,30 @@ def write_listings(
     queued = store.sync_listings(LISTINGS_VERSION, listing_entries)
     dirty = store.dirty_listings()
     batch = len(dirty) > _BATCH
-    ctx = _Context(store, Path(output_dir), site_url, style, max(0, int(limit)), {}, not batch)
+    dirty_months = {key for kind, key, _ in dirty if kind == MONTH}
+    months = tuple(sorted(k for k, _, _ in store.listing_summary(MONTH))) if dirty_months else ()
+    ctx = _Context(
+        store, Path(output_dir), site_url, style, max(0, int(limit)), {}, not batch, months
+    )
     pages = feeds = 0
     for kind, key, since in dirty:
         written = _write_listing(ctx, kind, key, since)
         pages += written[0]
         feeds += written[1]
+    # A month that came or went changes its neighbours' links to the previous and next month.
+    for key in sorted(_neighbours(months, dirty_months) - dirty_months):
+        pages += _write_listing(ctx, MONTH, key, "~")[0]
     for kind in sorted({kind for kind, _, _ in dirty}):
         pages += _write_index(ctx, kind)
+    # A tag that reached (or fell below) MIN_TAG_ARTICLES links differently from its posts.
+    data_months = dirty_months | {
+        month
+        for kind, key, _ in dirty
+        if kind == TAG and store.listing_count(kind, key) <= MIN_TAG_ARTICLES
+        for month in store.listing_months(kind, key)
+    }
+    for month in sorted(data_months):
+        pages += _write_post_listings(ctx, month)
     if batch and (pages or feeds):
         # Thousands of small files at a backfill: one flush for all of them instead
         # of two fsyncs each. A listing stays dirty until its files are on disk.
@@ -151,6 +183,56 @@ def write_listings(
     for kind, key, since in dirty:
         store.listing_written(kind, key, since)
     return {"articles": queued, "listings": len(dirty), "pages": pages, "feeds": feeds}
+
+
+def _neighbours(months: tuple[str, ...], keys: set[str]) -> set[str]:
+    """The months just before and after each of ``keys`` (which may be gone) in ``months``."""
+    found = set()
+    for key in keys:
+        at = bisect.bisect_left(months, key)
+        if at > 0:
+            found.add(months[at - 1])
+        after = at + 1 if at < len(months) and months[at] == key else at
+        if after < len(months):
+            found.add(months[after])
+    return found
+
+
+def has_page(kind: str, count: int) -> bool:
+    """Whether a listing with ``count`` articles gets pages."""
+    return count > 0 and (kind != TAG or count >= MIN_TAG_ARTICLES)
+
+
+def has_feeds(kind: str, count: int) -> bool:
+    """Whether a listing with ``count`` articles gets feeds (sections always, tags when used)."""
+    return (
+        kind in _HAS_FEEDS
+        and has_page(kind, count)
+        and (kind != TAG or count >= TAG_FEED_MIN_ARTICLES)
+    )
+
+
+def _header(ctx: _Context, kind: str, key: str, total: int) -> str:
+    """How many articles the listing holds; a month page also links the months around it."""
+    count = f'<p class="listing-count">共 {total} 則</p>\n'
+    if kind != MONTH or key not in ctx.months:
+        return count
+    at = ctx.months.index(key)
+    links = []
+    if at > 0:
+        before = ctx.months[at - 1]
+        links.append(f'<a rel="prev" href="../{before}/">← {_month_name(before)}</a>')
+    if at + 1 < len(ctx.months):
+        after = ctx.months[at + 1]
+        links.append(f'<a rel="next" href="../{after}/">{_month_name(after)} →</a>')
+    if not links:
+        return count
+    return count + f'<nav class="month-nav" aria-label="前後月份">{" ".join(links)}</nav>\n'
+
+
+def _month_name(key: str) -> str:
+    year, month = key.split("-")
+    return f"{int(year)}年{int(month)}月"
 
 
 def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int, int]:
@@ -161,16 +243,18 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
     for stale_dir in [folder, *folder.glob("page/*")]:
         remove_stale_temporaries(stale_dir)
     total = ctx.store.listing_count(kind, key)
-    if total == 0:
+    if not has_page(kind, total):
         shutil.rmtree(folder, ignore_errors=True)
         return 0, 0
     name = ctx.store.listing_name(kind, key)
     title = _title(kind, name)
     chunks = -(-total // PAGE_SIZE) if total > PAGE_SIZE else 0
+    feeds_on = has_feeds(kind, total) and ctx.feed_limit > 0
     written = _write_page(
         ctx, folder / "index.html",
         _page(kind, key, title, ctx.store.listing_page(kind, key, PAGE_SIZE), depth=2,
-              pager=_landing_pager(chunks)),
+              pager=_landing_pager(chunks), header=_header(ctx, kind, key, total),
+              feeds=feeds_on),
     )  # fmt: skip
     # Pages before the first changed entry keep their articles; the one before
     # it is written too, as its link to the next page may have appeared.
@@ -180,7 +264,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
             kind, key, PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, newest_first=False
         )
         page = _page(kind, key, f"{title}（第 {number} 頁）", rows[::-1], depth=4,
-                     pager=_chunk_pager(number, chunks))  # fmt: skip
+                     pager=_chunk_pager(number, chunks), feeds=feeds_on)  # fmt: skip
         written += _write_page(ctx, folder / "page" / str(number) / "index.html", page)
     pages_dir = folder / "page"
     if pages_dir.is_dir():
@@ -188,7 +272,10 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
             if not (old.name.isdigit() and 1 <= int(old.name) <= chunks):
                 shutil.rmtree(old, ignore_errors=True)
     feeds = 0
-    if kind in _HAS_FEEDS and ctx.feed_limit:
+    if not feeds_on:
+        for name in (ATOM_NAME, JSON_NAME):
+            (folder / name).unlink(missing_ok=True)
+    else:
         count = min(ctx.feed_limit, TAG_FEED_LIMIT) if kind == TAG else ctx.feed_limit
         newest = ctx.store.listing_newest(kind, key, count)
         info = FeedInfo(
@@ -198,7 +285,7 @@ def _write_listing(ctx: _Context, kind: str, key: str, since: str) -> tuple[int,
         )
         rendered = render_stored(
             ctx.store, newest, site_url=ctx.site_url, style=ctx.style, info=info,
-            names=(ATOM_NAME, JSON_NAME), cache=ctx.entries,
+            names=(ATOM_NAME, JSON_NAME), cache=ctx.entries, full_text=LISTING_FEEDS_FULL_TEXT,
         )  # fmt: skip
         written_feeds = write_files(folder, rendered, durable=ctx.durable)
         feeds = sum(f["changed"] for f in written_feeds.values())
@@ -225,9 +312,9 @@ def _chunk_pager(number: int, chunks: int) -> str:
     return f'<nav class="pager" aria-label="分頁">{" ".join(links)}</nav>'
 
 
-def _front_matter(title: str, kind: str, key: str) -> str:
+def _front_matter(title: str, kind: str, key: str, feeds: bool) -> str:
     lines = ["---", "layout: listing", f"title: {yaml_double_quoted(title)}", f"listing: {kind}"]
-    if kind in _HAS_FEEDS:
+    if feeds:
         base = listing_url(kind, key)
         lines += [f"feed_atom: {base}{ATOM_NAME}", f"feed_json: {base}{JSON_NAME}"]
     # The list is finished HTML with relative links: Liquid must not read article titles.
@@ -236,7 +323,15 @@ def _front_matter(title: str, kind: str, key: str) -> str:
 
 
 def _page(
-    kind: str, key: str, title: str, rows: list[tuple[str, str, str]], *, depth: int, pager: str
+    kind: str,
+    key: str,
+    title: str,
+    rows: list[tuple[str, str, str]],
+    *,
+    depth: int,
+    pager: str,
+    header: str = "",
+    feeds: bool = False,
 ) -> str:
     up = "../" * depth
     items = []
@@ -247,12 +342,13 @@ def _page(
             f'<a href="{up}posts/{ident}/">{html.escape(article_title, quote=False)}</a></li>'
         )
     body = (
-        '<ul class="post-list">\n'
+        header
+        + '<ul class="post-list">\n'
         + "\n".join(items)
         + "\n</ul>\n"
         + (pager + "\n" if pager else "")
     )
-    return _front_matter(title, kind, key) + body
+    return _front_matter(title, kind, key, feeds) + body
 
 
 def _when(published: str) -> dt.datetime:
@@ -280,8 +376,12 @@ def _write_index(ctx: _Context, kind: str) -> int:
         note = f"<p>最常用的 {TAGS_INDEX_LIMIT} 個標籤（共 {len(summary)} 個）。</p>\n"
         summary = summary[:TAGS_INDEX_LIMIT]
     items = "\n".join(
-        f'<li><a href="{quote(key)}/">{html.escape(name, quote=False)}</a> '
-        f'<span class="count">{count}</span></li>'
+        (
+            f'<li><a href="{quote(key)}/">{html.escape(name, quote=False)}</a> '
+            if has_page(kind, count)
+            else f"<li>{html.escape(name, quote=False)} "
+        )
+        + f'<span class="count">{count}</span></li>'
         for key, name, count in summary
     )
     text = (
@@ -292,3 +392,23 @@ def _write_index(ctx: _Context, kind: str) -> int:
     )
     remove_stale_temporaries(ctx.out / DIRS[kind])
     return _write_page(ctx, ctx.out / DIRS[kind] / "index.html", text)
+
+
+def _write_post_listings(ctx: _Context, month: str) -> int:
+    """``_data/listed/<month>.json``: each post's ``[kind, key or "", name]`` (no page: "")."""
+    path = ctx.out / POST_LISTINGS_DIR / f"{month}.json"
+    remove_stale_temporaries(path.parent)
+    posts: dict[str, list[list[str]]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for ident, kind, key, name in ctx.store.month_listings(month):
+        if (kind, key) not in counts:
+            counts[(kind, key)] = ctx.store.listing_count(kind, key)
+        linked = key if has_page(kind, counts[(kind, key)]) else ""
+        posts.setdefault(ident, []).append([kind, linked, name])
+    if not posts:
+        if path.exists():
+            path.unlink()
+            return 1
+        return 0
+    text = json.dumps(posts, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _write_page(ctx, path, text)

@@ -19,11 +19,27 @@ from cnaspider.publishing.post import (
     PostStyle,
     render_post,
 )
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+
+EXIT_STATUS = """\
+exit status:
+  0    the post was printed
+  1    the page cannot be read
+  2    the page was refused (the reason on stderr), or a bad argument"""
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the tool; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.render", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.render") -> int:
+    """Run the tool; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("page", type=Path, help="a saved CNA article page (HTML)")
     parser.add_argument(
         "--url", default="", help="the URL the page was fetched from (default: its canonical link)"

@@ -15,6 +15,11 @@
 # stylesheet (reader modes, feed fetchers) must not show it twice. And a photo
 # whose alt text is its caption shown just below gets an empty alt: a blocked or
 # broken photo would otherwise show the caption twice.
+#
+# The Liquid filter `cnaspider_local_links` does the same for cnaspider's edit
+# records (更新紀錄 on posts and /edits/: a replaced 延伸閱讀 link names an
+# article the site may hold). Without this plugin (safe mode) Liquid ignores
+# the unknown filter and the links stay CNA's.
 require "set"
 
 module CNASpider
@@ -77,16 +82,26 @@ module CNASpider
   end
 
   def localise(doc)
-    known = ids(doc.site)
-    own = post_id(doc)
-    base = doc.site.config["baseurl"].to_s.chomp("/")
     content = doc.content.sub(POST_HEAD, "")
     content = content.gsub(CAPTIONED_IMG) { "#{$1}alt=\"\"#{$3}#{$2}</div>" }
-    doc.content = content.gsub(ARTICLE_HREF) do
+    doc.content = local_hrefs(content, doc.site, post_id(doc))
+  end
+
+  # `html` with every link to an article this build has a post for (except `own`) made local.
+  def local_hrefs(html, site, own = nil)
+    known = ids(site)
+    base = site.config["baseurl"].to_s.chomp("/")
+    html.gsub(ARTICLE_HREF) do
       quote = Regexp.last_match(1)
       id = Regexp.last_match(2)
       url = id == own ? nil : known[id]
       url ? "href=#{quote}#{base}#{url}#{quote}" : Regexp.last_match(0)
+    end
+  end
+
+  module Filters
+    def cnaspider_local_links(input)
+      CNASpider.local_hrefs(input.to_s, @context.registers[:site])
     end
   end
 
@@ -95,6 +110,7 @@ module CNASpider
   end
 end
 
+Liquid::Template.register_filter(CNASpider::Filters)
 Jekyll::Hooks.register(:site, :post_read) { |site| CNASpider.prepare(site) }
 Jekyll::Hooks.register(:posts, :post_convert) { |doc| CNASpider.localise(doc) }
 Jekyll::Hooks.register(:site, :post_write) { |site| CNASpider.remember(site) }
