@@ -297,3 +297,14 @@ def test_unresolved_disagreement_exits_1(tmp_path: Path) -> None:
     done = run_probe(str(page))
     assert done.returncode == 1
     assert "UNRESOLVED" in done.stdout and "description not in the body" in done.stdout
+
+
+def test_a_page_in_the_charset_it_declares_is_text_not_binary(tmp_path: Path) -> None:
+    html = ACN.read_text(encoding="utf-8").replace(
+        '<meta charset="utf-8"', '<meta charset="big5"', 1
+    )
+    page = tmp_path / "acn-202308230192.html"
+    page.write_bytes(html.encode("big5", errors="xmlcharrefreplace"))
+    done = run_probe(str(page))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "中國單身人口逾2億 專家說因年輕人太宅" in done.stdout

@@ -1267,8 +1267,8 @@ def field_stats(article: Article) -> list[str]:
     ``cnaspider/fields/<field>/<way>`` for each found field, and
     ``cnaspider/fields/<field>/missing`` for each optional field not found
     (``modified/published`` already says that the page stated no modified time);
-    ``cnaspider/disagree/<field>`` for each disagreement among a field's sources, and
-    ``cnaspider/disagree/<field>/unresolved`` for each one no rule resolved.
+    ``cnaspider/disagree/<field>`` when a field's sources disagreed, and
+    ``cnaspider/disagree/<field>/unresolved`` when no rule resolved it (once per article).
     """
     names = [f"cnaspider/fields/{field}/{way}" for field, way in article.ways.items()]
     names += [
@@ -1276,10 +1276,11 @@ def field_stats(article: Article) -> list[str]:
         for field in OPTIONAL_FIELDS
         if field not in article.ways
     ]
-    for d in article.disagreements:
-        names.append(f"cnaspider/disagree/{d.field}")
-        if not d.resolved:
-            names.append(f"cnaspider/disagree/{d.field}/unresolved")
+    # One of each per article and field, however many of its sources disagreed.
+    fields = dict.fromkeys(d.field for d in article.disagreements)
+    names += [f"cnaspider/disagree/{field}" for field in fields]
+    unresolved = dict.fromkeys(d.field for d in article.disagreements if not d.resolved)
+    names += [f"cnaspider/disagree/{field}/unresolved" for field in unresolved]
     return names
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -84,13 +85,18 @@ def read_page_file(path: Path) -> bytes:
 
 
 def _binary(body: bytes) -> bool:
-    """Whether ``body`` is not text: a NUL byte, or not UTF-8, in its first 8 kB."""
+    """Whether ``body`` is not text: a NUL byte, or not UTF-8 (nor the charset its
+    ``<meta charset>`` declares: the parser reads a Big5 page in Big5), in its first 8 kB."""
     head = body[:8192]
     if b"\0" in head:
         return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=len(body) <= len(head))  # a cut character is not an error
-    except UnicodeDecodeError:
-        return True
-    return False
+    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", head, re.IGNORECASE)
+    charsets = ["utf-8"] + ([declared.group(1).decode("ascii")] if declared else [])
+    for charset in charsets:
+        try:
+            decoder = codecs.getincrementaldecoder(charset)()
+            decoder.decode(head, final=len(body) <= len(head))  # a cut character is no error
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return False
+    return True
