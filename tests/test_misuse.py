@@ -631,3 +631,24 @@ def test_a_command_started_with_standard_output_closed(site: Path, args: list[st
         env=crawl_env(), preexec_fn=close_stdout,
     )  # fmt: skip
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_probe_of_a_url_that_is_not_http_is_one_line() -> None:
+    done = command("cnaspider.probe", "ftp://www.cna.com.tw/news/aipl/202101140136.aspx")
+    one_line(done, EXIT_USAGE, "is not an http(s) URL")
+
+
+@pytest.mark.slow
+def test_posts_that_is_not_a_directory_stops_the_crawl_before_any_request(
+    local_cna: LocalCNA, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "_posts").write_text("mine\n")
+    done = run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
+    assert done.returncode != 0 and "Traceback" not in done.log
+    assert done.report["outcome"] == "failed"
+    assert f"{out / '_posts'} is not a directory" in done.report["message"]
+    assert local_cna.requests == []
+    assert (out / "_posts").read_text() == "mine\n"

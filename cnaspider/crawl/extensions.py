@@ -205,6 +205,17 @@ class CrawlReport:
         assert stats is not None
         if stats.get_value("cnaspider/locked") or stats.get_value("cnaspider/output_not_writable"):
             return False
+        posts = self.paths.posts_dir
+        if os.path.lexists(posts) and not posts.is_dir():
+            # Every post would fail to be written, after its page was fetched for nothing.
+            problem = (
+                f"{posts} is not a directory, so no post can be written; move it away"
+                " (or give another OUTPUT_DIR) and run again"
+            )
+            logger.error("%s", problem)
+            stats.set_value("cnaspider/store_error", problem)
+            stats.set_value("cnaspider/output_not_writable", 1)
+            return False
         try:
             with Store(self.paths.state_db, check=True) as store:
                 claim_site(store, self.paths.output_dir)  # not another site's store

@@ -582,6 +582,8 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
         for page in args.pages:
             if re.match(r"^https?://", page):
                 probe.probe_url(page)
+            elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", page):
+                raise UsageError(f"{page} is not an http(s) URL; give one, a site path or a file")
             elif is_site_path(page):
                 probe.probe_url(page)  # a site path such as /list/headlines.aspx
             else:
