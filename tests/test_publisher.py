@@ -214,3 +214,16 @@ def test_an_edits_file_and_a_main_feed_deleted_by_hand_are_restored_and_reported
             assert path.read_bytes() == data
         # Nothing missing: nothing to say.
         assert publish(store, out)["restored"] == []
+
+
+def test_a_growing_site_reports_nothing_restored(tmp_path: Path) -> None:
+    """New pages, tags reaching their page and feeds, new months: written, not 'restored'."""
+    out = copy_skeleton(tmp_path / "site")
+    articles = many_articles(60)
+    with Store(tmp_path / "s.db") as store:
+        for start in range(0, len(articles), 20):
+            for article in articles[start : start + 20]:
+                store.record_version(article, None, fetched=T0)
+            report = publish(store, out)
+            assert report["restored"] == [], report["restored"][:5]
+            assert report["listings"]["listings"] > 0

@@ -437,7 +437,9 @@ def _publish_listings(run: _Run, changed: bool, published_before: bool) -> dict[
     indexes: set[str] = set()
     data_months: set[str] = set()
     if published_before:
-        missing, indexes, data_months = _missing_listings(run)
+        # Listings this publish writes anyway (new articles, new pages) are not "missing".
+        pending = {(kind, key) for kind, key, _ in store.dirty_listings()}
+        missing, indexes, data_months = _missing_listings(run, pending)
         store.mark_listings_dirty(missing)
     dirty = store.dirty_listings()
     run.durable = len(dirty) <= _BATCH
@@ -475,19 +477,23 @@ def _publish_listings(run: _Run, changed: bool, published_before: bool) -> dict[
     return {"articles": queued, "listings": len(dirty), "pages": pages, "feeds": feeds}
 
 
-def _missing_listings(run: _Run) -> tuple[list[tuple[str, str]], set[str], set[str]]:
+def _missing_listings(
+    run: _Run, pending: set[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], set[str], set[str]]:
     """Listings with a page or feed missing on disk, kinds whose index page is, and months
-    whose ``_data/listed`` file is (each noted in ``run.restored``)."""
+    whose ``_data/listed`` file is (each noted in ``run.restored``); ``pending`` listings
+    are being written anyway, and so are the index pages of their kinds."""
     missing: list[tuple[str, str]] = []
     indexes: set[str] = set()
     base = str(run.out)
     for kind, folder_name in listings.DIRS.items():
         summary = run.store.listing_summary(kind)
-        if summary and not (run.out / folder_name / "index.html").is_file():
+        written_anyway = any(k == kind for k, _ in pending)
+        if summary and not written_anyway and not (run.out / folder_name / "index.html").is_file():
             indexes.add(kind)
             run.restored.append(f"{folder_name}/index.html")
         for key, _, count in summary:
-            if not listings.has_page(kind, count):
+            if (kind, key) in pending or not listings.has_page(kind, count):
                 continue
             wanted = ["index.html"]
             if listings.has_feeds(kind, count) and run.limit:
@@ -507,7 +513,9 @@ def _missing_listings(run: _Run) -> tuple[list[tuple[str, str]], set[str], set[s
                 run.restored.extend(path + name for name in gone)
     listed = _names(run.out / listings.POST_LISTINGS_DIR)
     months = {key for key, _, _ in run.store.listing_summary(listings.MONTH)}
-    data_months = {m for m in months if f"{m}.json" not in listed}
+    data_months = {
+        m for m in months if f"{m}.json" not in listed and (listings.MONTH, m) not in pending
+    }
     run.restored.extend(str(listings.POST_LISTINGS_DIR / f"{m}.json") for m in sorted(data_months))
     return missing, indexes, data_months
 
