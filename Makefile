@@ -1,10 +1,10 @@
-# cnaspider: make run | make demo | make serve | make test | make bench
+# cnaspider: make run | make demo | make serve | make check | make test | make bench
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo serve test lint format bench clean
+.PHONY: run demo serve check test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ PORT ?= 4000
 serve: $(STAMP)
 	$(BIN)/python -m cnaspider.demo --output build/demo --serve --port $(PORT)
 
-## Lint, type-check and run the whole test suite.
+## The fast lane, for every change: lint, type-check and the tests not marked slow
+## (no crawl subprocess, Jekyll, browser or crash test).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -m "not slow"
+
+## Lint, type-check and run the whole test suite (what CI runs).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import crawl, feeds, parse_render, site
+from bench import crawl, day, feeds, parse_render, site
 
 RESULTS = Path(__file__).parent / "results.json"
 
 
-BENCHMARKS = ("parse_render", "crawl", "memory", "feeds", "site")
+BENCHMARKS = ("parse_render", "crawl", "memory", "feeds", "site", "day")
 
 
 def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
@@ -30,6 +30,7 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
         "rounds": 1,
         "parse": 3,
         "site": (20, 60),
+        "day": 1.0,
     }
     if not quick:
         sizes = {
@@ -40,6 +41,7 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
             "parse": 40,
             # A year (150,000 posts) takes about an hour: python -m bench.site 150000.
             "site": (1000, 30000),
+            "day": 24.0,
         }
     results: dict[str, Any] = {
         "machine": {
@@ -59,6 +61,8 @@ def run_all(quick: bool, only: tuple[str, ...] = BENCHMARKS) -> dict[str, Any]:
         results["feeds"] = feeds.run(sizes["feeds"], rounds=3 if quick else 15)
     if "site" in only:
         results["site"] = site.run(sizes["site"])
+    if "day" in only:
+        results["day"] = day.run(sizes["day"])
     return results
 
 

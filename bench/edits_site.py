@@ -13,7 +13,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -22,22 +21,17 @@ from typing import Any
 
 from cnaspider.archive.store import Revision, utc_iso
 from cnaspider.extraction.parsing import parse_article
+from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.edits_feed import write_article_edits
-from cnaspider.publishing.post import write_post
+from cnaspider.publishing.post import post_filename, render_post
+from cnaspider.publishing.skeleton import copy_skeleton
+from cnaspider.tools.jekyll import utf8_environ
 from localcna.pages import DATA
-
-SKELETON = Path(__file__).resolve().parent.parent / "output"
 
 
 def _site(root: Path, posts: int, edited_share: float) -> Path:
     src = root / "src"
-    shutil.copytree(
-        SKELETON,
-        src,
-        ignore=shutil.ignore_patterns(
-            "_site", ".state", ".jekyll-cache", "*.md", "*.xml", "*.json"
-        ),
-    )
+    copy_skeleton(src)
     page = (DATA / "articles" / "aopl-202308230370.html").read_bytes()
     base = parse_article(page, "https://www.cna.com.tw/news/aopl/202308230370.aspx")
     every = round(1 / edited_share) if edited_share else 0
@@ -59,7 +53,7 @@ def _site(root: Path, posts: int, edited_share: float) -> Path:
             second = Revision(ident, 2, utc_iso(later), utc_iso(later), edited)
             write_article_edits(src, [first, second])
             article = edited
-        write_post(src / "_posts", article)
+        atomic_write_text(src / "_posts" / post_filename(article), render_post(article))
     return src
 
 
@@ -72,6 +66,7 @@ def build_seconds(posts: int, edited_share: float) -> float:
             ["jekyll", "build", "--source", str(src), "--destination", str(Path(tmp) / "out")],
             check=True,
             capture_output=True,
+            env=utf8_environ(),  # Jekyll dies on CJK paths in a C locale
         )
         return time.monotonic() - started
 

@@ -48,9 +48,11 @@ from cnaspider.archive.store import Store, content_hash, now_iso, utc_iso
 from cnaspider.extraction.items import Article, RelatedLink
 from cnaspider.extraction.parsing import TAIPEI, parse_article
 from cnaspider.publishing import listings
+from cnaspider.publishing.atomic import atomic_write_text
 from cnaspider.publishing.feeds import write_feeds
-from cnaspider.publishing.post import post_filename, render_post, write_post
+from cnaspider.publishing.post import post_filename, render_post
 from cnaspider.publishing.skeleton import copy_skeleton
+from cnaspider.tools.jekyll import utf8_environ
 
 SECTIONS = [
     "政治",
@@ -164,7 +166,7 @@ def fill(site: Path, articles: list[Article]) -> Store:
     rows = []
     posts = site / "_posts"
     for article in articles:
-        # Not write_post: its fsync per file is not what this benchmark measures.
+        # Not atomic_write_text: its fsync per file is not what this benchmark measures.
         path = posts / post_filename(article)
         path.write_text(render_post(article), encoding="utf-8")
         data = article.to_dict()
@@ -182,7 +184,7 @@ def jekyll_build(site: Path) -> dict[str, float]:
     start = time.perf_counter()
     done = subprocess.run(
         ["jekyll", "build", "--incremental", "--source", str(site), "--destination", str(site / "_site")],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=utf8_environ(),
     )  # fmt: skip
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -290,7 +292,8 @@ def _measure(count: int, site: Path, variant: str) -> dict[str, Any]:
     start = time.perf_counter()
     with Store(site / ".state" / "cnaspider.sqlite3") as store:
         for article in [*arriving, *(_edited(a) for a in articles[-RUN_EDITED:])]:
-            path, _ = write_post(site / "_posts", article)
+            path = site / "_posts" / post_filename(article)
+            atomic_write_text(path, render_post(article))
             store.save(article, str(path.relative_to(site)))
         report = write_feeds(store, site)
     write_s = time.perf_counter() - start

@@ -9,8 +9,9 @@ Layers, lowest first; a module may import only from its own layer and those belo
 - :mod:`cnaspider.crawl`: the Scrapy project that fetches pages and drives the rest;
 - :mod:`cnaspider.tools`: command-line tools (probe, render, history, rebuild, demo).
 
-The scheduler (:mod:`scheduler`) sits above them all; :mod:`localcna` is test and
-demo infrastructure beside them.
+The scheduler (:mod:`scheduler`) sits above them all, and the ``cnaspider`` console
+command (:mod:`cnaspider.cli`, a front for the scheduler and the tools) above it;
+:mod:`localcna` is test and demo infrastructure beside them.
 """
 
 from __future__ import annotations

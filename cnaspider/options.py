@@ -10,10 +10,12 @@ the same one-line message (:class:`BadOption`). Adding an option is one line in
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,8 +162,8 @@ class Option:
     help: str
 
 
-# firstnews (重點新聞) looks retired since 2022 (SITE.md, a guess); headlines
-# (聚焦) is its nearest living successor, so both are read by default.
+# firstnews (重點新聞) looks retired since 2022 (a guess: docs/cna-site.md#list-pages);
+# headlines (聚焦) is its nearest living successor, so both are read by default.
 DEFAULT_LISTS = ("firstnews", "headlines")
 
 SPIDER_ARGUMENTS: tuple[Option, ...] = (
@@ -247,6 +249,7 @@ def check_settings(settings: Any, names: Iterable[str] | None = None) -> dict[st
     values = {o.name: _convert(o, _get(settings, o.name, o.default), "-s") for o in SETTINGS}
     for name in names or ():
         if name not in _BY_SETTING:
+            check_setting_name(name, settings)
             _check_scrapy_setting(name, _get(settings, name, None))
     return values
 
@@ -281,6 +284,119 @@ def _check_scrapy_setting(name: str, value: Any) -> None:
         raise BadOption(
             f"bad -s {name}={value!r}: use {check.expects} (default {default})"
         ) from None
+
+
+# Read by Scrapy's own components although Scrapy gives them no default, and read by
+# cnaspider's Scrapy components (their defaults are in cnaspider/crawl/settings.py).
+SCRAPY_SETTINGS_WITHOUT_DEFAULT = frozenset(
+    {
+        "CONCURRENT_REQUESTS_PER_IP",
+        "DEFAULT_CIPHERS",
+        "FILES_EXPIRES",
+        "FILES_RESULT_FIELD",
+        "FILES_URLS_FIELD",
+        "IMAGES_EXPIRES",
+        "IMAGES_MIN_HEIGHT",
+        "IMAGES_MIN_WIDTH",
+        "IMAGES_RESULT_FIELD",
+        "IMAGES_THUMBS",
+        "IMAGES_URLS_FIELD",
+        "MEDIA_ALLOW_REDIRECTS",
+        "META_COPY_WARN_SKIP_KEYS",
+        "METHOD_TLS",
+    }
+)
+CNASPIDER_COMPONENT_SETTINGS = frozenset({"RETRY_AFTER_MAX"})
+# Settings that enable components: a component from another package may read settings
+# of its own, which are then known too.
+_COMPONENT_LISTS = (
+    "ADDONS",
+    "DOWNLOADER_MIDDLEWARES",
+    "DOWNLOAD_HANDLERS",
+    "EXTENSIONS",
+    "FEED_EXPORTERS",
+    "FEED_STORAGES",
+    "ITEM_PIPELINES",
+    "SPIDER_CONTRACTS",
+    "SPIDER_MIDDLEWARES",
+)
+
+
+def known_setting_names() -> frozenset[str]:
+    """Every setting name cnaspider or Scrapy reads (without other packages' components)."""
+    return frozenset(
+        set(_BY_SETTING)
+        | set(_scrapy_defaults())
+        | SCRAPY_SETTINGS_WITHOUT_DEFAULT
+        | CNASPIDER_COMPONENT_SETTINGS
+    )
+
+
+def check_setting_name(name: str, settings: Any = None) -> None:
+    """Refuse a setting name that nothing reads (a misspelt ``-s``) with :class:`BadOption`.
+
+    Known: cnaspider's settings, Scrapy's (its defaults and the few its components read
+    without one), and any name quoted in the source of a component from another package
+    that ``settings`` enables (a middleware's own settings).
+    """
+    known = known_setting_names()
+    if name in known or _read_by_other_components(name, settings):
+        return
+    if name.upper() in known:
+        close = [name.upper()]
+    else:
+        close = difflib.get_close_matches(name, list(_BY_SETTING), n=1) or (
+            difflib.get_close_matches(name.upper(), sorted(known), n=1)
+        )
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise BadOption(
+        f"unknown setting -s {name}{hint}: neither cnaspider's"
+        f" ({', '.join(o.name for o in SETTINGS)}) nor Scrapy's"
+    )
+
+
+def _component_paths(settings: Any) -> list[Any]:
+    """The components ``settings`` enables that come from neither Scrapy nor cnaspider."""
+    found: list[Any] = []
+    for key in _COMPONENT_LISTS:
+        value = settings.get(key) if settings is not None else None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+        try:
+            names = list(value or ())
+        except TypeError:
+            continue
+        for component in names:
+            module = (
+                component if isinstance(component, str) else getattr(component, "__module__", "")
+            )
+            if module and not module.startswith(("scrapy.", "cnaspider.")):
+                found.append(component)
+    return found
+
+
+def _read_by_other_components(name: str, settings: Any) -> bool:
+    """Whether ``name`` appears quoted in the source of a component ``settings`` enables."""
+    import importlib.util
+    import inspect
+
+    quoted = (f'"{name}"', f"'{name}'")
+    for component in _component_paths(settings):
+        try:
+            if isinstance(component, str):
+                spec = importlib.util.find_spec(component.rpartition(".")[0] or component)
+                origin = spec.origin if spec else None
+            else:
+                origin = inspect.getsourcefile(component)
+            text = Path(origin).read_text(encoding="utf-8") if origin else ""
+        except (ImportError, ValueError, TypeError, OSError):
+            continue
+        if any(q in text for q in quoted):
+            return True
+    return False
 
 
 def argument_pairs(pairs: Iterable[str], flag: str = "-a") -> dict[str, str]:

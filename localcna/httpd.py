@@ -73,6 +73,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the server keeps its own log
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # A site with its own clock (localcna.day) dates its answers by it.
+        when = self.server.owner.site.clock() if timestamp is None else None
+        if when is None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(when.astimezone(dt.UTC), usegmt=True)
+
     def do_GET(self) -> None:
         self.server.owner._handle(self)
 
@@ -174,7 +181,7 @@ class LocalCNA:
             return
         page = self.site.get(path)
         headers: dict[str, str] = {}
-        if page.status == 200 and ARTICLE_PATH.match(path):
+        if page.status == 200 and (ARTICLE_PATH.match(path) or self.site.validate_all):
             etag, last_modified = validators(page.body)
             if self.send_etag:
                 headers["ETag"] = etag

@@ -21,7 +21,8 @@ SKELETON_URL = "https://www.cna.com.tw/news/aopl/202308230370.aspx"
 SKELETON_TITLE = "泰王任命賽塔為總理 新政府親軍方成員備受爭議"
 SKELETON_TIMES = "<span>2023/8/23 21:55</span><span>（8/23 22:26 更新）</span>"
 BANNER = '<div class="paragraph bottomArticleBanner show">'
-# What CNA names in og:image and JSON-LD ``image`` when a story has no photo (SITE.md).
+# What CNA names in og:image and JSON-LD ``image`` when a story has no photo
+# (docs/cna-site.md#head-metadata).
 SITE_LOGO = "https://imgcdn.cna.com.tw/www/images/pic_fb.jpg?v=20220218"
 SKELETON_PHOTO = (
     "https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/1151x768_wmkn_0_C20230823000231.jpg"
@@ -149,11 +150,37 @@ def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
         '<a href="/list/aopl.aspx" class="blue">國際</a>',
         f'<a href="/list/{spec.slug}.aspx" class="blue">{spec.section}</a>',
     )
+    head = _head_summary(head, spec.body)
     share = share.replace(SKELETON_URL, spec.url).replace(
         "%2faopl%2f202308230370", f"%2f{spec.slug}%2f{spec.id}"
     )
     tail = tail.replace(SKELETON_URL, spec.url)
     return head + spec.lead + share + spec.body + skeleton.banner + tail
+
+
+def _head_summary(head: str, body: str) -> str:
+    """The head's description and tags made the story's own, as CNA's are: the description is
+    the lead paragraph without its dateline, article:tag and JSON-LD keywords the tags in
+    reverse page order (keywords end with a stray "NewsArticle")."""
+    lead = re.search(r"<p>(.*?)</p>", body, re.S)
+    text = re.sub(r"<[^>]+>", "", lead.group(1)) if lead else ""
+    text = html.unescape(re.sub(r"^\s*（中央社[^）]*）", "", text)).strip()
+    attr = html.escape(text, quote=True)
+    head = re.sub(
+        r'(<meta (?:name|property)="(?:description|og:description|twitter:description)" '
+        r'content=")[^"]*',
+        lambda m: m.group(1) + attr,
+        head,
+    )
+    head = re.sub(r'("about":)"[^"]*"', lambda m: m.group(1) + json.dumps(text), head, count=1)
+    tags = [html.unescape(t) for t in re.findall(r"<a href='/tag/\d+/'>#([^<]*)</a>", body)]
+    metas = "".join(
+        f'<meta property="article:tag" content="{html.escape(t, quote=True)}" />\n'
+        for t in reversed(tags)
+    )
+    head = re.sub(r'(?:<meta property="article:tag" content="[^"]*" />\n?)+', metas, head, count=1)
+    keywords = json.dumps([*reversed(tags), "NewsArticle"], ensure_ascii=False)
+    return re.sub(r'"keywords":\[[^\]]*\]', lambda _: f'"keywords":{keywords}', head, count=1)
 
 
 def lead_photo(src: str, caption: str) -> str:

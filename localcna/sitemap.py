@@ -27,7 +27,8 @@ from localcna.pages import (
     read_data,
 )
 
-# As reported for 2025-26 (SITE.md): the list API forbidden, the sitemaps advertised.
+# As reported for 2025-26 (docs/cna-site.md#robots-and-sitemaps): the list API forbidden, the
+# sitemaps advertised.
 ROBOTS = (
     "User-agent: *\nDisallow: /cna2018api/\n\n"
     "Sitemap: https://www.cna.com.tw/sitemapindex.xml\n"
@@ -85,6 +86,13 @@ class Site:
             self.articles[ident].setdefault("aliases", []).append(path)
             return
         self.articles[ident] = {"id": ident, "path": path, "kind": kind, "related": related, **info}
+
+    # Answer conditional requests on every page (sitemaps, lists), not only on articles.
+    validate_all = False
+
+    def clock(self) -> dt.datetime | None:
+        """The site's own time for the Date header; None is this machine's clock."""
+        return None
 
     def get(self, path: str) -> Page:
         """The page at ``path`` (query dropped), or the 404 page."""
@@ -394,7 +402,10 @@ def _urlset(urls: list[str], extra: str = "") -> bytes:
 
 
 def add_sitemaps(site: Site) -> None:
-    """Serve the sitemaps robots.txt lists, built from the site's articles (SITE.md)."""
+    """Serve the sitemaps robots.txt lists, built from the site's articles.
+
+    What CNA serves: docs/cna-site.md#robots-and-sitemaps.
+    """
     xml = "application/xml; charset=utf-8"
     dated = [
         (a["published"], a["url"], a.get("title", ""))

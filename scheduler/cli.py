@@ -20,11 +20,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from cnaspider.archive.store import Store, StoreError
+from cnaspider.crawl.outcomes import EXIT_STATUS_HELP
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.options import BadOption, argument_pairs, check_settings, spider_arguments
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
 from scheduler.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -40,16 +42,27 @@ from scheduler.runner import (
 log = logging.getLogger("scheduler")
 
 DEFAULT_EVERY = "10m"
+# Shorter intervals need --force-short: a run every few seconds only loads CNA and logs
+# "skipped" while the previous run still holds the lock.
+MIN_EVERY = 60.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``15m``, ``2h`` or ``1d`` in seconds."""
+    """``90s``, ``15m``, ``2h`` or ``1d`` in seconds.
+
+    A bare number is refused: ``--every 15`` meant minutes as often as seconds.
+    """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 10m, 90s, 1h)")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not match.group(2):
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r} has no unit; say {match.group(1)}s, {match.group(1)}m,"
+            f" {match.group(1)}h or {match.group(1)}d"
+        )
+    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _cron_days(field: str) -> str:
@@ -83,20 +96,31 @@ def make_trigger(every: float | None, cron: str | None) -> BaseTrigger:
     and on every Monday. APScheduler's CronTrigger wants both, so that case is two
     triggers, either of which fires.
     """
-    if cron:
+    if cron is not None:
         fields = cron.split()
+        if not fields:
+            raise ValueError(
+                '--cron is empty: give a crontab expression such as "*/10 * * * *" (Asia/Taipei),'
+                " or --every"
+            )
         if len(fields) != 5:
             raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {cron!r}")
         minute, hour, day, month, dow = fields
         common = {"minute": minute, "hour": hour, "month": month, "timezone": TAIPEI}
+        trigger: BaseTrigger
         if not day.startswith("*") and not dow.startswith("*"):
-            return OrTrigger(
+            trigger = OrTrigger(
                 [
                     CronTrigger(day=day, **common),
                     CronTrigger(day_of_week=_cron_days(dow), **common),
                 ]
             )
-        return CronTrigger(day=day, day_of_week=_cron_days(dow), **common)
+        else:
+            trigger = CronTrigger(day=day, day_of_week=_cron_days(dow), **common)
+        if trigger.get_next_fire_time(None, dt.datetime.now(TAIPEI)) is None:
+            # e.g. "0 0 30 2 *" (February 30th): the daemon would idle forever in silence.
+            raise ValueError(f"the cron expression {cron!r} never fires (no such date)")
+        return trigger
     return IntervalTrigger(seconds=every or parse_duration(DEFAULT_EVERY), timezone=TAIPEI)
 
 
@@ -117,9 +141,42 @@ _OWN_SETTINGS = {
 }
 
 
+RUN_EXIT_STATUS = """\
+exit status:
+  0    stopped (SIGTERM, Ctrl-C, or --max-runs reached); each run's outcome is in
+       its summary line and in `status`
+  2    a bad argument or setting; nothing was started"""
+STATUS_EXIT_STATUS = """\
+exit status:
+  0    printed (also when nothing has run yet)
+  1    the store cannot be read (damaged, lost, not a store)
+  2    a bad argument or setting (--output is not a directory)"""
+FEED_EXIT_STATUS = """\
+exit status:
+  0    the feeds were written (or were already current)
+  1    no store yet, or the store or the output directory cannot be used
+  2    a bad argument or setting
+  75   a run holds the run lock (it writes the feeds when it ends)"""
+
+
+def command_parser(command: str, prog: str) -> argparse.ArgumentParser:
+    """The parser of one command (``once``, ``run``, ``status``, ``feed``), shown as ``prog``.
+
+    The ``cnaspider`` console command fronts each command under a name of its own.
+    """
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            one: argparse.ArgumentParser = action.choices[command]
+            one.prog = prog
+            one.set_defaults(command=command)
+            return one
+    raise KeyError(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every command takes the common options)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--output",
         type=Path,
@@ -140,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--limit", type=int, help="entries per feed; same as -s FEED_LIMIT=")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    crawl = argparse.ArgumentParser(add_help=False)
+    crawl = OneLineParser(add_help=False)
     crawl.add_argument(
         "-a",
         dest="spider_args",
@@ -158,25 +215,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=parse_duration,
         default=parse_duration("15m"),
-        help="time limit for one crawl (default 15m); then it is stopped",
+        help="time limit for one crawl, with its unit (90s, 15m, 2h; default 15m); then it is stopped",
     )
     crawl.add_argument(
         "--grace",
         type=parse_duration,
         default=30.0,
-        help="after a stop request or the time limit, wait this long before killing the crawl (default 30s)",
+        help="after a stop request or the time limit, wait this long before killing the crawl"
+        " (with its unit; default 30s)",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m scheduler", description="Rerun the CNA crawl and publish its feeds."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
-        "run", parents=[common, crawl], help="crawl now and then on a schedule (daemon)"
+        "run",
+        parents=[common, crawl],
+        help="crawl now and then on a schedule (daemon)",
+        description="Crawl now and then on a schedule, until SIGTERM or Ctrl-C; each run's"
+        " one-line summary is logged, and `status` shows the history.",
+        epilog=RUN_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     when = run.add_mutually_exclusive_group()
     when.add_argument(
-        "--every", type=parse_duration, help=f"interval, e.g. 15m (default {DEFAULT_EVERY})"
+        "--every",
+        type=parse_duration,
+        help=f"interval with its unit (s, m, h, d), e.g. 15m; at least 1m (default {DEFAULT_EVERY})",
     )
     when.add_argument("--cron", help='crontab expression in Asia/Taipei, e.g. "*/10 * * * *"')
     run.add_argument(
@@ -186,16 +252,41 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: half the interval, at most 5m)",
     )
     run.add_argument(
+        "--force-short",
+        action="store_true",
+        help="allow --every shorter than 1m (tests; it only loads CNA in production)",
+    )
+    run.add_argument(
         "--max-runs", type=_positive, help="stop after this many runs (default: no limit)"
     )
-    sub.add_parser("once", parents=[common, crawl], help="one crawl and the feeds (cron, systemd)")
+    sub.add_parser(
+        "once",
+        parents=[common, crawl],
+        help="one crawl and the feeds (cron, systemd)",
+        description="One crawl under the run lock, then the feeds; the exit status is the"
+        " run's outcome.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     status = sub.add_parser(
-        "status", parents=[common], help="print the last runs and the newest feed items"
+        "status",
+        parents=[common],
+        help="print the last runs and the newest feed items",
+        description="Print the last runs (an unfinished one whose process is gone is"
+        " `interrupted`), the newest feed items and the last run's field coverage. Read-only.",
+        epilog=STATUS_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--runs", type=_positive, default=10, help="runs shown (default 10)")
     status.add_argument("--items", type=_positive, default=10, help="feed items shown (default 10)")
     sub.add_parser(
-        "feed", parents=[common], help="regenerate atom.xml, rss.xml and feed.json from the store"
+        "feed",
+        parents=[common],
+        help="regenerate atom.xml, rss.xml and feed.json from the store",
+        description="Regenerate the feeds from the store now (a run writes them itself when"
+        " it ends).",
+        epilog=FEED_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
 
@@ -253,7 +344,7 @@ def output_problem(config: RunConfig, must_exist: bool) -> str | None:
     if out.exists() and not out.is_dir():
         return f"--output {out} is not a directory; give the site's directory"
     if must_exist and not out.is_dir():
-        return f"no output directory {out}; run a crawl first (python -m scheduler once)"
+        return f"no output directory {out}; run a crawl first (cnaspider crawl)"
     return None
 
 
@@ -335,7 +426,14 @@ def _log_next_run(scheduler: BlockingScheduler) -> None:
 
 def cmd_run(config: RunConfig, args: argparse.Namespace) -> int:
     """The daemon: crawl at start-up and then on the schedule, until SIGTERM/SIGINT."""
-    every = args.every or (None if args.cron else parse_duration(DEFAULT_EVERY))
+    every = args.every or (None if args.cron is not None else parse_duration(DEFAULT_EVERY))
+    if every is not None and every < MIN_EVERY and not args.force_short:
+        print(
+            f"scheduler: --every {every:g}s is shorter than 1 minute: runs would pile up behind"
+            " the lock and load CNA for nothing; give --every 1m or more (or add --force-short)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         trigger = make_trigger(every, args.cron)
     except ValueError as exc:
@@ -379,7 +477,7 @@ def cmd_feed(config: RunConfig) -> int:
         return EXIT_USAGE if "not a directory" in problem else EXIT_FAILED
     lock = RunLock(paths.lock)
     try:
-        acquired = lock.acquire()
+        busy = lock.take()
     except OSError as exc:
         print(
             f"scheduler: the output directory {paths.output_dir} is not writable ({exc});"
@@ -387,12 +485,8 @@ def cmd_feed(config: RunConfig) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    if not acquired:
-        print(
-            f"scheduler: a run holds {paths.lock} (pid {lock.holder() or '?'});"
-            " it writes the feeds when it ends",
-            file=sys.stderr,
-        )
+    if busy:
+        print(f"scheduler: {busy}; it writes the feeds when it ends", file=sys.stderr)
         return EXIT_LOCKED
     try:
         with Store(paths.state_db, check=True) as store:
@@ -420,9 +514,16 @@ def cmd_feed(config: RunConfig) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point; returns the process exit code (``status | head`` prints no traceback)."""
+    return reader_gone_quietly(_main, argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    return run_command(build_parser().parse_args(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; returns the process exit code."""
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -28,8 +28,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnaspider.archive import coverage
+from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
+from cnaspider.crawl.backfill import crawl_waits_for_backfill
+from cnaspider.crawl.backfill import status_lines as backfill_lines
+from cnaspider.crawl.outcomes import (
+    EXIT_CODES,
+    EXIT_FAILED,
+    FAILED,
+    INTERRUPTED,
+    LOCKED,
+    OK,
+    PARTIAL,
+    exit_code,
+)
+
+# The exit statuses are re-exported: the scheduler's command line and its tests use them from here.
+from cnaspider.crawl.outcomes import EXIT_DEGRADED as EXIT_DEGRADED
+from cnaspider.crawl.outcomes import EXIT_LOCKED as EXIT_LOCKED
+from cnaspider.crawl.outcomes import EXIT_OK as EXIT_OK
+from cnaspider.crawl.outcomes import EXIT_PARTIAL as EXIT_PARTIAL
+from cnaspider.crawl.outcomes import EXIT_USAGE as EXIT_USAGE
 from cnaspider.crawl.recovery import lost_store
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import TAIPEI
@@ -41,27 +60,6 @@ log = logging.getLogger("scheduler")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPIDER = "firstnews"
 SETTINGS_MODULE = "cnaspider.crawl.settings"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_DEGRADED = 4  # a field's coverage fell to near zero (README: Field coverage)
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock, try again later
-
-OK = "ok"
-PARTIAL = "partial"
-DEGRADED = "degraded"
-FAILED = "failed"
-LOCKED = "locked"
-INTERRUPTED = "interrupted"
-_EXIT_CODES = {
-    OK: EXIT_OK,
-    PARTIAL: EXIT_PARTIAL,
-    DEGRADED: EXIT_DEGRADED,
-    FAILED: EXIT_FAILED,
-    LOCKED: EXIT_LOCKED,
-}
 
 
 def load_settings(overrides: dict[str, str]) -> dict[str, Any]:
@@ -153,10 +151,13 @@ class RunResult:
         run = f"run #{self.run_id}" if self.run_id else "run"
         if self.outcome == LOCKED:
             return f"{run} {self.outcome}: {self.message}"
-        line = (
-            f"{run} {self.outcome} in {self.duration:.1f}s: new={self.new} updated={self.updated}"
-            f" refused={self.refused} errors={self.errors}"
+        counts = (
+            f"new={self.new} updated={self.updated} refused={self.refused} errors={self.errors}"
         )
+        if self.outcome != OK:
+            # The cause first: a failed run's line is read for why, then for what it did.
+            return f"{run} {self.outcome}: {self.message} ({self.duration:.1f}s: {counts})"
+        line = f"{run} {self.outcome} in {self.duration:.1f}s: {counts}"
         if self.feeds:
             files = self.feeds["files"]
             # The crawl's close hook writes them first; this run's second pass then finds them current.
@@ -186,7 +187,7 @@ def judge(report: dict[str, Any]) -> tuple[str, str]:
     """
     outcome = str(report.get("outcome") or "")
     message = str(report.get("message") or "")
-    if outcome in _EXIT_CODES:
+    if outcome in EXIT_CODES:
         return outcome, message
     return FAILED, f"unknown crawl outcome {outcome!r}" + (f": {message}" if message else "")
 
@@ -197,6 +198,19 @@ def _read_report(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _first_error(log_path: Path) -> str:
+    """The first ERROR line of a crawl log (its message only): why a crawl left no report."""
+    try:
+        with log_path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                _, marker, message = line.partition("] ERROR: ")
+                if marker:
+                    return message.strip()
+    except OSError:
+        pass
+    return ""
 
 
 def _remove_partial_files(paths: Paths) -> None:
@@ -244,7 +258,7 @@ class Runner:
         paths = self.config.paths
         lock = RunLock(paths.lock)
         try:
-            acquired = lock.acquire()
+            busy = lock.take()
         except OSError as exc:
             return RunResult(
                 FAILED,
@@ -252,15 +266,13 @@ class Runner:
                 " done: make it writable (or free space) and run again",
                 EXIT_FAILED,
             )
-        if not acquired:
-            holder = lock.holder()
-            return RunResult(
-                LOCKED,
-                f"another run holds {paths.lock}"
-                + (f" (pid {holder})" if holder else "")
-                + "; not crawling",
-                EXIT_LOCKED,
-            )
+        if busy and "backfill" in lock.holder():
+            # A backfill batch holds it: it steps aside after its batch (README: Backfill).
+            log.info("a backfill batch holds the lock; this crawl goes next")
+            if crawl_waits_for_backfill(lock, paths.state_dir):
+                busy = None
+        if busy:
+            return RunResult(LOCKED, f"{busy}; not crawling", EXIT_LOCKED)
         self.idle.clear()
         try:
             if self.stopping:
@@ -276,7 +288,9 @@ class Runner:
                 try:
                     result.feeds = self.write_feeds()
                 except (OSError, sqlite3.Error, StoreError) as exc:
-                    result.message += f"; feeds not written: {exc}"
+                    note = f"feeds not written: {exc}"
+                    if note not in result.message:  # the crawl's own pass may have said so
+                        result.message += f"; {note}"
             result.duration = time.monotonic() - started
             return result
         finally:
@@ -308,6 +322,7 @@ class Runner:
         with contextlib.suppress(FileNotFoundError):
             paths.last_crawl.unlink()
         before = self._last_run_id(paths)
+        articles_before = self._article_count(paths)
         cfg.log_path.parent.mkdir(parents=True, exist_ok=True)
         timed_out = killed = False
         with cfg.log_path.open("wb") as crawl_log:
@@ -363,6 +378,9 @@ class Runner:
             _remove_partial_files(paths)
         report = _read_report(paths.last_crawl)
         result = self._result(report, child.returncode, timed_out)
+        if report is None and articles_before is not None:
+            # No report (a full disk cannot take one): what the store holds is what was saved.
+            result.new = max(0, (self._article_count(paths) or 0) - articles_before)
         if self.stopping:
             sig = self._stop_signal
             result = dataclasses.replace(
@@ -377,6 +395,9 @@ class Runner:
     def _result(self, report: dict[str, Any] | None, returncode: int, timed_out: bool) -> RunResult:
         if report is None:
             why = f"the crawl wrote no {self.config.paths.last_crawl.name} (exit code {returncode})"
+            cause = _first_error(self.config.log_path)
+            if cause:
+                why = f"{cause}; {why}"
             if timed_out:
                 why = f"the crawl timed out after {self.config.timeout:.0f}s; " + why
             return RunResult(FAILED, f"{why}; see {self.config.log_path}", EXIT_FAILED)
@@ -387,7 +408,7 @@ class Runner:
         return RunResult(
             outcome,
             message,
-            _EXIT_CODES.get(outcome, EXIT_FAILED),
+            exit_code(outcome),
             run_id=int(run_id) if isinstance(run_id, int) else None,
             new=_count(report, "new"),
             updated=_count(report, "updated"),
@@ -395,6 +416,14 @@ class Runner:
             errors=_count(report, "errors"),
             crawl_feeds=report.get("feeds") if isinstance(report.get("feeds"), dict) else None,
         )
+
+    @staticmethod
+    def _article_count(paths: Paths) -> int | None:
+        try:
+            with Store(paths.state_db, readonly=True) as store:
+                return store.count()
+        except (OSError, sqlite3.Error, StoreError):
+            return None
 
     @staticmethod
     def _last_run_id(paths: Paths) -> int:
@@ -418,6 +447,17 @@ class Runner:
         with Store(paths.state_db) as store:
             runs = {r["id"]: r for r in store.last_runs(20) if r["id"] > before}
             row = runs.get(result.run_id) if result.run_id else None
+            if row is None and report is None and runs:
+                # No report (a full disk) but the crawl recorded its run: its counts are real.
+                row = runs[max(runs)]
+                result.run_id = int(row["id"])
+                if row["finished"]:
+                    for name in ("new", "updated", "refused", "errors"):
+                        setattr(result, name, int(row[name] or 0))
+                    with contextlib.suppress(ValueError, TypeError):
+                        said = json.loads(row["detail"] or "{}").get("message")
+                        if said and row["outcome"] == result.outcome:
+                            result.message = f"{said}; see {self.config.log_path}"
             if row is None:
                 # The child died before recording its end, or before starting a run.
                 open_runs = [r for r in runs.values() if not r["finished"]]
@@ -473,7 +513,11 @@ def status_text(
         raise StoreError(LOST, paths.state_db, lost)
     lines.append(f"articles stored: {total}")
     lines.append("last runs (Asia/Taipei, newest first):")
-    for r in history:
+    # An unfinished run is running only while its lock holder lives; one that died
+    # (SIGKILL, a forced stop) never records its end, and the next run goes on from it.
+    alive = RunLock(paths.lock).holder_alive()
+    for n, r in enumerate(history):
+        unfinished = "running" if alive and n == 0 else INTERRUPTED
         took = ""
         if r["finished"]:
             secs = (
@@ -484,12 +528,14 @@ def status_text(
         with contextlib.suppress(ValueError, TypeError):
             message = str(json.loads(r["detail"] or "{}").get("message") or "")
         lines.append(
-            f"  #{r['id']:<5} {_local_time(r['started'])}{took:<7} {r['outcome'] or 'running?':<11}"
+            f"  #{r['id']:<5} {_local_time(r['started'])}{took:<7} {r['outcome'] or unfinished:<11}"
             f" new={r['new']} updated={r['updated']} refused={r['refused']} errors={r['errors']}"
             + (f"  {message}" if message else "")
         )
     if not history:
         lines.append("  (none)")
+    lines += gap_lines(history)
+    lines += backfill_lines(paths.state_dir)
     lines.append("newest feed items:")
     for s in newest:
         a = s.article
@@ -497,11 +543,34 @@ def status_text(
     if not newest:
         lines.append("  (none)")
     lines += coverage_lines(paths, history)
+    lines += way_lines(paths, history)
     for name in ("atom.xml", "rss.xml", "feed.json"):
         path = paths.output_dir / name
         size = f"{path.stat().st_size} B" if path.exists() else "missing"
         lines.append(f"feed {name}: {size}")
     return "\n".join(lines)
+
+
+def gap_lines(history: list[dict[str, Any]]) -> list[str]:
+    """What the last finished run could not see (README: After downtime), for ``status``."""
+    stats: dict[str, Any] = {}
+    for run in history:
+        if not run["finished"]:
+            continue
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            stats = json.loads(run["detail"] or "{}").get("stats") or {}
+        # A backfill batch reads no list: the crawl before it says what was missed.
+        if not stats.get("cnaspider/backfill/batch"):
+            break
+    prefix = "cnaspider/gap_interval/"
+    lines = []
+    for key, interval in sorted(stats.items()):
+        if key.startswith(prefix):
+            name = key[len(prefix) :]
+            minutes = stats.get(f"cnaspider/gap/{name}", "?")
+            what = "the sitemaps did not reach back" if name == "sitemaps" else f"list {name}"
+            lines.append(f"  gap: {what}: {interval} (Taipei, {minutes} min) not seen")
+    return ["last run's gaps (README: After downtime):", *lines] if lines else []
 
 
 def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
@@ -547,3 +616,32 @@ def coverage_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
             + (f"  via {how}" if how else "")
         )
     return lines
+
+
+def way_lines(paths: Paths, history: list[dict[str, Any]]) -> list[str]:
+    """The way drifts of the newest run that recorded ways, for ``status``."""
+    with Store(paths.state_db, readonly=True) as store:  # status works read-only
+        for run in (r for r in history if r["finished"]):
+            rows = store.run_way_shares(int(run["id"]))
+            if rows:
+                break
+        else:
+            return []
+        run_id, parser, articles = int(run["id"]), rows[0][1], rows[0][2]
+        bases = waydrift.baselines(store, run_id, parser, [r[0] for r in rows])
+        lost = frozenset(f for f, *_, was_lost in store.run_coverage(run_id) if was_lost)
+    current = {f: waydrift.FieldWays(f, n, ways, d) for f, _, n, ways, d, _ in rows}
+    # The run's own judgement, again on the counts it recorded.
+    drifts = [
+        d
+        for d in waydrift.judge_ways(current, bases, skip=lost)
+        if d.field in {f for f, *_, flagged in rows if flagged}
+    ]
+    runs = max((b.runs for b in bases.values()), default=0)
+    if articles < waydrift.MIN_ARTICLES:
+        return [f"ways of run #{run_id}: not judged (under {waydrift.MIN_ARTICLES} articles)"]
+    if not drifts:
+        if runs < waydrift.MIN_BASELINE_RUNS:
+            return [f"ways of run #{run_id}: not judged ({runs} earlier runs by this parser)"]
+        return [f"ways of run #{run_id}: as in the baseline ({runs} runs by this parser)"]
+    return [f"way drift in run #{run_id}:", *(f"  {d.message()}" for d in drifts)]

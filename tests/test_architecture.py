@@ -19,11 +19,16 @@ LAYERS = (
     "cnaspider.crawl",
     "cnaspider.tools",
     "scheduler",
+    # The console command fronts the scheduler's commands and the tools alike, so it sits
+    # above both; nothing imports it.
+    "cnaspider.cli",
 )
 # The local CNA is test and demo infrastructure: only the demo tool may use it, and it uses nothing of cnaspider.
 LOCALCNA_USERS = {"cnaspider.tools.demo"}
 # ``python -m cnaspider.probe`` and its kin: each only starts the tool of the same name.
-COMMANDS = {f"cnaspider.{tool}" for tool in ("probe", "render", "history", "rebuild", "demo")}
+COMMANDS = {
+    f"cnaspider.{tool}" for tool in ("probe", "render", "history", "rebuild", "demo", "backfill")
+}
 
 
 def modules() -> dict[str, Path]:

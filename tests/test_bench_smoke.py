@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+import pytest
+
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:

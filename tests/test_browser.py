@@ -40,9 +40,9 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
 from cnaspider.publishing import listings
 from cnaspider.publishing.listings import slug
-from tests.conftest import REPO, crawl_env, needs_program
+from tests.helpers import REPO, crawl_env, needs_program
 
-pytestmark = [needs_program("jekyll"), needs_program("chromium")]
+pytestmark = [needs_program("jekyll"), needs_program("chromium"), pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "chromium"
 REFERENCE = "202101140136"  # the golden post: 3 of its 5 延伸閱讀 targets are in the demo archive
 EDITED = "202609230336"  # localcna/edits.py's HEADLINE_ID: three versions after the demo
@@ -259,7 +259,8 @@ def _internal_links(site: Path) -> dict[str, set[str]]:
 
 def test_no_internal_link_is_broken(demo: dict[str, Any]) -> None:
     links = _internal_links(demo["site"])
-    assert len(links) > 50 and any(p.startswith("/tags/") for p in links)
+    # Tags used once have no page (listings.MIN_TAG_ARTICLES): the demo links ~50 paths.
+    assert len(links) > 40 and any(p.startswith("/tags/") for p in links)
     broken = {}
     for path, pages in sorted(links.items()):
         try:

@@ -16,7 +16,7 @@ from cnaspider.archive.diff import (
     visible_text,
 )
 from cnaspider.extraction.items import Image, InlineImage, RelatedLink
-from tests.test_feeds import real_articles
+from tests.helpers import real_articles
 
 BASE = next(a for a in real_articles() if a.image and a.related)
 

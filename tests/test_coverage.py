@@ -25,7 +25,7 @@ from localcna.batches import serve_batch
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Site
 from scheduler.runner import EXIT_DEGRADED, EXIT_OK
-from tests.conftest import REPO, run_crawl
+from tests.helpers import REPO, run_crawl
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY_JITTER=0"]
 
@@ -100,6 +100,7 @@ def test_fresh_store_uses_the_floors() -> None:
 # --- end to end ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> None:
     out = tmp_path / "site"
     site = Site()
@@ -131,7 +132,7 @@ def test_related_block_rendered_client_side_degrades_the_run(tmp_path: Path) -> 
         assert report["new"] == 12 and report["coverage_lost"] == ["related"]
         log = Paths.for_output(out).state_dir.joinpath("last-crawl.log").read_text()
         assert re.search(
-            r"\[cnaspider\.extensions\] ERROR: field coverage lost: related in 0 of 12", log
+            r"\[cnaspider\.crawl\.extensions\] ERROR: field coverage lost: related in 0 of 12", log
         )
         # The run record says it too, and a lost field's run does not become its baseline:
         # the next run with the same markup is still degraded.
@@ -169,6 +170,7 @@ def report_ways(out: Path, run_offset: int) -> list[str]:
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("related", ["links", "client-side"])
 def test_fresh_store_floors_end_to_end(tmp_path: Path, related: str) -> None:
     site = Site()

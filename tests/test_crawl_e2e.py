@@ -6,10 +6,13 @@ import hashlib
 from pathlib import Path
 
 import frontmatter
+import pytest
 
 from cnaspider.archive.store import Store
 from localcna.httpd import LocalCNA
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
+
+pytestmark = pytest.mark.slow
 
 
 def post_ids(output: Path) -> set[str]:

@@ -23,13 +23,13 @@ import lxml.etree
 import lxml.html
 import pytest
 
+from cnaspider.publishing.skeleton import copy_skeleton
 from localcna import edits
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, LIQUID_ID, Page
-from tests.conftest import needs_program, run_crawl
-from tests.test_jekyll_site import JEKYLL, _copy_skeleton
+from tests.helpers import JEKYLL, needs_program, run_crawl
 
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_EDIT = "{{ site.title }} 與 {% include nothing.html %}"
 
 
@@ -42,7 +42,7 @@ def _page(dest: Path, ident: str) -> lxml.html.HtmlElement:
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("edits-site")
     src, dest = tmp / "src", tmp / "site"
-    _copy_skeleton(src)
+    copy_skeleton(src)
     with LocalCNA() as server:
         first = run_crawl(server.base_url, src)
         assert first.report["outcome"] == "ok", first.log[-3000:]
@@ -239,7 +239,7 @@ def test_newsboat_reads_each_edit_right(site: dict[str, Any], tmp_path: Path) ->
     (round2,) = [t for t in texts if "第3版" in texts[t]]
     assert "舊：第二段說明內容，包含數字123與英文ABC。" in lines[round2]
     assert "新：第二段說明內容，包含數字456與英文ABC。" in lines[round2]
-    assert f"* 新增段落（第4段）：{edits.ROUND2_PARAGRAPH}" in lines[round2]
+    assert f"* 新增段落（第3段）：{edits.ROUND2_PARAGRAPH}" in lines[round2]
     (photo,) = [t for t in texts if t.startswith("更新（照片、圖說）")]
     assert any(line.startswith("舊：") and "（中央社檔案照片）" in line for line in lines[photo])
     assert all("23.91" not in text for text in texts.values())

@@ -1,6 +1,6 @@
 """Faults on the local CNA: every good article is saved, every bad one counted by name.
 
-One crawl of a list whose articles each misbehave in one way (issue: hardening).
+One crawl of a list whose articles each misbehave in one way.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import pytest
 
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
+
+pytestmark = pytest.mark.slow
 
 FAULT_SETTINGS = [
     "-a", "lists=faults", "-a", "related_depth=0",

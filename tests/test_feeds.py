@@ -20,58 +20,19 @@ from lxml import etree
 
 from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, RelatedLink
-from cnaspider.extraction.parsing import TAIPEI, PageRefused, parse_article, summary_text
-from cnaspider.extraction.urls import article_id
+from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing.feeds import (
-    FEED_SUBTITLE,
-    FEED_TITLE,
     entry_id,
-    feed_body,
     feed_id,
     post_url,
     render_feeds,
     write_feeds,
 )
 from cnaspider.publishing.post import PostStyle
+from tests.helpers import FEED_NAMES, check_feeds, many_articles, read_all, real_articles, utc_time
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = REPO / "localcna" / "data" / "articles"
 SITE = "https://news.example.org/cna"
-FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
-
-
-def real_articles() -> list[Article]:
-    """Every saved CNA page that parses into an article."""
-    out = []
-    for page in sorted(PAGES.glob("*.html")):
-        try:
-            out.append(parse_article(page.read_bytes(), "https://www.cna.com.tw/news/x/0.aspx"))
-        except PageRefused:
-            continue
-    assert len(out) >= 4, "the saved CNA pages are missing"
-    return out
-
-
-def many_articles(count: int) -> list[Article]:
-    """``count`` distinct articles made from the real ones, one hour apart, in shuffled order."""
-    base = real_articles()
-    start = dt.datetime(2023, 8, 1, 8, 0, tzinfo=TAIPEI)
-    made = []
-    for i in range(count):
-        src = base[i % len(base)]
-        ident = f"202308{1 + i // 24:02d}{1000 + i:04d}"
-        when = start + dt.timedelta(hours=i)
-        made.append(
-            dataclasses.replace(
-                src,
-                id=ident,
-                url=f"https://www.cna.com.tw/news/{src.url.split('/')[4]}/{ident}.aspx",
-                title=f"{src.title}（{i}）",
-                published=when,
-                modified=when + dt.timedelta(minutes=i % 3 * 20),
-            )
-        )
-    return made[::2] + made[1::2]
 
 
 def fill(path: Path, articles: list[Article]) -> Store:
@@ -81,135 +42,12 @@ def fill(path: Path, articles: list[Article]) -> Store:
     return store
 
 
-def read_all(output_dir: Path) -> dict[str, Any]:
-    """The three feeds parsed: feedparser for Atom and RSS, json for JSON Feed."""
-    # No sanitising: the content must come back exactly as the post body.
-    atom = feedparser.parse(
-        (output_dir / "atom.xml").read_bytes(), sanitize_html=False, resolve_relative_uris=False
-    )
-    rss = feedparser.parse(
-        (output_dir / "rss.xml").read_bytes(), sanitize_html=False, resolve_relative_uris=False
-    )
-    for parsed in (atom, rss):
-        assert parsed.bozo == 0, parsed.get("bozo_exception")
-    assert atom.version == "atom10" and rss.version == "rss20"
-    # feedparser 6.0 does not read JSON Feed (bozo); the stdlib does.
-    data = json.loads((output_dir / "feed.json").read_text(encoding="utf-8"))
-    return {"atom": atom, "rss": rss, "json": data}
-
-
-def _time(struct: Any) -> dt.datetime:
-    return dt.datetime(*struct[:6]).replace(tzinfo=dt.UTC)
-
-
 def stored_updated(store: Store) -> dt.datetime:
     """The feed-level time the store implies: the latest entry change or arrival."""
     rows = store.newest(50)
     times = [r.article.modified for r in rows]
     times += [dt.datetime.fromisoformat(r.first_seen) for r in rows]
     return max(times)
-
-
-def expected_body(article: Article, style: PostStyle, site_url: str, local: set[str]) -> str:
-    """The feed content: 延伸閱讀 links go to the site's copy of stored articles when published."""
-
-    def href(link: RelatedLink) -> str:
-        ident = article_id(link.url)
-        return post_url(site_url, ident) if site_url and ident in local else link.url
-
-    return feed_body(article, style, href)
-
-
-def check_feeds(
-    output_dir: Path,
-    expected: list[Article],
-    site_url: str,
-    style: PostStyle,
-    updated: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """Assert every field the issue lists, in all three feeds, for ``expected`` (newest first).
-
-    ``updated``: the feed-level time; by default only checked to be no older than the newest entry.
-    """
-    feeds = read_all(output_dir)
-    atom, rss, data = feeds["atom"], feeds["rss"], feeds["json"]
-    newest_update = max(a.modified for a in expected)
-    base = site_url.rstrip("/")
-    local = {a.id for a in expected}
-
-    # Feed level.
-    for parsed, name in ((atom, "atom.xml"), (rss, "rss.xml")):
-        assert parsed.feed.title == FEED_TITLE
-        assert parsed.feed.subtitle == FEED_SUBTITLE
-        assert parsed.feed.language == "zh-TW"
-        assert parsed.feed.link == (base + "/" if base else "https://www.cna.com.tw/")
-        if updated is None:
-            assert _time(parsed.feed.updated_parsed) >= newest_update
-        else:
-            assert _time(parsed.feed.updated_parsed) == updated.replace(microsecond=0)
-        # Each file's self link is itself.
-        selfs = [lk.href for lk in parsed.feed.get("links", []) if lk.rel == "self"]
-        assert selfs == ([f"{base}/{name}"] if base else [])
-    # The id does not depend on the site's address.
-    assert atom.feed.id == feed_id()
-    assert data["version"] == "https://jsonfeed.org/version/1.1"
-    assert data["title"] == FEED_TITLE and data["description"] == FEED_SUBTITLE
-    assert data["language"] == "zh-TW"
-    assert data["home_page_url"] == (base + "/" if base else "https://www.cna.com.tw/")
-    assert data.get("feed_url") == (f"{base}/feed.json" if base else None)
-
-    # Entries: same ids in the same order (newest published first) everywhere.
-    ids = [entry_id(a) for a in expected]
-    assert [e.id for e in atom.entries] == ids
-    assert [e.id for e in rss.entries] == ids
-    assert [i["id"] for i in data["items"]] == ids
-
-    for article, a_entry, r_entry, item in zip(
-        expected, atom.entries, rss.entries, data["items"], strict=True
-    ):
-        assert a_entry.id.startswith("https://www.cna.com.tw/news/") and article.id in a_entry.id
-        body = expected_body(article, style, site_url, local)
-        # With a published site the reader opens the site's post; CNA is the source.
-        primary = post_url(site_url, article) if site_url else article.url
-        summary = summary_text(article)
-        authors = [style.source_label, *article.reporters]
-        categories = list(dict.fromkeys([article.section, *article.tags]))
-        for entry in (a_entry, r_entry):
-            assert entry.title == article.title
-            assert entry.link == primary
-            assert _time(entry.published_parsed) == article.published
-            assert entry.summary == summary
-            assert entry.content[0].value == body
-            assert [t.term for t in entry.tags] == categories
-            assert [a.get("name") for a in entry.authors] == authors
-        assert _time(a_entry.updated_parsed) == article.modified
-        # Atom: one alternate (what a reader opens) and CNA as "via" when the site is published.
-        alternates = [lk.href for lk in a_entry.links if lk.rel == "alternate"]
-        assert alternates == [primary]
-        vias = [lk.href for lk in a_entry.links if lk.rel == "via"]
-        assert vias == ([article.url] if site_url else [])
-        assert a_entry.content[0].type == "text/html"
-        assert item["url"] == primary
-        assert item.get("external_url") == (article.url if site_url else None)
-        assert item["title"] == article.title
-        assert item["content_html"] == body
-        assert item["summary"] == summary
-        assert dt.datetime.fromisoformat(item["date_published"]) == article.published
-        assert dt.datetime.fromisoformat(item["date_modified"]) == article.modified
-        assert [a["name"] for a in item["authors"]] == authors
-        assert item["tags"] == categories
-        if article.image:
-            for entry in (a_entry, r_entry):
-                assert [e.href for e in entry.enclosures] == [item["image"]]
-                assert entry.enclosures[0].type.startswith("image/")
-                assert [m["url"] for m in entry.media_content] == [item["image"]]
-                assert entry.media_content[0]["medium"] == "image"
-            assert item["image"].endswith(article.image.src.split("://", 1)[1])
-            assert item["attachments"][0]["url"] == item["image"]
-        else:
-            assert not a_entry.get("enclosures") and not r_entry.get("enclosures")
-            assert "image" not in item
-    return feeds
 
 
 @pytest.fixture
@@ -250,7 +88,7 @@ def test_newest_first_and_limit(tmp_path: Path, style: PostStyle) -> None:
     newest = sorted(articles, key=lambda a: a.published, reverse=True)[:50]
     feeds = check_feeds(tmp_path, newest, SITE, style)
     assert report["entries"] == 50 == len(feeds["atom"].entries)
-    published = [_time(e.published_parsed) for e in feeds["rss"].entries]
+    published = [utc_time(e.published_parsed) for e in feeds["rss"].entries]
     assert published == sorted(published, reverse=True)
 
 
@@ -298,11 +136,11 @@ def test_same_data_gives_byte_identical_files(tmp_path: Path, style: PostStyle) 
     assert not list(one.glob(".*.tmp")) and not list(two.glob(".*.tmp"))
 
 
-def test_feed_updated_is_the_newest_entry_not_the_build_time(style: PostStyle) -> None:
+def test_feed_updated_is_the_newest_entry_not_the_buildutc_time(style: PostStyle) -> None:
     articles = many_articles(5)
     first = render_feeds(articles, style=style)
     atom = feedparser.parse(first["atom.xml"])
-    assert _time(atom.feed.updated_parsed) == max(a.modified for a in articles)
+    assert utc_time(atom.feed.updated_parsed) == max(a.modified for a in articles)
     assert b"lastBuildDate" in first["rss.xml"]
     assert render_feeds(articles, style=style) == first
 
@@ -431,7 +269,7 @@ def test_feed_updated_moves_when_an_older_article_arrives(tmp_path: Path, style:
         with store.db:  # the store received the first articles a day ago
             store.db.execute("UPDATE articles SET first_seen = '2026-01-01T00:00:00+00:00'")
         write_feeds(store, tmp_path, site_url=SITE, style=style)
-        assert _time(
+        assert utc_time(
             feedparser.parse((tmp_path / "atom.xml").read_bytes()).feed.updated_parsed
         ) == (dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         oldest = newest_first[-1]

@@ -17,42 +17,7 @@ from hypothesis import strategies as st
 from cnaspider.extraction.parsing import parse_article
 from cnaspider.extraction.urls import article_id, normalize_article_url
 from cnaspider.publishing.post import post_filename, render_post
-from tests.test_parsing import page
-
-URL = "https://www.cna.com.tw/news/acn/202308230192.aspx"
-
-HOSTILE_PARAGRAPHS = [
-    "<script>alert('p')</script>正文一",
-    '<img src="x" onerror="alert(1)">正文二<b onclick="alert(2)">粗</b>',
-    '<a href="javascript:alert(3)">連結</a><a href="data:text/html,<script>alert(4)</script>">資料</a>',
-    '<a href="JaVaScRiPt:alert(5)">大小寫</a><a href=" javascript:alert(6)">空白</a>',
-    "<iframe src='https://evil.example/'></iframe><style>body{display:none}</style>正文三",
-    "{{ site.title }} {% include evil.html %} {% endraw %} {%raw%}",
-    "line one\n---\nlayout: evil\n---\nline two",
-    "\u2028分隔\u2029段落 \u202e反向\u202c \u200f標記 🇹🇼 𠀀 \x01\x08控制",
-    "<svg onload=alert(7)><use href='#x'/></svg>",
-    '<a href="https://www.cna.com.tw/news/aipl/202101140143.aspx" onmouseover="alert(8)">好連結</a>',
-]
-HOSTILE_TITLE = "<script>alert('t')</script> {{ t }} {% t %} \"引號\" ---\n# 標題 [x](javascript:y)"
-
-
-def hostile_page() -> str:
-    html = page("acn-202308230192")
-    body = "".join(f"<p>{p}</p>" for p in HOSTILE_PARAGRAPHS)
-    html = re.sub(
-        r'(<div class="paragraph">).*?(<div class=.articlekeywordGroup)',
-        lambda m: m.group(1) + body + m.group(2),
-        html,
-        count=1,
-        flags=re.S,
-    )
-    title = HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;")
-    html, count = re.subn(
-        r"<h1>.*?</h1>", f"<h1><span>{title}</span></h1>", html, count=1, flags=re.S
-    )
-    assert count == 1
-    return html
-
+from tests.helpers import HOSTILE_TITLE, HOSTILE_URL, hostile_page
 
 FORBIDDEN = [
     re.compile(p, re.I)
@@ -71,7 +36,7 @@ FORBIDDEN = [
 
 
 def test_hostile_page_gives_a_safe_post() -> None:
-    article = parse_article(hostile_page(), URL)
+    article = parse_article(hostile_page(), HOSTILE_URL)
     text = render_post(article)
     post = frontmatter.loads(text)
     # The title is data: kept as is, on one line.
@@ -97,7 +62,7 @@ text_strategy = st.text(
 @given(title=text_strategy, paragraph=text_strategy)
 def test_any_title_and_body_round_trip_and_stay_inert(title: str, paragraph: str) -> None:
     from cnaspider.extraction.parsing import sanitize_inline_html
-    from tests.test_post import article
+    from tests.helpers import article
 
     html = sanitize_inline_html(paragraph.replace("&", "&amp;").replace("<", "&lt;"))
     text = render_post(article(title, paragraphs=[html or "x"]))
@@ -142,7 +107,7 @@ def test_normaliser_never_accepts_other_hosts_or_escapes_posts(
     assert host in ("www.cna.com.tw", "m.cna.com.tw", "cna.com.tw")
     ident_found = article_id(normal)
     assert ident_found is not None and re.fullmatch(r"\d{12}", ident_found)
-    from tests.test_post import article
+    from tests.helpers import article
 
     name = post_filename(article(id=ident_found))
     posts = Path("/srv/site/_posts")
@@ -152,7 +117,7 @@ def test_normaliser_never_accepts_other_hosts_or_escapes_posts(
 
 @pytest.mark.parametrize("char", ["\n", "\r", "\u2028", "\u2029", "\x85"])
 def test_line_breaks_in_title_never_break_the_front_matter(char: str) -> None:
-    from tests.test_post import article
+    from tests.helpers import article
 
     text = render_post(article(f"a{char}---{char}b"))
     assert text.split("\n")[8] == "---"

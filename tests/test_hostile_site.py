@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import frontmatter
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -25,13 +26,17 @@ from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import parse_article
 from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
 from cnaspider.publishing.paths import Paths
-from cnaspider.publishing.post import write_post
-from tests.conftest import needs_program
-from tests.test_hostile import HOSTILE_PARAGRAPHS, URL, hostile_page
-from tests.test_jekyll_site import _copy_skeleton
+from cnaspider.publishing.skeleton import copy_skeleton
+from tests.helpers import (
+    HOSTILE_PARAGRAPHS,
+    HOSTILE_URL,
+    JEKYLL,
+    hostile_page,
+    needs_program,
+    put_post,
+)
 
-JEKYLL = shutil.which("jekyll") or "jekyll"
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 
 HOSTILE_TITLES = [
     'key: value # "quoted" \\ back',
@@ -77,11 +82,11 @@ def build_site(tmp_path: Path, articles: list[Article]) -> Path:
     src, dest = tmp_path / "src", tmp_path / "dest"
     if src.exists():
         shutil.rmtree(src)
-    _copy_skeleton(src)
+    copy_skeleton(src)
     paths = Paths.for_output(src)
     with Store(paths.state_db) as store:
         for article in articles:
-            post, _ = write_post(paths.posts_dir, article)
+            post = put_post(paths.posts_dir, article)
             text = post.read_text(encoding="utf-8")
             assert frontmatter.loads(text)["title"] == article.title
             store.save(article, str(post.relative_to(src)))
@@ -120,7 +125,7 @@ def page_of(dest: Path, article: Article) -> lxml.html.HtmlElement:
 
 
 def test_hostile_titles_and_bodies_build_literally_and_inertly(tmp_path: Path) -> None:
-    body = parse_article(hostile_page(), URL)
+    body = parse_article(hostile_page(), HOSTILE_URL)
     articles = [
         dataclasses.replace(
             body,
@@ -162,7 +167,7 @@ texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, m
 def test_any_title_and_body_builds(tmp_path: Path, pairs: list[tuple[str, str]]) -> None:
     from cnaspider.extraction.parsing import sanitize_inline_html
 
-    base = parse_article(hostile_page(), URL)
+    base = parse_article(hostile_page(), HOSTILE_URL)
     articles = []
     for i, (title, paragraph) in enumerate(pairs):
         html = sanitize_inline_html(paragraph.replace("&", "&amp;").replace("<", "&lt;")) or "x"

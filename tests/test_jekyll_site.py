@@ -10,7 +10,6 @@ import dataclasses
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,29 +24,13 @@ from cnaspider.extraction.items import Article
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing.feeds import POST_PERMALINK, write_feeds
 from cnaspider.publishing.paths import Paths
-from cnaspider.publishing.post import write_post
-from tests.conftest import needs_program
+from cnaspider.publishing.skeleton import copy_skeleton
+from tests.helpers import JEKYLL, REPO, needs_program, put_post
 
-REPO = Path(__file__).resolve().parent.parent
-SKELETON = REPO / "output"
 SITE_URL = "https://news.example.org/cna"
-JEKYLL = shutil.which("jekyll") or "jekyll"
-pytestmark = needs_program("jekyll")
+pytestmark = [needs_program("jekyll"), pytest.mark.slow]
 LIQUID_TITLE = "測試 {{ x }} 與 {% y %} 標題"
 LIQUID_TEXT = "內文寫著 {{ site.title }}、{% include nothing.html %} 與 {{ x }} {% y %}，照樣顯示。"
-
-
-def _copy_skeleton(dest: Path) -> None:
-    """The committed site skeleton: what a fresh clone's output/ holds, without generated files."""
-    generated = {"_site", ".state", ".jekyll-cache", "atom.xml", "rss.xml", "feed.json"}
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n in generated or n.endswith(".tmp")}
-        if Path(folder).name == "_posts":
-            skip |= {n for n in names if n.endswith(".md")}
-        return skip
-
-    shutil.copytree(SKELETON, dest, ignore=ignore)
 
 
 def _text(fragment: str) -> str:
@@ -62,7 +45,7 @@ def _text(fragment: str) -> str:
 def built(tmp_path: Path, local_cna: Any) -> dict[str, Any]:
     """Crawl the local CNA into a copy of the skeleton, add a Liquid-looking article, build it."""
     src, dest = tmp_path / "src", tmp_path / "site"
-    _copy_skeleton(src)
+    copy_skeleton(src)
     crawl = subprocess.run(
         [
             sys.executable,
@@ -98,7 +81,7 @@ def built(tmp_path: Path, local_cna: Any) -> dict[str, Any]:
             title=LIQUID_TITLE,
             paragraphs=[*crawled[0].paragraphs[:1], html.escape(LIQUID_TEXT, quote=False)],
         )
-        post, _ = write_post(paths.posts_dir, liquid)
+        post = put_post(paths.posts_dir, liquid)
         store.save(liquid, str(post.relative_to(src)))
         write_feeds(store, src, site_url=SITE_URL)
     build = subprocess.run(
@@ -206,10 +189,10 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     listings show it."""
     from cnaspider.extraction.items import RelatedLink
     from cnaspider.publishing.listings import slug
-    from tests.test_feeds import real_articles
+    from tests.helpers import real_articles
 
     src = tmp_path / "src"
-    _copy_skeleton(src)
+    copy_skeleton(src)
     paths = Paths.for_output(src)
     first, *others = real_articles()
     later = dataclasses.replace(
@@ -224,7 +207,7 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     )
     with Store(paths.state_db) as store:
         for article in [citing, *others]:
-            post, _ = write_post(paths.posts_dir, article)
+            post = put_post(paths.posts_dir, article)
             store.save(article, str(post.relative_to(src)))
         write_feeds(store, src)
     _jekyll_incremental(src)
@@ -235,7 +218,7 @@ def test_incremental_build_links_an_article_archived_later(tmp_path: Path) -> No
     citing_post = next(paths.posts_dir.glob(f"*{citing.id}.md"))
     before = citing_post.read_bytes(), citing_post.stat().st_mtime_ns
     with Store(paths.state_db) as store:
-        post, _ = write_post(paths.posts_dir, later)
+        post = put_post(paths.posts_dir, later)
         store.save(later, str(post.relative_to(src)))
         write_feeds(store, src)
     _jekyll_incremental(src)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, Site, build_site
-from tests.conftest import run_crawl
+from tests.helpers import run_crawl
+
+pytestmark = pytest.mark.slow
 
 
 def _moved_headlines(site: Site, strip_fallbacks: bool) -> None:

@@ -24,7 +24,7 @@ from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.publishing import listings
 from cnaspider.publishing.feeds import entry_id, feed_id, write_feeds
 from cnaspider.publishing.listings import MONTH, SECTION, TAG, month_key, slug
-from tests.test_feeds import many_articles
+from tests.helpers import many_articles
 
 SITE = "https://news.example.org/cna"
 

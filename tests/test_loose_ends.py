@@ -1,4 +1,4 @@
-"""Loose ends (issue 9, cases 21-23): deploy links, what the README promises, dependencies."""
+"""Loose ends: deploy links, what the README promises, dependencies."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from pathlib import Path
 from cnaspider.archive.store import Store
 from cnaspider.publishing.paths import LAST_CRAWL_NAME, LOCK_NAME, STATE_DB_NAME
 from cnaspider.publishing.post import import_existing_posts
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 INSTALL_ROOT = "/opt/cnaspider"
 
 
-# --- 21: the deploy units' documentation links --------------------------------------------
+# --- the deploy units' documentation links --------------------------------------------
 
 
 def test_deploy_files_name_only_documents_that_exist() -> None:
@@ -33,7 +33,7 @@ def test_deploy_files_name_only_documents_that_exist() -> None:
             assert (REPO / doc).is_file(), (unit.name, doc)
 
 
-# --- 22: the README tells the truth about commands and files ------------------------------
+# --- the README tells the truth about commands and files ------------------------------
 
 
 def runnable_modules() -> list[str]:
@@ -76,7 +76,7 @@ def test_every_file_cnaspider_keeps_in_state_is_named_and_no_other() -> None:
     assert "only scheduler runs write" in README or "scheduler runs only" in README
 
 
-# --- 23: python-frontmatter is a runtime dependency, and the runtime uses it ----------------
+# --- python-frontmatter is a runtime dependency, and the runtime uses it ----------------
 
 
 def test_every_runtime_dependency_is_imported_by_the_runtime() -> None:

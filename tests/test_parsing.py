@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 
-import localcna
-from cnaspider.extraction.items import Image
+from cnaspider.extraction.items import Article, Disagreement, Image
 from cnaspider.extraction.parsing import (
+    BAD_ENCODING,
+    CONFLICTING_TIME,
+    CONFLICTING_TITLE,
     EXPIRED,
     LEGACY_LAYOUT,
     MISSING_BODY,
@@ -21,24 +22,14 @@ from cnaspider.extraction.parsing import (
     TAIPEI,
     PageRefused,
     _srcset_urls,
+    field_stats,
     parse_article,
     parse_list,
     summary_text,
+    warnings,
 )
-from cnaspider.extraction.urls import article_id, is_valid_id, normalize_article_url
-
-DATA = Path(localcna.__file__).parent / "data"
-
-
-def page(stem: str) -> str:
-    """The saved page whose file name starts with ``stem``."""
-    matches = sorted(DATA.rglob(f"{stem}*"))
-    assert matches, f"no saved page {stem} under {DATA}"
-    return matches[0].read_text(encoding="utf-8", errors="replace")
-
-
-def url_for(slug: str, ident: str) -> str:
-    return f"https://www.cna.com.tw/news/{slug}/{ident}.aspx"
+from cnaspider.extraction.urls import article_id, normalize_article_url
+from tests.helpers import DATA, expired_page_made_whole, page, url_for
 
 
 def taipei(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
@@ -140,21 +131,8 @@ def test_raw_2023_article_newsletter_box_is_not_body() -> None:
     assert a.tags == ["台權會", "數位部", "個資法", "歐盟"]
 
 
-def _expired_page_made_whole() -> str:
-    """The 2018-layout capture with the expiry notice replaced by a second paragraph."""
-    html = page("asoc-201603190029")
-    html, count = re.subn(
-        r"<div style='border:solid 1px Red[^>]*>.*?</div>",
-        "<p>消防局表示，起火原因待調查。（編輯：林亨山）1050319</p>",
-        html,
-        flags=re.S,
-    )
-    assert count == 1
-    return html
-
-
 def test_2018_layout_article() -> None:
-    a = parse_article(_expired_page_made_whole(), url_for("asoc", "201603190029"))
+    a = parse_article(expired_page_made_whole(), url_for("asoc", "201603190029"))
     assert a.title == "平鎮輪胎行惡火  疏散7人1女命喪"
     assert a.section == "社會"
     # 2018 pages only have itemprop times as "YYYY/MM/DD HH:MM", Taipei time.
@@ -211,10 +189,12 @@ def test_real_pages_refused(stem: str, reason: str) -> None:
 
 
 def _without_title(html: str) -> str:
-    """The page with its title gone from every place that states it: h1, JSON-LD and og:title."""
+    """The page with its title gone from every place that states it: h1, JSON-LD, og:title,
+    twitter:title and <title>."""
     html = re.sub(r"<h1>.*?</h1>", "<h1><span></span></h1>", html, flags=re.S)
     html = re.sub(r'"headline":"[^"]*",?', "", html)
-    return re.sub(r'<meta property="og:title"[^>]*>', "", html)
+    html = re.sub(r"<title>.*?</title>", "<title></title>", html, flags=re.S)
+    return re.sub(r'<meta property="(og|twitter):title"[^>]*>', "", html)
 
 
 def test_404_non_article_and_broken_pages_refused() -> None:
@@ -313,7 +293,7 @@ def test_list_page_without_list_markup_is_flagged() -> None:
     assert not listing.found_list and listing.entries == []
 
 
-# --- issue 9, cases 18-20: parsing and identity --------------------------------
+# --- parsing and identity --------------------------------
 
 
 def _without_times(html: str) -> str:
@@ -370,7 +350,6 @@ def test_29_february_update_span_is_ignored_when_metas_state_the_times() -> None
 def test_non_ascii_digits_are_never_an_id(ident: str) -> None:
     url = f"https://www.cna.com.tw/news/acn/{ident}.aspx"
     assert article_id(url) is None and normalize_article_url(url) is None
-    assert not is_valid_id(ident)
     html = page("acn-202308230192").replace("202308230192", ident)
     with pytest.raises(PageRefused) as info:
         parse_article(html, url)
@@ -408,7 +387,7 @@ def test_relative_and_protocol_relative_body_links_are_resolved() -> None:
     assert '<a href="https://www.cna.com.tw/news/list/aopl.aspx">地產</a>' in a.paragraphs[1]
 
 
-# --- fallback ways (issue 8 §1) ---------------------------------------------------
+# --- fallback ways ---------------------------------------------------
 
 
 def _drop_block(html: str, start: str, end: str) -> str:
@@ -417,17 +396,24 @@ def _drop_block(html: str, start: str, end: str) -> str:
     return html[:i] + html[html.index(end, i) :]
 
 
-def test_body_from_json_ld_article_body_when_the_paragraph_div_fails() -> None:
+def test_body_from_json_ld_article_body_only_when_the_page_shows_no_story() -> None:
     html = page("acn-202308230192")
     original = parse_article(html, url_for("acn", "202308230192"))
     texts = [re.sub(r"<[^>]+>", "", p) for p in original.paragraphs]
     body = "\\n".join(texts).replace('"', '\\"')
     html = html.replace('"keywords":', f'"articleBody":"{body}","keywords":', 1)
-    html = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
-    a = parse_article(html, url_for("acn", "202308230192"))
+    renamed = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
+    # The renamed div is still found by its dateline and editor line, and agrees with articleBody.
+    a = parse_article(renamed, url_for("acn", "202308230192"))
+    assert a.ways["body"] == "dateline-block" and a.paragraphs == original.paragraphs
+    assert a.disagreements == [] and warnings(a) == []
+    # With no story text left in the markup, the structured text alone: a warning way.
+    gone = re.sub(r"<p>\s*（中央社.*?</p>.*?1120823\s*</p>", "", renamed, count=1, flags=re.S)
+    a = parse_article(gone, url_for("acn", "202308230192"))
     assert a.ways["body"] == "json-ld-articleBody"
     assert a.paragraphs == original.paragraphs  # these paragraphs hold no markup
     assert a.editor == original.editor and a.dateline == original.dateline
+    assert warnings(a) == ["body only from a last-resort way (json-ld-articleBody)"]
 
 
 def test_lead_photo_from_json_ld_then_og_image_never_the_logo_nor_an_inline_photo() -> None:
@@ -495,15 +481,15 @@ def test_srcset_with_data_urls_and_commas() -> None:
     assert _srcset_urls("") == []
 
 
-def test_renamed_body_div_is_refused_not_replaced_by_the_copyright_line() -> None:
+def test_renamed_body_div_is_read_by_its_dateline_never_as_the_copyright_line() -> None:
     # The copyright line sits in a div.paragraph of its own: with the body div renamed it
     # is the first div.paragraph left, and once became the whole post.
-    html = page("acn-202308230192").replace(
-        '<div class="paragraph">', '<div class="articleText">', 1
-    )
-    with pytest.raises(PageRefused) as info:
-        parse_article(html, url_for("acn", "202308230192"))
-    assert info.value.reason == MISSING_BODY
+    html = page("acn-202308230192")
+    renamed = html.replace('<div class="paragraph">', '<div class="articleText">', 1)
+    a = parse_article(renamed, url_for("acn", "202308230192"))
+    assert a.paragraphs == parse_article(html, url_for("acn", "202308230192")).paragraphs
+    assert a.ways["body"] == "dateline-block"
+    assert not any("非經授權" in p for p in a.paragraphs)
 
 
 def test_a_figure_after_the_body_is_not_the_lead_photo() -> None:
@@ -549,3 +535,216 @@ def test_related_under_a_heading_keeps_only_cna_articles_once_each_in_page_order
         ("https://www.cna.com.tw/news/afe/202308230002.aspx", "第二則"),
         ("https://www.cna.com.tw/news/aopl/202308220115.aspx", "第三則"),
     ]
+
+
+# --- cross-checked sources (issue 18 §1) ----------------------------------------------
+
+
+def _disagreements(a: Article, field: str) -> list[Disagreement]:
+    return [d for d in a.disagreements if d.field == field]
+
+
+AOPL = ("aopl", "202308230370")
+
+
+def test_title_rule_h1_with_extra_words_gives_the_headline_the_others_agree_on() -> None:
+    html = page("aopl-202308230370").replace(
+        "<h1><span>泰王任命賽塔為總理", "<h1><span>【獨家】泰王任命賽塔為總理", 1
+    )
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.title, a.ways["title"]) == (
+        "泰王任命賽塔為總理 新政府親軍方成員備受爭議",
+        "h1-trimmed",
+    )
+    (d,) = _disagreements(a, "title")
+    assert d.resolved and d.sources[0] == "h1" and "【獨家】" in d.values[0]
+    assert "cnaspider/disagree/title" in field_stats(a)
+    assert warnings(a) == []
+
+
+def test_title_rule_two_sources_saying_two_things_refuse_the_page() -> None:
+    html = page("aopl-202308230370").replace(
+        "<h1><span>泰王任命賽塔為總理 新政府親軍方成員備受爭議", "<h1><span>完全不同的標題", 1
+    )
+    html = re.sub(r'<meta property="(og|twitter):title"[^>]*>', "", html)
+    html = re.sub(r"<title>.*?</title>", "", html, flags=re.S)
+    with pytest.raises(PageRefused) as info:
+        parse_article(html, url_for(*AOPL))
+    assert info.value.reason == CONFLICTING_TITLE
+    # With og:title back, two sources against the h1: their headline wins, recorded.
+    html = page("aopl-202308230370").replace(
+        "<h1><span>泰王任命賽塔為總理 新政府親軍方成員備受爭議", "<h1><span>完全不同的標題", 1
+    )
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.title, a.ways["title"]) == (
+        "泰王任命賽塔為總理 新政府親軍方成員備受爭議",
+        "json-ld-headline",
+    )
+    assert _disagreements(a, "title")[0].picked == "json-ld-headline"
+
+
+def test_time_rule_the_minute_most_sources_name_wins_and_a_tie_refuses() -> None:
+    html = page("aopl-202308230370").replace(
+        'article:published_time" content="2023-08-23T21:55:00+08:00',
+        'article:published_time" content="2023-08-23T09:55:00+08:00',
+    )
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.published, a.ways["published"]) == (taipei(2023, 8, 23, 21, 55), "json-ld")
+    (d,) = _disagreements(a, "published")
+    assert d.resolved and d.picked == "json-ld" and "meta" in d.sources
+    assert "cnaspider/disagree/published" in field_stats(a)
+    tie = re.sub(r'<div class="updatetime">.*?</div>', "", html, flags=re.S)
+    with pytest.raises(PageRefused) as info:
+        parse_article(tie, url_for(*AOPL))
+    assert info.value.reason == CONFLICTING_TIME
+
+
+def test_time_of_another_story_is_not_this_ones_and_the_id_date_alone_is_a_warning() -> None:
+    html = _without_times(page("aopl-202308230370"))
+    html = re.sub(r'<div class="updatetime">.*?</div>', "", html, flags=re.S)
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.published, a.ways["published"]) == (taipei(2023, 8, 23), "id-date")
+    assert warnings(a) == ["published only from a last-resort way (id-date)"]
+    # A sidebar's <time> of a January story is far from the id's date: it is not believed.
+    sidebar = html.replace(
+        "</body>", "<time datetime='2023-01-02T10:00:00+08:00'>2023/1/2</time></body>", 1
+    )
+    a = parse_article(sidebar, url_for(*AOPL))
+    assert a.published == taipei(2023, 1, 2, 10)
+    assert any(not d.resolved for d in _disagreements(a, "published")) and warnings(a)
+
+
+def test_times_in_utc_are_the_same_instants_in_taipei_time() -> None:
+    html = page("aopl-202308230370").replace("2023-08-23T21:55:00+08:00", "2023-08-23T13:55:00Z")
+    a = parse_article(html, url_for(*AOPL))
+    assert a.published == taipei(2023, 8, 23, 21, 55) and a.published.utcoffset() == dt.timedelta(
+        hours=8
+    )
+    assert a.disagreements == []
+
+
+def test_section_and_tags_rules() -> None:
+    html = page("aopl-202308230370").replace('class="blue">國際</a>', 'class="blue">兩岸</a>')
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.section, a.ways["section"]) == ("國際", "article-attr")
+    assert _disagreements(a, "section")[0].resolved
+    html = page("aopl-202308230370").replace(">#戴克辛<", ">#塔克辛<")
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.tags, a.ways["tags"]) == (["帕拉育", "政變", "泰國", "戴克辛", "為泰黨"], "meta")
+    assert _disagreements(a, "tags")[0].picked == "meta"
+
+
+def _with_article_body(html: str, texts: list[str]) -> str:
+    body = "\\n".join(texts).replace('"', '\\"')
+    return html.replace('"keywords":', f'"articleBody":"{body}","keywords":', 1)
+
+
+def test_body_rules_against_the_structured_article_body() -> None:
+    html = page("acn-202308230192")
+    original = parse_article(html, url_for("acn", "202308230192"))
+    texts = [re.sub(r"<[^>]+>", "", p) for p in original.paragraphs]
+    # A paragraph articleBody does not contain is not story.
+    extra = html.replace("</p>", "</p><p>這一段不在結構化內文裡，是混進來的文字。</p>", 1)
+    a = parse_article(_with_article_body(extra, texts), url_for("acn", "202308230192"))
+    assert a.paragraphs == original.paragraphs and warnings(a) == []
+    assert "not in json-ld-articleBody" in _disagreements(a, "body")[0].rule
+    # Half the body gone from the markup: articleBody is much longer, and is used (a warning).
+    half = re.sub(r"(</p>\s*)(<p>.*?</p>\s*){5}", r"\1", html, count=1, flags=re.S)
+    a = parse_article(_with_article_body(half, texts), url_for("acn", "202308230192"))
+    assert a.paragraphs == original.paragraphs
+    assert a.ways["body"] == "json-ld-articleBody" and warnings(a)
+
+
+def test_a_body_missing_its_end_is_flagged_and_the_description_must_open_it() -> None:
+    html = page("ait-202308230354")
+    cut = html.replace(
+        "<p>除了持續精進資料治理政策", "</div><div class='x'><p>除了持續精進資料治理政策", 1
+    )
+    a = parse_article(cut, url_for("ait", "202308230354"))
+    assert a.paragraphs[-1].endswith("（編輯：楊凱翔）1120823")  # joined by meaning
+    wrong_lead = html.replace(
+        '<meta name="description" content="數位部推動',
+        '<meta name="description" content="別的摘要',
+        1,
+    )
+    a = parse_article(wrong_lead, url_for("ait", "202308230354"))
+    assert any("description" in w for w in warnings(a))
+
+
+def test_caption_the_alt_text_contradicts_is_recorded() -> None:
+    html = page("ahel-202308230179")
+    html = re.sub(
+        r'(<div class="fullPic">.*?<img[^>]*?alt=")[^"]*',
+        r"\1完全無關的替代文字，說的是另一張照片",
+        html,
+        count=1,
+        flags=re.S,
+    )
+    a = parse_article(html, url_for("ahel", "202308230179"))
+    assert a.image is not None and a.image.caption.startswith("媒體報導")
+    assert _disagreements(a, "caption")[0].picked == "picinfo"
+
+
+def test_a_related_block_whose_links_cannot_be_read_is_flagged_not_silent() -> None:
+    html = page("ahel-202308230179").replace(
+        "https://www.cna.com.tw/news/ahel/202301195004.aspx", "/news/ahel/x", 1
+    )
+    html = re.sub(
+        r"https://www\.cna\.com\.tw/news/asoc/(202210130227|202210060088)\.aspx",
+        "javascript:void(0)",
+        html,
+    )
+    a = parse_article(html, url_for("ahel", "202308230179"))
+    assert a.related == [] and any(w.startswith("related:") for w in warnings(a))
+
+
+def test_undecodable_pages_are_read_in_their_charset_repaired_or_refused() -> None:
+    html = page("acn-202308230192")
+    url = url_for("acn", "202308230192")
+    original = parse_article(html, url)
+    big5 = html.replace('<meta charset="utf-8"', '<meta charset="big5"', 1)
+    a = parse_article(big5.encode("big5", errors="xmlcharrefreplace"), url)
+    assert (a.title, a.paragraphs) == (original.title, original.paragraphs)
+    double = html.encode("utf-8").decode("latin-1").encode("utf-8")
+    a = parse_article(double, url)
+    assert (a.title, a.paragraphs) == (original.title, original.paragraphs)
+    lossy = html.encode("utf-8").decode("cp1252", errors="replace").encode("utf-8")
+    with pytest.raises(PageRefused) as info:
+        parse_article(lossy, url)
+    assert info.value.reason == BAD_ENCODING
+
+
+def test_lead_photo_in_renamed_markup_is_found_by_the_name_json_ld_gives_it() -> None:
+    html = page("aopl-202308230370").replace('<div class="fullPic">', '<div class="heroMedia">', 1)
+    html = html.replace(
+        '<div class="picinfo">泰國為泰黨賽塔（前中）',
+        '<div class="credit">泰國為泰黨賽塔（前中）',
+        1,
+    )
+    original = parse_article(page("aopl-202308230370"), url_for(*AOPL))
+    a = parse_article(html, url_for(*AOPL))
+    assert a.ways["image"] == "meta-photo-block" and a.image is not None
+    assert original.image is not None
+    assert (a.image.src, a.image.caption) == (original.image.src, original.image.caption)
+    assert warnings(a) == []
+
+
+def test_times_shown_only_as_text_in_a_renamed_box() -> None:
+    html = _without_times(page("aopl-202308230370")).replace(
+        '<div class="timeBox">',
+        '<div class="timeBox"><div class="when">2023/8/23 21:55 <em>（8/23 22:26 更新）</em></div>',
+        1,
+    )
+    a = parse_article(html, url_for(*AOPL))
+    assert (a.published, a.ways["published"]) == (taipei(2023, 8, 23, 21, 55), "time-text")
+    assert (a.modified, a.ways["modified"]) == (taipei(2023, 8, 23, 22, 26), "time-text")
+
+
+def test_per_keyword_lists_under_another_class_are_not_related() -> None:
+    html = page("aopl-202308230370")
+    html = _drop_block(
+        html, "<div class='paragraph moreArticle'>", "<div class='paragraph moreArticle flexhalf'>"
+    )
+    html = html.replace("moreArticle flexhalf", "moreArticle keywordList")
+    a = parse_article(html, url_for(*AOPL))
+    assert a.related == [] and "related" not in a.ways

@@ -19,7 +19,7 @@ from cnaspider.crawl import pipelines
 from cnaspider.crawl.pipelines import PostPipeline
 from cnaspider.extraction.items import Article
 from cnaspider.publishing import atomic
-from tests.test_post import article
+from tests.helpers import article
 
 IDS = ["202101140136", "202101140137", "202101140138"]
 

@@ -10,32 +10,19 @@ import frontmatter
 import pytest
 
 from cnaspider.archive.store import Store
-from cnaspider.extraction.items import Article, Image, RelatedLink
+from cnaspider.extraction.items import Image, RelatedLink
+from cnaspider.publishing.atomic import publish_staged
 from cnaspider.publishing.post import (
     PostStyle,
     import_existing_posts,
     post_filename,
     render_post,
+    stage_post_text,
     utc_stamp,
-    write_post,
 )
+from tests.helpers import article
 
 UTC = dt.UTC
-
-
-def article(title: str = "標題", **changes: object) -> Article:
-    base = Article(
-        id="202101140136",
-        url="https://www.cna.com.tw/news/firstnews/202101140136.aspx",
-        section="重點新聞",
-        title=title,
-        published=dt.datetime(2021, 1, 14, 6, 58, 18, tzinfo=UTC),
-        modified=dt.datetime(2021, 1, 14, 6, 58, 18, tzinfo=UTC),
-        paragraphs=["（中央社記者溫貴香台北14日電）第一段。", "第二段。（編輯：蘇龍麒）1100114"],
-    )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
 
 
 HOSTILE_TITLES = [
@@ -146,20 +133,25 @@ def test_filename_uses_taipei_date() -> None:
 
 
 def test_write_is_atomic_and_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    posts = tmp_path / "_posts"
-    path, changed = write_post(posts, article("一"))
-    assert changed and path.read_text(encoding="utf-8").startswith("---\n")
-    assert write_post(posts, article("一")) == (path, False)
+    # How the crawl writes a post: staged beside its path, then renamed over it.
+    path = tmp_path / "_posts" / post_filename(article("一"))
+    staged = stage_post_text(path, render_post(article("一")))
+    assert staged is not None
+    publish_staged(staged)
+    assert path.read_text(encoding="utf-8").startswith("---\n")
+    assert stage_post_text(path, render_post(article("一"))) is None  # unchanged: nothing to write
     before = path.read_bytes()
 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
+    staged = stage_post_text(path, render_post(article("二")))
+    assert staged is not None
     with pytest.raises(OSError):
-        write_post(posts, article("二"))
+        publish_staged(staged)
     assert path.read_bytes() == before
-    assert [p.name for p in posts.iterdir()] == [path.name]  # no temporary file left behind
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
 
 
 def test_existing_posts_are_recognised_by_their_from_url(tmp_path: Path) -> None:

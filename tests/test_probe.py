@@ -20,7 +20,7 @@ from cnaspider.extraction.parsing import parse_article
 from cnaspider.tools import probe
 from localcna.httpd import LocalCNA
 from localcna.sitemap import Page, build_site
-from tests.conftest import REPO, crawl_env
+from tests.helpers import REPO, crawl_env
 
 DATA = REPO / "localcna" / "data"
 AHEL = DATA / "articles" / "ahel-202308230179.html"
@@ -30,11 +30,11 @@ HEADLINES = DATA / "lists" / "headlines-2026-trimmed.html"
 
 
 def without_title(html: bytes) -> bytes:
-    """The page with every source of its headline gone: h1, JSON-LD, og:title, <title>."""
+    """The page with every source of its headline gone: h1, JSON-LD, og:/twitter:title, <title>."""
     for pattern in (
         rb"<h1[^>]*>.*?</h1>",
         rb"<script[^>]*application/ld\+json[^>]*>.*?</script>",
-        rb"<meta property=\"og:title\"[^>]*>",
+        rb"<meta property=\"(?:og|twitter):title\"[^>]*>",
         rb"<title>.*?</title>",
     ):
         html = re.sub(pattern, b"", html, flags=re.S)
@@ -69,7 +69,7 @@ def test_saved_2023_article_every_field_with_its_way() -> None:
     assert lines["reporters"].startswith("沈佩瑤")
     assert lines["image"].startswith("https://imgcdn.cna.com.tw/www/WebPhotos/1024/20230823/")
     assert lines["inline_images"] == "MISSING"
-    assert done.stdout.rstrip().endswith("every required field found")
+    assert done.stdout.rstrip().endswith("every required field found, nothing suspect")
     # Each found field names the way the parser recorded for it (Article.ways).
     article = parse_article(AHEL.read_bytes(), "https://www.cna.com.tw/news/ahel/202308230179.aspx")
     for name, way in article.ways.items():
@@ -117,7 +117,7 @@ def test_page_whose_title_moved_exits_1(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["no-such-page.html"], "cannot read no-such-page.html"),
+        (["no-such-page.html"], "no such file: no-such-page.html"),
         (["--base-url", "ftp://x", str(AHEL)], "--base-url must be an http(s) URL"),
         (["--delay", "soon"], "invalid float value"),
         (["--frobnicate"], "unrecognized arguments"),
@@ -135,6 +135,7 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], says: str) -> None:
 # --- the local CNA over HTTP -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_default_set_against_the_local_cna(tmp_path: Path, local_cna: LocalCNA) -> None:
     saved = tmp_path / "saved"
     done = run_probe("--base-url", local_cna.base_url, "--delay", "0", "--save", str(saved))
@@ -166,6 +167,7 @@ def test_default_set_against_the_local_cna(tmp_path: Path, local_cna: LocalCNA) 
     assert json.loads(again.stdout)["pages"][0]["lines"] == first["pages"][0]["lines"]
 
 
+@pytest.mark.slow
 def test_robots_txt_is_obeyed(local_cna: LocalCNA) -> None:
     api = f"{local_cna.base_url}/cna2018api/api/WNewsList"
     done = run_probe("--base-url", local_cna.base_url, "--delay", "0", api)
@@ -174,6 +176,7 @@ def test_robots_txt_is_obeyed(local_cna: LocalCNA) -> None:
     assert [p for _, p in local_cna.requests] == ["/robots.txt"]
 
 
+@pytest.mark.slow
 def test_retired_firstnews_list_is_a_note_not_a_failure(tmp_path: Path) -> None:
     site = build_site()
     del site.pages["/list/firstnews.aspx"]
@@ -186,6 +189,7 @@ def test_retired_firstnews_list_is_a_note_not_a_failure(tmp_path: Path) -> None:
         assert run_probe("--base-url", server.base_url, "--delay", "0").returncode == 1
 
 
+@pytest.mark.slow
 def test_one_request_at_a_time_with_the_delay(
     local_cna: LocalCNA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,6 +215,7 @@ def scrapy_check(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_contracts_are_listed() -> None:
     done = scrapy_check("-l")
     assert done.returncode == 0, done.stderr
@@ -222,6 +227,7 @@ def check_local(server: LocalCNA, out: Path) -> subprocess.CompletedProcess[str]
                         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_contracts_pass_on_the_local_cna_and_write_nothing(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -233,6 +239,7 @@ def test_contracts_pass_on_the_local_cna_and_write_nothing(
     assert not (tmp_path / "out").exists()  # no store, run record or feeds
 
 
+@pytest.mark.slow
 def test_contracts_fail_when_the_article_markup_moves(tmp_path: Path) -> None:
     site = build_site()
     path = "/news/ahel/202308230179.aspx"
@@ -241,3 +248,52 @@ def test_contracts_fail_when_the_article_markup_moves(tmp_path: Path) -> None:
         done = check_local(server, tmp_path / "out")
     assert done.returncode == 1
     assert "FAILED" in done.stderr and "parse_article_page" in done.stderr
+
+
+# --- the probe tells the truth (issue 18 §5) ---------------------------------------------
+
+
+def test_page_with_only_the_id_date_left_exits_1_and_says_why(tmp_path: Path) -> None:
+    html = AHEL.read_bytes()
+    for pattern in (
+        rb'<meta property="article:(?:published|modified)_time"[^>]*>',
+        rb'"date(?:Published|Modified)":"[^"]*",?',
+        rb'<div class="updatetime">.*?</div>',
+    ):
+        html = re.sub(pattern, b"", html, flags=re.S)
+    moved = tmp_path / "ahel-202308230179.html"
+    moved.write_bytes(html)
+    done = run_probe(str(moved))
+    assert done.returncode == 1
+    assert "[id-date, last resort]" in done.stdout
+    assert "FAILED: suspect: published only from a last-resort way (id-date)" in done.stdout
+    data = json.loads(run_probe("--json", str(moved)).stdout)
+    assert data["ok"] is False
+    assert data["pages"][0]["warnings"] == ["published only from a last-resort way (id-date)"]
+
+
+def test_resolved_disagreements_are_shown_under_their_field_and_pass(tmp_path: Path) -> None:
+    html = AHEL.read_bytes().replace(
+        b"<span>\xe6\x96\xb0\xe5\x8c\x97", "<span>【獨家】新北".encode(), 1
+    )
+    decorated = tmp_path / "ahel-202308230179.html"
+    decorated.write_bytes(html)
+    done = run_probe(str(decorated))
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    title = next(i for i, line in enumerate(lines) if line.startswith("  title "))
+    assert "[h1-trimmed]" in lines[title]
+    assert "disagree: h1 '【獨家】新北" in lines[title + 1]
+    assert "resolved: h1-trimmed" in lines[title + 1]
+
+
+def test_unresolved_disagreement_exits_1(tmp_path: Path) -> None:
+    # The page's description (every copy of it) no longer opens the body.
+    html = AHEL.read_bytes().replace(
+        'content="媒體報導'.encode(), 'content="另一則新聞的摘要文字在此。媒體報導'.encode()
+    )
+    page = tmp_path / "ahel-202308230179.html"
+    page.write_bytes(html)
+    done = run_probe(str(page))
+    assert done.returncode == 1
+    assert "UNRESOLVED" in done.stdout and "description not in the body" in done.stdout

@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from cnaspider.archive.store import Store
 from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.extraction.items import Article
-from tests.test_parsing import page
+from tests.helpers import page
 
 BASE = "http://127.0.0.1:9"
 
@@ -148,7 +148,12 @@ def test_start_requests_each_list_and_recognises_existing_posts(tmp_path: Path) 
     spider = FirstNewsSpider.from_crawler(crawler, base_url=BASE, lists="aall,aipl")
     crawler.spider = spider
     requests = asyncio.run(_collect(spider))
-    assert [r.url for r in requests] == [f"{BASE}/list/aall.aspx", f"{BASE}/list/aipl.aspx"]
+    # Section lists, then robots.txt: it names the sitemaps they catch up from.
+    assert [r.url for r in requests] == [
+        f"{BASE}/list/aall.aspx",
+        f"{BASE}/list/aipl.aspx",
+        f"{BASE}/robots.txt",
+    ]
     assert "202101140136" in spider.known
     with Store(tmp_path / ".state" / "cnaspider.sqlite3") as store:
         assert store.is_known("202101140136")

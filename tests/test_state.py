@@ -1,4 +1,4 @@
-"""Damaged or missing state (issue 9, cases 7-11, 17, 24): one clear line, nothing lost.
+"""Damaged or missing state: one clear line, nothing lost.
 
 Real crawls of the local CNA on 127.0.0.1, real ``python -m scheduler`` and
 ``python -m cnaspider.rebuild`` processes, and a real read-only tmpfs.
@@ -24,7 +24,7 @@ from cnaspider.extraction.items import Article
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, Page, build_site
-from tests.conftest import FAST, REPO, crawl_env, run_crawl
+from tests.helpers import FAST, REPO, Baselines, crawl_env, run_crawl
 
 GOLDEN_POST = REPO / "localcna" / "data" / "golden" / "firstnews-202101140136.md"
 FEEDS = ("atom.xml", "rss.xml", "feed.json")
@@ -105,15 +105,16 @@ def remove_store(out: Path) -> None:
         path.unlink()
 
 
-# --- case 7: the store deleted or truncated while the posts remain --------------------
+# --- the store deleted or truncated while the posts remain --------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["deleted", "truncated"])
 def test_lost_store_names_the_cause_and_keeps_the_feeds(
-    damage: str, local_cna: LocalCNA, tmp_path: Path
+    damage: str, local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     before = snapshot(out)
     assert len(before) == 6 + 3
     remove_store(out)
@@ -142,6 +143,7 @@ def test_lost_store_names_the_cause_and_keeps_the_feeds(
     assert "deleted or truncated" in run_crawl(local_cna.base_url, out).report["message"]
 
 
+@pytest.mark.slow
 def test_recover_refetches_the_posts_articles_politely_and_resumes(tmp_path: Path) -> None:
     site = build_site()
     with LocalCNA(site) as server:
@@ -184,13 +186,14 @@ def test_recover_refetches_the_posts_articles_politely_and_resumes(tmp_path: Pat
         assert entries_snapshot(out) == before_entries
 
 
+@pytest.mark.slow
 def test_post_left_without_its_row_by_a_crash_is_fetched_again(
-    local_cna: LocalCNA, tmp_path: Path
+    local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     # Found by tests/test_crash.py: a kill between a post's write and its row's commit
     # made the next run adopt the post as foreign, so its 延伸閱讀 links were never followed.
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out).report["outcome"] == "ok"
+    assert baseline.copy(out).report["outcome"] == "ok"
     liquid, related = "202609230330", "202308230370"  # a list article and its 延伸閱讀 link
     with Store(Paths.for_output(out).state_db) as store:
         # The state that crash leaves: the list article's post is written (and its
@@ -210,7 +213,7 @@ def test_post_left_without_its_row_by_a_crash_is_fetched_again(
         assert store.get(liquid) is not None and liquid not in store.foreign_ids()
 
 
-# --- case 8: the store overwritten with garbage ---------------------------------------
+# --- the store overwritten with garbage ---------------------------------------
 
 
 def _garbage(path: Path) -> None:
@@ -224,12 +227,13 @@ def _corrupt_pages(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [_garbage, _corrupt_pages], ids=["garbage", "bad-pages"])
 def test_damaged_store_is_named_left_alone_and_recoverable(
-    damage: object, local_cna: LocalCNA, tmp_path: Path
+    damage: object, local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     db = Paths.for_output(out).state_db
     for extra in db.parent.glob("cnaspider.sqlite3-*"):
         extra.unlink()
@@ -260,11 +264,11 @@ def test_damaged_store_is_named_left_alone_and_recoverable(
     assert entries_snapshot(out) == before_entries
 
 
-# --- case 9: read-only output, and --output that is not a directory -------------------
+# --- read-only output, and --output that is not a directory -------------------
 
 
 @pytest.fixture
-def read_only_site(tmp_path: Path, local_cna: LocalCNA) -> Iterator[Path]:
+def read_only_site(tmp_path: Path, baseline: Baselines) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
     done = subprocess.run(
@@ -276,14 +280,14 @@ def read_only_site(tmp_path: Path, local_cna: LocalCNA) -> Iterator[Path]:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         out = mount / "site"
-        first = run_crawl(local_cna.base_url, out, "-a", "related_depth=0")
-        assert first.report["outcome"] == "ok", first.log[-2000:]
+        assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         yield out
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_read_only_output(read_only_site: Path, local_cna: LocalCNA) -> None:
     out = read_only_site
     before = snapshot(out)
@@ -299,6 +303,7 @@ def test_read_only_output(read_only_site: Path, local_cna: LocalCNA) -> None:
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_output_that_is_not_a_directory_or_missing(tmp_path: Path) -> None:
     regular = tmp_path / "site.txt"
     regular.write_text("mine\n")
@@ -316,12 +321,13 @@ def test_output_that_is_not_a_directory_or_missing(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
+@pytest.mark.slow
 def test_store_path_that_cannot_be_a_store(local_cna: LocalCNA, tmp_path: Path) -> None:
     out = tmp_path / "site"
     (out / ".state").parent.mkdir(parents=True)
     (out / ".state").write_text("mine\n")  # a file where cnaspider keeps its directory
     crawl = run_crawl(local_cna.base_url, out)
-    assert crawl.returncode == 0 and "Traceback" not in crawl.log
+    assert crawl.returncode == 1 and "Traceback" not in crawl.log  # failed: nothing done
     assert "cannot be a store" in crawl.log and local_cna.article_requests() == []
     assert (out / ".state").read_text() == "mine\n"
     other = tmp_path / "other"
@@ -331,9 +337,10 @@ def test_store_path_that_cannot_be_a_store(local_cna: LocalCNA, tmp_path: Path) 
         one_line_error(done, "cannot be a store", "it is a directory")
 
 
-# --- case 10: judged by what the run could have done ----------------------------------
+# --- judged by what the run could have done ----------------------------------
 
 
+@pytest.mark.slow
 def test_run_that_met_only_known_and_404_articles_is_ok(tmp_path: Path) -> None:
     site = build_site()
     golden = site.articles[GOLDEN_ID]["path"]
@@ -367,14 +374,15 @@ def test_judge_counts_faults_not_content() -> None:
     assert "none could be parsed" in judge_crawl(unreachable)["message"]
 
 
-# --- case 11: rebuild takes the lock and keeps hand-edited posts ----------------------
+# --- rebuild takes the lock and keeps hand-edited posts ----------------------
 
 
+@pytest.mark.slow
 def test_rebuild_takes_the_lock_and_keeps_hand_edited_posts(
-    local_cna: LocalCNA, tmp_path: Path
+    tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     posts = sorted((out / "_posts").glob("*.md"))
     edited = posts[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n編者按：手動補充。\n", "utf-8")
@@ -411,6 +419,7 @@ def test_rebuild_takes_the_lock_and_keeps_hand_edited_posts(
     assert "手動補充" not in edited.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_rebuild_writes_the_feeds_with_the_crawls_settings(
     local_cna: LocalCNA, tmp_path: Path
 ) -> None:
@@ -430,9 +439,10 @@ def test_rebuild_writes_the_feeds_with_the_crawls_settings(
     assert bad.returncode == 2 and snapshot(out) == before
 
 
-# --- case 17: a redirect to another article is remembered -----------------------------
+# --- a redirect to another article is remembered -----------------------------
 
 
+@pytest.mark.slow
 def test_redirected_article_url_is_not_requested_again(tmp_path: Path) -> None:
     site = build_site()
     away = "/news/aipl/202609230901.aspx"  # redirects to an article no list shows
@@ -460,7 +470,7 @@ def test_redirected_article_url_is_not_requested_again(tmp_path: Path) -> None:
         }
 
 
-# --- case 24: multi-statement writes are transactions ---------------------------------
+# --- multi-statement writes are transactions ---------------------------------
 
 
 def _article() -> Article:

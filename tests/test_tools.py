@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from localcna.httpd import LocalCNA
 from localcna.pages import DATA
-from tests.conftest import REPO, run_crawl
+from tests.helpers import REPO, Baselines, run_crawl
 
 
 def render(*args: str) -> subprocess.CompletedProcess[str]:
@@ -46,11 +48,12 @@ def test_render_refusal_goes_to_stderr_with_nonzero_exit() -> None:
     assert missing.returncode == 1 and "cannot read" in missing.stderr
 
 
+@pytest.mark.slow
 def test_posts_regenerate_from_the_store_without_crawling(
-    local_cna: LocalCNA, tmp_path: Path
+    local_cna: LocalCNA, tmp_path: Path, baseline: Baselines
 ) -> None:
     out = tmp_path / "site"
-    assert run_crawl(local_cna.base_url, out, "-a", "related_depth=0").report["outcome"] == "ok"
+    assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
     posts = sorted((out / "_posts").glob("*.md"))
     originals = {p.name: p.read_text(encoding="utf-8") for p in posts}
     for post in posts:
@@ -69,6 +72,7 @@ def test_posts_regenerate_from_the_store_without_crawling(
         assert text == originals[name].replace("https://images.weserv.nl/?url=", "https://")
 
 
+@pytest.mark.slow
 def test_list_api_is_disallowed_by_robots(local_cna: LocalCNA, tmp_path: Path) -> None:
     result = run_crawl(
         local_cna.base_url, tmp_path / "site", "-a", "related_depth=0", "-a", "api_pages=1"

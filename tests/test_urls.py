@@ -1,4 +1,4 @@
-"""The URL whitelist and normaliser (SITE.md: URLs)."""
+"""The URL whitelist and normaliser (docs/cna-site.md#urls-and-ids)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,36 @@ def test_resolve_is_urljoin(href: str, base: str) -> None:
     except ValueError:
         got = ValueError
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "//www.cna.com.tw/news/aopl/202308220115.aspx",
+        "//www.cna.com.tw/news/aopl/202308220115",
+        "/news/aopl/202308220115",
+        "/news/aopl/202308220115/",
+        "https://m.cna.com.tw/news/aopl/202308220115?utm_source=x&topic=4210",
+        "HTTPS://CNA.COM.TW/news/AOPL/202308220115#top",
+        "http://www.cna.com.tw/news/aopl/202308220115-2.aspx?from=related",
+        "../aopl/202308220115.aspx",
+    ],
+)
+def test_every_ordinary_link_form_is_the_one_canonical_url(href: str) -> None:
+    page = "https://www.cna.com.tw/news/ahel/202308230179.aspx"
+    url = normalize_article_url(resolve(href, page))
+    assert url == "https://www.cna.com.tw/news/aopl/202308220115.aspx"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.cna.com.tw/news/aopl/202308220115.aspx/extra",
+        "https://www.cna.com.tw/news/aopl/202308220115.html",
+        "https://www.cna.com.tw/news/aopl/2023082201150",
+        "https://www.cna.com.tw/video/aopl/202308220115",
+        "https://www.cna.com.tw/topic/newstopic/4215",
+    ],
+)
+def test_forms_that_are_not_an_article_stay_out(url: str) -> None:
+    assert normalize_article_url(url) is None

@@ -98,8 +98,3 @@ def revisit_settings(settings: Any) -> tuple[RevisitSchedule, int]:
     if cap < 0:
         raise ValueError(f"REVISIT_MAX_PER_RUN must be 0 or more, not {cap}")
     return schedule, cap
-
-
-def requests_per_article(schedule: RevisitSchedule) -> int:
-    """Fetches of one article over its life: the first one plus one per (non-zero) step."""
-    return 1 + sum(1 for age in schedule.ages if age)

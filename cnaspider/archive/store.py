@@ -14,7 +14,10 @@ from typing import Any
 
 from cnaspider.extraction.items import Article
 
-SCHEMA_VERSION = 1
+# Every change is additive (CREATE ... IF NOT EXISTS, run on each writable open), so an
+# older store upgrades itself when opened and an older cnaspider still reads a newer one.
+# 2: way_shares.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -142,6 +145,19 @@ CREATE TABLE IF NOT EXISTS revisits (
     last_modified TEXT
 );
 CREATE INDEX IF NOT EXISTS revisits_by_due ON revisits (next_due) WHERE next_due IS NOT NULL;
+-- Schema 2. The way that found each field in each run (cnaspider/archive/waydrift.py): of
+-- the articles parsed, how many each way found ({"way": count}), in how many the field's
+-- sources disagreed, by which parser (its fingerprint), and whether the run drifted.
+CREATE TABLE IF NOT EXISTS way_shares (
+    run_id   INTEGER NOT NULL,
+    field    TEXT NOT NULL,
+    parser   TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    ways     TEXT NOT NULL,
+    disagree INTEGER NOT NULL DEFAULT 0,
+    drifted  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, field)
+);
 """
 
 # Refusal reasons that no later run can cure: the id is not requested again.
@@ -173,6 +189,7 @@ def content_hash(article: Article | dict[str, Any]) -> str:
     data = dict(article if isinstance(article, dict) else article.to_dict())
     data.pop("found_via", None)
     data.pop("ways", None)
+    data.pop("disagreements", None)
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -370,7 +387,9 @@ class Store:
             try:
                 self.db.executescript(
                     f"BEGIN IMMEDIATE;{_SCHEMA}INSERT OR IGNORE INTO meta (key, value)"
-                    f" VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+                    f" VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                    f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'"
+                    f" AND CAST(value AS INTEGER) < {SCHEMA_VERSION};COMMIT;"
                 )
             except sqlite3.Error:
                 if self.db.in_transaction:
@@ -435,11 +454,6 @@ class Store:
             "SELECT id FROM articles UNION SELECT id FROM foreign_posts"
             f" UNION SELECT id FROM refusals WHERE reason IN ({_FINAL_SQL})"
         )
-        return {r[0] for r in rows}
-
-    def ids_published_since(self, since: dt.datetime) -> set[str]:
-        """Ids of stored articles published at or after ``since`` (uses the index)."""
-        rows = self.db.execute("SELECT id FROM articles WHERE published >= ?", (utc_iso(since),))
         return {r[0] for r in rows}
 
     def record_refusal(self, ident: str, url: str, reason: str) -> None:
@@ -947,6 +961,54 @@ class Store:
             (run_id,),
         )
         return [(f, n, k, json.loads(w), bool(lost)) for f, n, k, w, lost in rows]
+
+    def record_way_shares(
+        self, run_id: int, parser: str, rows: list[tuple[str, int, dict[str, int], int, bool]]
+    ) -> None:
+        """Keep a run's ways: (field, articles, ways, disagree, drifted) per field."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO way_shares"
+                " (run_id, field, parser, articles, ways, disagree, drifted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, f, parser, n, json.dumps(ways, ensure_ascii=False), d, int(drifted))
+                    for f, n, ways, d, drifted in rows
+                ],
+            )
+
+    def _has_table(self, name: str) -> bool:
+        # A store of an older schema opened read-only has not been upgraded.
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def way_share_history(
+        self, field: str, parser: str, before_run: int, min_articles: int, limit: int
+    ) -> list[tuple[int, int, dict[str, int], int]]:
+        """(run id, articles, ways, disagree) of ``field`` in the last ``limit`` runs by
+        ``parser`` before ``before_run`` with at least ``min_articles`` that did not drift."""
+        if not self._has_table("way_shares"):
+            return []
+        rows = self.db.execute(
+            "SELECT run_id, articles, ways, disagree FROM way_shares WHERE field = ?"
+            " AND parser = ? AND run_id < ? AND articles >= ? AND drifted = 0"
+            " ORDER BY run_id DESC LIMIT ?",
+            (field, parser, before_run, min_articles, limit),
+        )
+        return [(r, n, json.loads(w), d) for r, n, w, d in rows]
+
+    def run_way_shares(self, run_id: int) -> list[tuple[str, str, int, dict[str, int], int, bool]]:
+        """(field, parser, articles, ways, disagree, drifted) of each field of ``run_id``."""
+        if not self._has_table("way_shares"):
+            return []
+        rows = self.db.execute(
+            "SELECT field, parser, articles, ways, disagree, drifted FROM way_shares"
+            " WHERE run_id = ?",
+            (run_id,),
+        )
+        return [(f, p, n, json.loads(w), d, bool(x)) for f, p, n, w, d, x in rows]
 
     # --- site listings (cnaspider/publishing/listings.py) ------------------------------------
 

@@ -18,9 +18,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from cnaspider.archive import coverage
+from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.coverage import Loss
 from cnaspider.archive.store import BAD_PATH, NOT_WRITABLE, Store, StoreError, classify
+from cnaspider.crawl.outcomes import DEGRADED, FAILED, INTERRUPTED, LOCKED, OK, PARTIAL
 from cnaspider.crawl.runlock import RunLock
 from cnaspider.extraction.parsing import DRIFT_REASONS
 from cnaspider.options import BOOLEAN, PATH, PATH_OR_EMPTY
@@ -30,15 +31,6 @@ from cnaspider.publishing.paths import Paths, post_style
 
 logger = logging.getLogger(__name__)
 
-OK = "ok"
-PARTIAL = "partial"
-# Every article saved, but a field that the recent runs had is gone from nearly all of
-# them (cnaspider/archive/coverage.py). Worse than partial (a few pages failed and will be
-# retried; here every post is silently poorer until the parser is fixed), not as bad
-# as failed (the crawl itself broke). A failed run that also lost a field stays failed.
-DEGRADED = "degraded"
-FAILED = "failed"
-LOCKED = "locked"
 
 # Refusals that are normal content (a 404 related link, an expired story), as
 # opposed to faults: they do not make a run partial.
@@ -73,6 +65,21 @@ def apply_coverage(verdict: dict[str, Any], losses: list[Loss]) -> dict[str, Any
     return verdict
 
 
+def apply_way_drift(verdict: dict[str, Any], drifts: list[waydrift.Drift]) -> dict[str, Any]:
+    """The verdict with the way drifts: an ok or partial run becomes degraded (as for coverage)."""
+    verdict = {**verdict, "way_drift": sorted({d.field for d in drifts})}
+    if drifts and verdict["outcome"] in (OK, PARTIAL, DEGRADED):
+        drifted = "way drift: " + "; ".join(d.message() for d in drifts)
+        if verdict["outcome"] == PARTIAL:
+            verdict["message"] = f"{drifted} ({verdict['message']})"
+        elif verdict["outcome"] == DEGRADED:  # coverage lost a field too
+            verdict["message"] = f"{verdict['message']}; {drifted}"
+        else:
+            verdict["message"] = drifted
+        verdict["outcome"] = DEGRADED
+    return verdict
+
+
 def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
     """Outcome, counts and a one-line message from a crawl's stats."""
     new = int(stats.get("cnaspider/articles/new", 0))
@@ -83,7 +90,12 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
     fault_refused = refused - sum(
         int(stats.get(f"cnaspider/refused/{r}", 0)) for r in _CONTENT_REASONS
     )
-    errors = _sum(stats, "cnaspider/errors/") + int(stats.get("log_count/ERROR", 0))
+    # What failed, not how many ERROR lines were logged: any component may log one (Scrapy's
+    # remote control did, for a read-only $HOME) without a page or a write failing.
+    errors = (
+        _sum(stats, "cnaspider/errors/")
+        + int(stats.get("spider_exceptions/count", 0))  # a callback raised: its page failed
+    )
     lists_ok = int(stats.get("cnaspider/lists/ok", 0))
     entries = int(stats.get("cnaspider/lists/entries", 0))
     parsed = new + updated + unchanged
@@ -98,6 +110,9 @@ def judge_crawl(stats: dict[str, Any]) -> dict[str, Any]:
         outcome, message = FAILED, str(stats["cnaspider/store_error"])
     elif stats.get("cnaspider/output_not_writable") or reason == "output_not_writable":
         outcome, message = FAILED, "the output directory is not writable (read-only or full)"
+    elif reason == "shutdown":
+        # Ctrl-C or SIGTERM: what was saved is kept, the rest is fetched next run.
+        outcome, message = INTERRUPTED, "stopped by a signal before the end"
     elif reason != "finished":
         outcome, message = FAILED, f"crawl ended with finish_reason={reason!r}"
     elif lists_ok == 0:
@@ -133,8 +148,9 @@ class CrawlReport:
         self.run_id = 0
         if crawler.settings.getbool("CNASPIDER_LOCK", True):
             self.lock = RunLock(self.paths.lock)
+            busy: str | None = None
             try:
-                acquired = self.lock.acquire()
+                busy = self.lock.take()
             except OSError as exc:
                 assert crawler.stats is not None
                 crawler.stats.set_value("cnaspider/output_not_writable", 1)
@@ -147,19 +163,17 @@ class CrawlReport:
                         "output directory %s is not writable: %s", self.paths.output_dir, exc
                     )
                 self.lock = None
-                acquired = True
-            if not acquired:
-                logger.error(
-                    "another cnaspider run (pid %s) holds %s; not crawling",
-                    (self.lock.holder() if self.lock else None) or "?",
-                    self.paths.lock,
-                )
+            if busy:
+                logger.error("%s; not crawling", busy)
                 self.lock = None
                 assert crawler.stats is not None
                 crawler.stats.set_value("cnaspider/locked", 1)
         self.store_usable = self._check_store()
+        # The run's verdict once the spider has closed (read by `scrapy crawl` for its exit status).
+        self.verdict: dict[str, Any] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -199,6 +213,11 @@ class CrawlReport:
         except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
 
+    def item_error(self, failure: Any) -> None:
+        """An item pipeline raised (not a DropItem): that article was not saved."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("cnaspider/errors/item")
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None
         stats = dict(self.crawler.stats.get_stats())
@@ -227,21 +246,29 @@ class CrawlReport:
             verdict = apply_coverage(verdict, losses)
         for loss in losses:
             logger.error("field coverage lost: %s", loss.message())
+        ways, drifts, way_bases, parser = self._judge_ways(verdict, stats, losses)
+        verdict = apply_way_drift(verdict, drifts)
+        for drift in drifts:
+            logger.error("way drift: %s", drift.message())
         report: dict[str, Any] = {
             **verdict,
             "run_id": self.run_id,
             "coverage": coverage.report(current, bases, losses),
+            "ways": waydrift.report(ways, way_bases, drifts),
             "stats": stats,
         }
         try:
             if verdict["outcome"] != LOCKED and self.store_usable:
                 self._record(report, verdict, stats, current, losses)
+                flagged = {d.field for d in drifts} | {loss.field for loss in losses}
+                self._record_ways(parser, ways, flagged)
             self._write_report(report)
         except OSError as exc:
             logger.error("cannot write %s: %s", self.paths.last_crawl, exc)
         finally:
             if self.lock:
                 self.lock.release()
+        self.verdict = verdict
         log = logger.info if verdict["outcome"] == OK else logger.warning
         log("crawl outcome: %s (%s)", verdict["outcome"], verdict["message"])
 
@@ -260,8 +287,10 @@ class CrawlReport:
                 report["feeds"] = self._write_feeds()
             except (OSError, sqlite3.Error, StoreError) as exc:
                 logger.error("cannot write feeds into %s: %s", self.paths.output_dir, exc)
+                # The cause first: a run that failed already keeps its own message in front.
+                earlier = f"{verdict['message']}; " if verdict["outcome"] == FAILED else ""
                 verdict["outcome"] = report["outcome"] = FAILED
-                verdict["message"] = report["message"] = f"feeds not written: {exc}"
+                verdict["message"] = report["message"] = f"{earlier}feeds not written: {exc}"
         try:
             with Store(self.paths.state_db) as store:
                 if self.run_id:
@@ -281,6 +310,37 @@ class CrawlReport:
                 )
         except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
+
+    def _judge_ways(
+        self, verdict: dict[str, Any], stats: dict[str, Any], losses: list[Loss]
+    ) -> tuple[
+        dict[str, waydrift.FieldWays], list[waydrift.Drift], dict[str, waydrift.WayBaseline], str
+    ]:
+        """This run's ways, their drifts against the baseline, the baseline, the parser."""
+        ways = waydrift.ways_from_stats(stats)
+        parser = waydrift.parser_version()
+        bases: dict[str, waydrift.WayBaseline] = {}
+        if verdict["outcome"] == LOCKED or not self.run_id:
+            return ways, [], bases, parser
+        try:
+            with Store(self.paths.state_db) as store:
+                bases = waydrift.baselines(store, self.run_id, parser, list(ways))
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot read the way history in %s: %s", self.paths.state_db, exc)
+        lost = frozenset(loss.field for loss in losses)
+        return ways, waydrift.judge_ways(ways, bases, skip=lost), bases, parser
+
+    def _record_ways(
+        self, parser: str, ways: dict[str, waydrift.FieldWays], flagged: set[str]
+    ) -> None:
+        """Keep the run's ways in the store (a failure logged, not raised)."""
+        if not self.run_id:
+            return
+        try:
+            with Store(self.paths.state_db) as store:
+                waydrift.record(store, self.run_id, parser, ways, flagged)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the way shares in %s: %s", self.paths.state_db, exc)
 
     def _write_feeds(self) -> dict[str, Any] | None:
         settings = self.crawler.settings

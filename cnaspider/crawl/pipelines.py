@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from cnaspider.archive.coverage import count_article
 from cnaspider.archive.diff import fields_lost
 from cnaspider.archive.revisits import FetchInfo, RevisitSchedule, revisit_settings
 from cnaspider.archive.store import EDITED, Revision, Store, StoreError, utc_iso, visible_hash
+from cnaspider.archive.waydrift import count_ways
 from cnaspider.extraction.items import Article
 from cnaspider.publishing.atomic import (
     StagedWrite,
@@ -66,6 +68,25 @@ class _PostPlan:
 
 
 logger = logging.getLogger(__name__)
+
+
+class _DaemonThread(threading.Thread):
+    """A writer thread that never keeps the process alive.
+
+    A forced shutdown (a second Ctrl-C) stops the reactor without closing the spider, so
+    the pool is never stopped: a non-daemon thread waiting for work would then hang the
+    process forever, holding the run lock. A save cut short this way is one a kill
+    would cut: its post's hash is committed before the post, its row after, so the
+    next run fetches it again.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.daemon = True
+
+
+class _WriterPool(ThreadPool):
+    threadFactory = _DaemonThread
 
 
 def _plans(results: list[Saved | BaseException | _PostPlan]) -> list[_PostPlan]:
@@ -157,7 +178,7 @@ class PostPipeline:
             # CrawlReport has said why in one line, and the spider closes before any item.
             logger.debug("no store: %s", exc)
             return
-        self.writer = ThreadPool(minthreads=1, maxthreads=1, name="cnaspider-writer")
+        self.writer = _WriterPool(minthreads=1, maxthreads=1, name="cnaspider-writer")
         self.writer.start()
         self.fsyncs = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="cnaspider-fsync")
 
@@ -203,6 +224,7 @@ class PostPipeline:
         # Every article parsed this run counts, refetched unchanged ones too: each
         # shows what today's pages give (cnaspider/archive/coverage.py); a worse revisit as well.
         count_article(stats, item)
+        count_ways(stats, item)
         if fetch.revisit:
             stats.inc_value(f"cnaspider/archive/revisits/{status}")
         if status == WORSE:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cnaspider.archive.store import Store
 from cnaspider.extraction.urls import article_id
+from cnaspider.publishing.existing_posts import post_files
 from cnaspider.publishing.paths import Paths
 from cnaspider.publishing.post import read_post_source
 
@@ -26,11 +27,9 @@ _GENERATOR = "<generator>cnaspider</generator>"
 
 def posts_on_disk(output_dir: Path) -> dict[str, tuple[str, str]]:
     """``{article id: (post path relative to output_dir, its from: URL)}``."""
-    posts_dir = output_dir / "_posts"
     found: dict[str, tuple[str, str]] = {}
-    if not posts_dir.is_dir():
-        return found
-    for path in sorted(posts_dir.glob("*.md")):
+    # Regular files only: a FIFO named *.md would hang the crawl (the crawl names it).
+    for path in post_files(output_dir / "_posts")[0]:
         source = read_post_source(path)
         ident = article_id(source) if source else None
         if source and ident:
@@ -86,7 +85,7 @@ def lost_store(paths: Paths, store: Store | None, done: str = "") -> str | None:
         f"the store {paths.state_db} {state}, but the {len(posts)} posts in {paths.posts_dir}"
         f" were written by cnaspider ({evidence}): it was deleted or truncated; "
         + (f"{done}; " if done else "")
-        + f"run `python -m cnaspider.rebuild --recover --output {paths.output_dir}` to fetch"
+        + f"run `cnaspider rebuild --recover --output {paths.output_dir}` to fetch"
         " those articles again and rebuild it"
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from pathlib import Path
 
 
@@ -52,6 +53,34 @@ class RunLock:
             return self.path.read_text().strip()
         except OSError:
             return ""
+
+    def take(self) -> str | None:
+        """Take the lock, or say who holds it: None when taken, else one line for the user.
+
+        The one wording every command uses ("another cnaspider run (pid 12, crawl 34)
+        holds …/run.lock"); an OSError (a read-only or full output directory) is raised.
+        """
+        if self.acquire():
+            return None
+        holder = self.holder()
+        return f"another cnaspider run ({'pid ' + holder if holder else 'pid ?'}) holds {self.path}"
+
+    def holder_alive(self) -> bool:
+        """Whether a process named in the lock file still lives.
+
+        The file keeps its last holder's pids after the lock is released, so a run left
+        unfinished in the history whose holder is gone died (SIGKILL, a forced stop, a
+        power cut); ``status`` calls it interrupted instead of running.
+        """
+        for pid in map(int, re.findall(r"\d+", self.holder())):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                return True  # alive, run by another user
+            return True
+        return False
 
     def release(self) -> None:
         """Release the lock if held."""

@@ -1,4 +1,5 @@
-"""Scrapy settings for cnaspider: polite by default (SITE.md: no published rate limit)."""
+"""Scrapy settings for cnaspider: polite by default (CNA publishes no rate limit:
+docs/cna-site.md#politeness)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,22 @@ CONCURRENT_ITEMS = 8
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 COOKIES_ENABLED = False
+# Only the extensions the crawl uses (an allow-list: one a new Scrapy adds stays off). Not the
+# telnet console or the remote control (Scrapy 2.19; it listens for code to run and writes a
+# job file under $HOME, read-only under the systemd unit), memdebug or spider state (JOBDIR):
+# a production crawler needs no way in. The feed exporter stays: it writes nothing unless
+# asked (-o/-O), and `scrapy crawl firstnews -O items.jsonl` is plain Scrapy a user may rely on.
+EXTENSIONS_BASE = {
+    "scrapy.extensions.corestats.CoreStats": 0,  # start/finish times, finish_reason
+    "scrapy.extensions.logcount.LogCount": 0,  # log_count/* in the run record
+    "scrapy.extensions.memusage.MemoryUsage": 0,  # memusage/max in the run record
+    "scrapy.extensions.closespider.CloseSpider": 0,  # CLOSESPIDER_TIMEOUT (the scheduler's limit)
+    "scrapy.extensions.logstats.LogStats": 0,  # the crawl log's progress line
+    "scrapy.extensions.throttle.AutoThrottle": 0,
+    "scrapy.extensions.feedexport.FeedExporter": 0,
+}
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 # Before RetryMiddleware (550) in the response chain, so the delay is set before the retry.

@@ -35,6 +35,47 @@ class InlineImage:
     image: Image
 
 
+@dataclass(frozen=True)
+class Disagreement:
+    """Two or more sources of one field that said different things.
+
+    ``sources`` names the ways (e.g. ``("h1", "json-ld-headline")``) and ``values`` holds
+    what each said, shortened, in the same order. ``resolved`` is True when the field's
+    agreement rule picked a value (``picked`` names the way that won); False when it could
+    not, and the field was then refused or left missing, or is only suspect.
+    """
+
+    field: str
+    sources: tuple[str, ...]
+    values: tuple[str, ...]
+    resolved: bool
+    picked: str = ""
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "field": self.field,
+            "sources": list(self.sources),
+            "values": list(self.values),
+            "resolved": self.resolved,
+            "picked": self.picked,
+            "rule": self.rule,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Disagreement:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            field=str(data["field"]),
+            sources=tuple(data.get("sources", ())),
+            values=tuple(data.get("values", ())),
+            resolved=bool(data.get("resolved")),
+            picked=str(data.get("picked", "")),
+            rule=str(data.get("rule", "")),
+        )
+
+
 @dataclass
 class Article:
     """A parsed CNA article; the store keeps it as JSON and posts and feeds are views of it."""
@@ -58,6 +99,9 @@ class Article:
     # (e.g. ``{"related": "heading-text"}``); a field that was not found has no key.
     # Not part of what a reader sees (see store.content_hash).
     ways: dict[str, str] = field(default_factory=dict)
+    # Where the page's sources of a field disagreed (see parsing's agreement rules); like
+    # ``ways``, not part of what a reader sees.
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (times as ISO 8601 strings), keys in field order.
@@ -79,6 +123,7 @@ class Article:
             reporters=list(self.reporters),
             found_via=copy.deepcopy(self.found_via),
             ways=dict(self.ways),
+            disagreements=[d.to_dict() for d in self.disagreements],
         )
         return data
 
@@ -94,4 +139,5 @@ class Article:
             for i in data.get("inline_images", [])
         ]
         data["related"] = [RelatedLink(**r) for r in data.get("related", [])]
+        data["disagreements"] = [Disagreement.from_dict(d) for d in data.get("disagreements", [])]
         return cls(**data)

@@ -1,4 +1,6 @@
-"""Every selector that knows CNA's markup, in one place (SITE.md: Article page, Discovery).
+"""Every selector that knows CNA's markup, in one place.
+
+What they rely on: docs/cna-site.md#article-page and docs/cna-site.md#lists.
 
 When CNA changes its layout, this is the one file to fix. Each constant is a
 compiled XPath; names say what they find, comments say which layout needs them.
@@ -82,9 +84,10 @@ HAS_FIGURE = _x("boolean(descendant::figure)")
 CENTRAL = Selector("./div/div/div[@class='centralContent']", f".//div[{_cls('centralContent')}]")
 SECTION = _x(f"string((./div[{_cls('breadcrumb')}]//a[{_cls('blue')}])[1])")
 
-# Blocks that never belong in a post (SITE.md: Article page, 2025-26 reports). The
-# body keeps only <p> children, so these matter where they sit inside a kept
-# element: in the <h1>, inside a paragraph, or in a block a fallback searches.
+# Blocks that never belong in a post (docs/cna-site.md#clutter and
+# docs/cna-site.md#reports-from-2025-and-2026). The body keeps only <p> children, so
+# these matter where they sit inside a kept element: in the <h1>, inside a paragraph,
+# or in a block a fallback searches.
 CLUTTER_CLASSES = (
     "btnGroup",
     "articleTopBtnBox",
@@ -180,7 +183,8 @@ TAG_LINKS = Selector(
 )
 # The copyright line, in a div.paragraph of its own after the body: never the body.
 COPYRIGHT_NOTICE = "非經授權，不得轉載"
-# Expired stories keep the lead paragraph and add this notice (SITE.md).
+# Expired stories keep the lead paragraph and add this notice
+# (docs/cna-site.md#expired-and-legacy-pages).
 EXPIRED_NOTICE = "已過查詢時效"
 # Pre-2018 ASP.NET layout.
 LEGACY_CONTENT = _x(f"//div[{_cls('news_content')}]")

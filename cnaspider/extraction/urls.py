@@ -1,6 +1,6 @@
 """CNA article URLs: the whitelist, normalisation, ids and the base-URL mapping.
 
-Identity is the 12-digit id; the slug and host are not (SITE.md: URLs).
+Identity is the 12-digit id; the slug and host are not (docs/cna-site.md#urls-and-ids).
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from urllib.parse import urljoin, urlsplit
 
 SITE_URL = "https://www.cna.com.tw"
 
-# SITE.md's whitelist, anchored at the end as well so that nothing can ride
-# along after ".aspx" except a query or fragment (which are dropped). ASCII only:
+# The whitelist of docs/cna-site.md#urls-and-ids, anchored at the end as well so that nothing can ride
+# along after the id except ".aspx", a trailing slash, a query or a fragment (which are
+# dropped): links without ".aspx" name the same article. ASCII only:
 # a Unicode \d takes full-width and Arabic-Indic digits, and a case-blind Unicode
 # [a-z] takes the Kelvin sign and the long s, all of which would reach file names.
 _ARTICLE_RE = re.compile(
-    r"^https?://(?:www\.|m\.)?cna\.com\.tw/news/([a-z]+)/(\d{12})(?:-\d+)?\.aspx(?:[?#].*)?$",
+    r"^https?://(?:www\.|m\.)?cna\.com\.tw/news/([a-z]+)/(\d{12})(?:-\d+)?(?:\.aspx)?/?(?:[?#].*)?$",
     re.IGNORECASE | re.ASCII,
 )
 _ID_RE = re.compile(r"^\d{12}$", re.ASCII)
@@ -30,7 +31,8 @@ def article_id(url: str) -> str | None:
 def normalize_article_url(url: str) -> str | None:
     """Return the canonical www URL of a CNA article, or None when ``url`` is not one.
 
-    ``m.`` becomes ``www.``, the ``-N`` revision suffix and the query are dropped.
+    ``m.`` becomes ``www.``, the ``-N`` revision suffix, the query and the fragment are
+    dropped, and ``.aspx`` is added when the link left it out.
     """
     match = _ARTICLE_RE.match(url.strip())
     if not match:

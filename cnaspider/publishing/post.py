@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import frontmatter
 import yaml
 
 from cnaspider.archive.store import Store
 from cnaspider.extraction.items import Article, Image
 from cnaspider.extraction.parsing import TAIPEI
 from cnaspider.extraction.urls import article_id
-from cnaspider.publishing.atomic import StagedWrite, atomic_write_text, stage_write
+from cnaspider.publishing.atomic import StagedWrite, stage_write
+from cnaspider.publishing.existing_posts import post_files, read_post_origin
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCE_LABEL = "(臺)中央社CNA"
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl/?url="
@@ -180,28 +183,14 @@ def render_post(article: Article, style: PostStyle | None = None) -> str:
     )
 
 
-def write_post(
-    posts_dir: Path, article: Article, style: PostStyle | None = None
-) -> tuple[Path, bool]:
-    """Write the post atomically; return its path and whether the file changed."""
-    path = posts_dir / post_filename(article)
-    return path, write_post_text(path, render_post(article, style))
-
-
 def _holds(path: Path, text: str) -> bool:
     """Whether the file at ``path`` already holds ``text``."""
+    if path.exists() and not path.is_file():
+        return False  # reading a FIFO would wait forever; the new post replaces it
     try:
         return path.read_text(encoding="utf-8") == text
     except FileNotFoundError:
         return False
-
-
-def write_post_text(path: Path, text: str) -> bool:
-    """Write a rendered post atomically unless the file already holds it; True if written."""
-    if _holds(path, text):
-        return False
-    atomic_write_text(path, text)
-    return True
 
 
 def stage_post_text(path: Path, text: str) -> StagedWrite | None:
@@ -215,20 +204,11 @@ def read_post_source(path: Path) -> str | None:
 
     Posts cnaspider did not write are read as Jekyll reads them, with a YAML parser
     (python-frontmatter): a quoted or commented ``from:`` is still the same URL, and a
-    post that is not recognised would be written a second time.
+    post that is not recognised would be written a second time. Front matter that does
+    not parse still names its article by its ``from:`` line or its file name
+    (:mod:`cnaspider.publishing.existing_posts`).
     """
-    try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    if not text.startswith("---"):
-        return None
-    try:
-        metadata, _ = frontmatter.parse(text)
-    except (yaml.YAMLError, ValueError):
-        return None
-    source = metadata.get("from")
-    return source.strip() if isinstance(source, str) else None
+    return read_post_origin(path).url
 
 
 def import_existing_posts(store: Store, output_dir: Path) -> int:
@@ -236,18 +216,31 @@ def import_existing_posts(store: Store, output_dir: Path) -> int:
 
     A repository that has published for years keeps its posts: their ids come
     from the ``from:`` URL, so those articles are never fetched or written again.
+    A post whose front matter does not parse is recognised all the same and named in
+    a warning; a ``*.md`` that is not a regular file (a FIFO) is skipped and named.
     """
     posts_dir = output_dir / "_posts"
-    if not posts_dir.is_dir():
-        return 0
+    regular, other = post_files(posts_dir)
+    for path in other:
+        logger.warning("skipped %s: not a regular file, so not a post", path)
     known_paths = store.post_paths()
     added = 0
-    for path in sorted(posts_dir.glob("*.md")):
+    for path in regular:
         relative = str(path.relative_to(output_dir))
         if relative in known_paths:
             continue
-        source = read_post_source(path)
-        ident = article_id(source) if source else None
+        origin = read_post_origin(path)
+        ident = article_id(origin.url) if origin.url else None
+        if origin.broken:
+            logger.warning(
+                "kept %s as it is: its front matter does not parse (%s)%s;"
+                " fix it for Jekyll to build it",
+                path,
+                origin.broken,
+                f"; recognised as article {ident}, which is not fetched again"
+                if ident
+                else "; it names no CNA article",
+            )
         if ident and store.add_foreign_post(ident, relative):
             added += 1
     return added

@@ -2,7 +2,8 @@
 
 ``output/`` holds the site around the generated files (``_config.yml``,
 layouts, plugins, the front page, the stylesheet). A demo or a test copies it
-into its own output directory; what the crawl and the feeds generate is left out.
+into its own output directory; what the crawl and Jekyll generate
+(:mod:`cnaspider.publishing.generated`) is left out.
 """
 
 from __future__ import annotations
@@ -10,23 +11,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from cnaspider.publishing import generated
+
 REPO = Path(__file__).resolve().parents[2]
 SKELETON = REPO / "output"
-# Written by the crawl, the feeds and Jekyll: never part of the skeleton.
-GENERATED = frozenset(
-    {
-        "_site",
-        ".state",
-        ".jekyll-cache",
-        ".jekyll-metadata",
-        "atom.xml",
-        "rss.xml",
-        "feed.json",
-        "sections",
-        "tags",
-        "months",
-    }
-)
 
 
 def copy_skeleton(dest: Path | str, source: Path = SKELETON) -> Path:
@@ -34,12 +22,8 @@ def copy_skeleton(dest: Path | str, source: Path = SKELETON) -> Path:
     root = Path(source)
 
     def ignore(folder: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n.endswith(".tmp")}
-        if Path(folder) == root:
-            skip |= {n for n in names if n in GENERATED}
-        if Path(folder).name == "_posts":
-            skip |= {n for n in names if n.endswith(".md")}
-        return skip
+        inside = Path(folder).relative_to(root).as_posix()
+        return {n for n in names if generated.is_generated(f"{inside}/{n}".removeprefix("./"))}
 
     shutil.copytree(root, dest, ignore=ignore, dirs_exist_ok=True)
     return Path(dest)

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from cnaspider.publishing.skeleton import REPO, copy_skeleton
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+from cnaspider.tools.jekyll import UTF8_LOCALE, build_command, utf8_environ
 from localcna import edits
 from localcna.httpd import LocalCNA
 
@@ -35,21 +37,25 @@ def build_site(output: Path) -> int:
     jekyll = shutil.which("jekyll")
     if jekyll is None:
         print("\njekyll is not installed (Debian: apt-get install jekyll); the site's source is")
-        print(f"ready in {output}: jekyll build --source {output} --destination {output / '_site'}")
+        print(
+            f"ready in {output}: LC_ALL={UTF8_LOCALE} jekyll build --source {output}"
+            f" --destination {output / '_site'}"
+        )
         return 127
     print(f"\nbuilding the site with {jekyll} …")
     done = subprocess.run(
-        [jekyll, "build", "--source", str(output), "--destination", str(output / "_site")],
+        build_command(jekyll, output),
         capture_output=True,
         text=True,
         check=False,
+        env=utf8_environ(),  # Jekyll dies on the CJK tag paths in a C locale
     )
     if done.returncode != 0:
         print(done.stdout + done.stderr, file=sys.stderr)
         return done.returncode
     pages = sum(1 for _ in (output / "_site").rglob("index.html"))
     print(f"site: {output / '_site'} ({pages} pages)")
-    print("view it: make serve (or python -m cnaspider.demo --serve), then open the URL it prints")
+    print("view it: make serve (or .venv/bin/cnaspider serve), then open the URL it prints")
     return 0
 
 
@@ -153,9 +159,47 @@ def serve(site: Path, port: int) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo (or serve it); return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.demo", description=__doc__)
+EXIT_STATUS = """\
+exit status:
+  0    the demo site was crawled (ok or partial) and built (or jekyll is not installed);
+       with --serve: served until Ctrl-C
+  1    the crawl failed; with --serve: no built site, or the port cannot be used
+  other  jekyll build's own exit status (its output is printed)"""
+
+
+SERVE_EXIT_STATUS = """\
+exit status:
+  0    served until Ctrl-C
+  1    no built site in OUTPUT/_site (run the demo first), or the port cannot be used"""
+
+
+def serve_main(argv: list[str] | None = None, prog: str = "cnaspider serve") -> int:
+    """Serve a built site (``OUTPUT/_site``) on 127.0.0.1; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve the built site OUTPUT/_site on 127.0.0.1 and print its URL"
+        " (Ctrl-C stops).",
+        epilog=SERVE_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--output", type=Path, default=Path("build/demo"), help="the site")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    args = parser.parse_args(argv)
+    return serve(args.output.resolve() / "_site", args.port)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.demo") -> int:
+    """Run the demo (or serve it); return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--output", type=Path, default=Path("build/demo"))
     parser.add_argument("--related-depth", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="do not run jekyll build")
@@ -169,9 +213,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="for --serve")
     args = parser.parse_args(argv)
     output = args.output.resolve()
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a port: give 1 to 65535 (0: any free port)")
     if args.serve:
         return serve(output / "_site", args.port)
-    copy_skeleton(output)
+    if output.exists() and not output.is_dir():
+        print(
+            f"demo: --output {output} is a file, not a directory; give a directory"
+            " (created if missing)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        copy_skeleton(output)
+    except shutil.Error as exc:
+        # A file where a folder goes (OUTPUT/_posts): copytree lists (source, target, why).
+        first = exc.args[0][0] if exc.args and isinstance(exc.args[0], list) else None
+        where, why = (first[1], first[2]) if first and len(first) == 3 else (output, exc)
+        print(f"demo: cannot write the site into {where}: {why}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A read-only or full disk.
+        where = exc.filename or output
+        print(f"demo: cannot write the site into {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     status = crawl(output, args.related_depth, args.edits)
     if status != 0 or args.no_build:
         return status

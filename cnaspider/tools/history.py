@@ -12,13 +12,30 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sqlite3
 import sys
+import unicodedata
 from typing import Any
 
 from cnaspider.archive.diff import compare, render_text, visible_text
-from cnaspider.archive.store import Revision, Store
+from cnaspider.archive.store import MISSING, Revision, Store, StoreError, classify
+from cnaspider.extraction.urls import article_id, is_valid_id
 from cnaspider.publishing.edits_feed import taipei_iso
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
+from cnaspider.tools.command import OneLineParser, reader_gone_quietly
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def article_ref(text: str) -> str | None:
+    """The 12-digit id that ``text`` names, or None: an id (full-width digits too, as an
+    input method types them) or a CNA article URL."""
+    plain = unicodedata.normalize("NFKC", text).strip()
+    if is_valid_id(plain):
+        return plain
+    return article_id(plain)
 
 
 def as_json(ident: str, revisions: list[Revision]) -> dict[str, Any]:
@@ -72,29 +89,61 @@ def as_text(ident: str, revisions: list[Revision]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m cnaspider.history", description=__doc__)
-    parser.add_argument("id", help="the 12-digit CNA article id")
+EXIT_STATUS = """\
+exit status:
+  0    the revisions were printed
+  1    no store, or the article is not in it
+  2    a bad argument"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.history") -> int:
+    """Run the command; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(
+        prog=prog,
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "id", help="the 12-digit CNA article id (full-width digits too) or its article URL"
+    )
     parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
     parser.add_argument("--state-db", default=None, help="the store (default OUTPUT/.state/…)")
     parser.add_argument("--json", action="store_true", help="print the revisions as JSON")
     args = parser.parse_args(argv)
-    paths = Paths.for_output(args.output, args.state_db)
-    if not paths.state_db.exists():
-        print(
-            f"no store at {paths.state_db}: nothing has been crawled into {args.output}",
-            file=sys.stderr,
+    ident = article_ref(args.id)
+    if ident is None:
+        parser.error(
+            f"{args.id!r} is not a CNA id: give the 12 digits of an article"
+            " (e.g. 202101140136) or its www.cna.com.tw/news/… URL"
         )
-        return 1
-    with Store(paths.state_db) as store:
-        revisions = store.revisions(args.id)
+    paths = Paths.for_output(args.output, args.state_db)
+    try:
+        # Read-only: history only reads, also on a read-only site or store.
+        with Store(paths.state_db, readonly=True) as store:
+            revisions = store.revisions(ident)
+    except StoreError as exc:
+        if exc.kind == MISSING:
+            print(
+                f"no store at {paths.state_db}: nothing has been crawled into {args.output}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"history: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.Error as exc:
+        print(f"history: {classify(exc, paths.state_db)}", file=sys.stderr)
+        return EXIT_FAILED
     if not revisions:
-        print(f"article {args.id} is not in the store at {paths.state_db}", file=sys.stderr)
-        return 1
+        print(f"article {ident} is not in the store at {paths.state_db}", file=sys.stderr)
+        return EXIT_FAILED
     if args.json:
-        json.dump(as_json(args.id, revisions), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(as_json(ident, revisions), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(as_text(args.id, revisions))
-    return 0
+        sys.stdout.write(as_text(ident, revisions))
+    return EXIT_OK

@@ -5,13 +5,20 @@ MISSING. For a list page: the entries and how the list was found. For robots.txt
 what it forbids and which sitemaps it lists; for a sitemap: how many URLs. URLs are
 fetched politely (robots.txt obeyed, the project's User-Agent, one request at a
 time with the project's download delay); a FILE is read from disk. With no
-argument it probes a default set (see :data:`DEFAULT_PATHS`). Exit status: 0
-when every required field was found, 1 otherwise, 2 for a usage error.
+argument it probes a default set (see :data:`DEFAULT_PATHS`).
+
+An article's fields are cross-checked by the parser: under each field the probe prints
+every source that disagreed, and how the field's rule decided. Exit status: 0 when every
+required field was found and nothing is suspect; 1 when a required field is missing, a
+page is refused, a field came only from a last-resort way (``extraction.parsing.
+WARNING_WAYS``: the id's date, og:title alone, the structured body alone ...) or sources
+disagree and no rule resolved it (the one-line reason is printed); 2 for a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import re
 import sys
@@ -30,7 +37,13 @@ from protego import Protego
 from cnaspider.archive.coverage import fields_present
 from cnaspider.crawl import settings as project
 from cnaspider.extraction.items import Article
-from cnaspider.extraction.parsing import PageRefused, parse_article, parse_list
+from cnaspider.extraction.parsing import (
+    WARNING_WAYS,
+    PageRefused,
+    parse_article,
+    parse_list,
+    warnings,
+)
 from cnaspider.extraction.urls import (
     SITE_URL,
     article_id,
@@ -38,13 +51,14 @@ from cnaspider.extraction.urls import (
     to_fetch_url,
     to_site_url,
 )
+from cnaspider.tools.command import reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_MISSING = 1
 EXIT_USAGE = 2
 
 # The default set: robots.txt, the two lists the spider reads and the sitemaps
-# SITE.md names; then the first articles of the headlines list.
+# docs/cna-site.md#robots-and-sitemaps names; then the first articles of the headlines list.
 DEFAULT_PATHS = (
     "/robots.txt",
     "/list/headlines.aspx",
@@ -54,7 +68,8 @@ DEFAULT_PATHS = (
     "/GoogleNewsSitemap_fromRemote_cfp.xml",
 )
 DEFAULT_ARTICLES = 3
-# firstnews looks retired since 2022 (SITE.md): its absence is reported, not a failure.
+# firstnews looks retired since 2022 (docs/cna-site.md#list-pages): its absence is reported,
+# not a failure.
 OPTIONAL_PATHS = ("/list/firstnews.aspx",)
 # Without these an article cannot become a correct post.
 REQUIRED_FIELDS = ("title", "published", "section", "body")
@@ -93,6 +108,9 @@ class Line:
     way: str = ""
     found: bool = True
     required: bool = False
+    # Sources of this field that disagreed, one line each, and whether the way is a last resort.
+    disagreements: list[str] = field(default_factory=list)
+    warning: bool = False
 
 
 @dataclass
@@ -108,6 +126,7 @@ class PageReport:
     error: str = ""
     lines: list[Line] = field(default_factory=list)
     saved: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def fail(self, error: str) -> PageReport:
         self.ok, self.error = False, error
@@ -229,8 +248,22 @@ def _value(name: str, article: Article) -> str:
     return short(str(getattr(a, name)))
 
 
+def _disagreement_lines(article: Article, name: str) -> list[str]:
+    lines = []
+    for d in article.disagreements:
+        if d.field != name:
+            continue
+        said = " vs ".join(
+            f"{src} {value!r}" for src, value in zip(d.sources, d.values, strict=False)
+        )
+        verdict = f"resolved: {d.picked or 'kept'}" if d.resolved else "UNRESOLVED"
+        lines.append(f"{said} ({d.rule}; {verdict})" if d.rule else f"{said} ({verdict})")
+    return lines
+
+
 def read_article(report: PageReport, body: bytes, url: str) -> PageReport:
-    """Every field of the article page ``body`` standing for ``url``."""
+    """Every field of the article page ``body`` standing for ``url``, with its way and the
+    sources that disagreed; fails the report on a missing required field or a suspect one."""
     try:
         article = parse_article(body, url)
     except PageRefused as refusal:
@@ -242,18 +275,25 @@ def read_article(report: PageReport, body: bytes, url: str) -> PageReport:
         found = present.get(name, bool(value))
         if name in ("published", "section", "title", "id", "url"):
             found = bool(value)
+        way = article.ways.get(name, "")
         report.lines.append(
             Line(
                 name,
                 _value(name, article) if found else "",
-                article.ways.get(name, ""),
+                way,
                 found,
                 name in REQUIRED_FIELDS,
+                _disagreement_lines(article, name),
+                way in WARNING_WAYS.get(name, ()),
             )
         )
     missing = [line.name for line in report.lines if line.required and not line.found]
+    report.warnings = warnings(article)
     if missing:
         report.fail(f"required field(s) missing: {', '.join(missing)}")
+    elif report.warnings:
+        more = f" (+{len(report.warnings) - 1} more)" if len(report.warnings) > 1 else ""
+        report.fail(f"suspect: {report.warnings[0]}{more}")
     return report
 
 
@@ -367,10 +407,7 @@ class Probe:
         return self._read(report, fetched.body, site_url)
 
     def probe_file(self, path: Path) -> PageReport:
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        body = read_page_file(path)
         match = re.search(r"([a-z]+)-(\d{12})", path.name)
         url = f"{SITE_URL}/news/{match.group(1)}/{match.group(2)}.aspx" if match else ""
         kind = guess_kind(str(path), body)
@@ -421,6 +458,52 @@ class Probe:
         return all(r.ok or r.optional for r in self.reports)
 
 
+def read_page_file(path: Path) -> bytes:
+    """The bytes of a saved page; :class:`UsageError` for what cannot be one."""
+    try:
+        if not path.exists():
+            raise UsageError(f"no such file: {path}")
+        if path.is_dir():
+            raise UsageError(f"{path} is a directory; give a saved page (an .html file)")
+        if not path.is_file():
+            # Opening a FIFO would wait for a writer forever.
+            raise UsageError(f"{path} is not a regular file; give a saved page (an .html file)")
+        body = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if _binary(body):
+        raise UsageError(f"{path} is not HTML (binary data); give a page saved from CNA")
+    return body
+
+
+def _binary(body: bytes) -> bool:
+    """Whether ``body`` is not text: a NUL byte, or not UTF-8, in its first 8 kB."""
+    head = body[:8192]
+    if b"\0" in head:
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=len(body) <= len(head))  # a cut character is not an error
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def is_site_path(page: str) -> bool:
+    """Whether ``page`` is a path on CNA's site (``/list/headlines.aspx``), not a local file.
+
+    A path to a file that does not exist (``/tmp/saved.html``) must not be requested from
+    www.cna.com.tw: CNA's pages are ``.aspx``, ``.xml`` or ``.txt``, and their folders
+    (``/list``, ``/news``) are not folders on this machine.
+    """
+    path = Path(page)
+    if not page.startswith("/") or path.exists():
+        return False
+    if path.suffix.lower() in (".html", ".htm"):
+        return False
+    return path.parent == Path("/") or not path.parent.exists()
+
+
 def render_text(reports: list[PageReport]) -> str:
     """The human-readable report."""
     out: list[str] = []
@@ -430,19 +513,26 @@ def render_text(reports: list[PageReport]) -> str:
         out.append(f"== {r.kind}: {where}{status}")
         for line in r.lines:
             if line.found:
-                way = f"  [{line.way}]" if line.way else ""
+                last = ", last resort" if line.warning else ""
+                way = f"  [{line.way}{last}]" if line.way else ""
                 out.append(f"  {line.name:<16} {line.value}{way}")
             else:
                 need = " (required)" if line.required else ""
                 out.append(f"  {line.name:<16} MISSING{need}")
+            out += [f"  {'':<16} disagree: {d}" for d in line.disagreements]
         if r.saved:
             out.append(f"  saved to {r.saved}")
         if r.error:
             out.append(f"  {'NOTE' if r.optional else 'FAILED'}: {r.error}")
+        out += [f"  suspect: {w}" for w in r.warnings[1:]]
     failed = [r for r in reports if not r.ok and not r.optional]
     out.append(
         f"probe: {len(reports)} page(s), "
-        + ("every required field found" if not failed else f"{len(failed)} with a problem")
+        + (
+            "every required field found, nothing suspect"
+            if not failed
+            else f"{len(failed)} with a problem"
+        )
     )
     return "\n".join(out)
 
@@ -453,12 +543,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+EXIT_STATUS = """\
+exit status:
+  0    every page probed has every required field
+  1    a page failed, or a required field is MISSING (see the report)
+  2    a bad argument"""
+
+
+def build_parser(prog: str = "python -m cnaspider.probe") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m cnaspider.probe",
+        prog=prog,
         description="Show what cnaspider reads from CNA pages: each field, its value and the "
         "way it was found, or MISSING. With no PAGE, probes robots.txt, the lists, the "
         "sitemaps and the first three headlines.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("pages", nargs="*", metavar="URL|FILE", help="pages to probe")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -478,9 +577,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m cnaspider.probe") -> int:
+    """Entry point; returns the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
@@ -499,7 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for page in args.pages:
             if re.match(r"^https?://", page):
                 probe.probe_url(page)
-            elif page.startswith("/") and not Path(page).exists():
+            elif is_site_path(page):
                 probe.probe_url(page)  # a site path such as /list/headlines.aspx
             else:
                 probe.probe_file(Path(page))

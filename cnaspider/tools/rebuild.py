@@ -34,6 +34,7 @@ from cnaspider.publishing.edits_feed import rebuild_article_edits
 from cnaspider.publishing.feeds import write_feeds
 from cnaspider.publishing.paths import DEFAULT_OUTPUT_DIR, Paths
 from cnaspider.publishing.post import PostStyle, post_filename, render_post
+from cnaspider.tools.command import reader_gone_quietly
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -186,8 +187,8 @@ def recover(out: Output, base_url: str) -> int:
         # Feeds from a partial store would drop entries readers already have.
         print(
             f"rebuild: {len(missing)} articles could not be fetched (network or site errors);"
-            " their posts and the feeds are unchanged; run `python -m cnaspider.rebuild"
-            " --recover` again",
+            " their posts and the feeds are unchanged; run `cnaspider rebuild --recover`"
+            " again",
             file=sys.stderr,
         )
     return EXIT_KEPT if missing or result.kept else EXIT_OK
@@ -205,11 +206,26 @@ def _list_kept(result: RebuildResult) -> None:
         print(f"  {path}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; return the exit status."""
+EXIT_STATUS = """\
+exit status:
+  0    done
+  1    failed: no store, a damaged store, or the output cannot be written
+  2    a bad argument or setting
+  3    done, but some posts were kept as they are (edited by hand; --force replaces
+       them) or could not be recovered
+  75   a run holds the run lock; try again later"""
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m cnaspider.rebuild") -> int:
+    """Run the command; return the exit status (a closed standard output is no traceback)."""
+    return reader_gone_quietly(_main, argv, prog)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cnaspider.rebuild",
+        prog=prog,
         description=__doc__,
+        epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--output", default=DEFAULT_OUTPUT_DIR, help="the output directory")
@@ -240,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = Paths.for_output(Path(args.output).absolute(), args.state_db)
     try:
-        values = check_settings(project_settings(args.settings))
+        values = check_settings(
+            project_settings(args.settings), argument_pairs(args.settings, "-s")
+        )
     except BadOption as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -264,15 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     lock = RunLock(paths.lock)
     try:
-        acquired = lock.acquire()
+        busy = lock.take()
     except OSError as exc:
         print(f"rebuild: the output directory is not writable ({exc})", file=sys.stderr)
         return EXIT_FAILED
-    if not acquired:
-        print(
-            f"rebuild: a run holds {paths.lock} (pid {lock.holder() or '?'}); try again later",
-            file=sys.stderr,
-        )
+    if busy:
+        print(f"rebuild: {busy}; try again later", file=sys.stderr)
         return EXIT_LOCKED
     try:
         if args.recover:
@@ -281,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"rebuild: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # the reader of standard output went away; nothing failed to be written
     except OSError as exc:
         print(f"rebuild: cannot write into {paths.output_dir} ({exc})", file=sys.stderr)
         return EXIT_FAILED
@@ -296,7 +313,7 @@ def _rebuild(out: Output, force: bool) -> int:
         print(f"rebuild: {lost}", file=sys.stderr)
         return EXIT_FAILED
     result = rebuild(paths, out.style, force=force)
+    out.write_feeds()  # before saying so: a reader that went away must not stop it
     print(f"{result.checked} posts checked, {result.rewritten} rewritten in {paths.posts_dir}")
     _list_kept(result)
-    out.write_feeds()
     return EXIT_KEPT if result.kept else EXIT_OK

@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -29,6 +30,8 @@ from cnaspider.archive.revisits import (
     revisit_settings,
 )
 from cnaspider.archive.store import DueRevisit, Store, StoreError
+from cnaspider.crawl.discovery import STATE_NAME as DISCOVERY_STATE
+from cnaspider.crawl.discovery import DiscoveryMixin, DiscoveryState
 from cnaspider.crawl.extensions import record_refused_start
 from cnaspider.crawl.recovery import lost_store, to_recover
 from cnaspider.extraction.parsing import (
@@ -38,6 +41,7 @@ from cnaspider.extraction.parsing import (
     parse_article,
     parse_list,
 )
+from cnaspider.extraction.sitemaps import SitemapEntry, list_page_name
 from cnaspider.extraction.urls import (
     SITE_URL,
     article_id,
@@ -71,7 +75,7 @@ def error_kind(failure: Failure) -> str:
     return failure.type.__name__ if failure.type else "unknown"
 
 
-class FirstNewsSpider(scrapy.Spider):
+class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
     """Crawl CNA first-news lists and follow 延伸閱讀 links to ``related_depth``.
 
     Arguments (``-a name=value``): ``lists``, ``related_depth``, ``base_url``,
@@ -125,6 +129,15 @@ class FirstNewsSpider(scrapy.Spider):
         # first reached through a long chain and then from a list must still
         # have its own 延伸閱讀 links followed from the list's depth.
         self.depths: dict[str, int] = {}
+        # Sources' validators and the last successful run's times (cnaspider/crawl/discovery.py).
+        self.discovery = DiscoveryState(Path("."))
+        self.site_now: dt.datetime | None = None
+        self.run_clean = True
+        self.discovery_loaded = False
+        # Ids fetched again this run (due or by a newer sitemap lastmod): once each.
+        self.revisited: set[str] = set()
+        # Ids requested this run as new articles (a sitemap time must not add a second fetch).
+        self.fetching: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FirstNewsSpider:
@@ -150,7 +163,8 @@ class FirstNewsSpider(scrapy.Spider):
         spider_arguments(arguments)
         check_settings(settings, command_line_names(settings))
 
-    def _close_store(self) -> None:
+    def _close_store(self, reason: str = "") -> None:
+        self._save_discovery(reason)
         if self.store:
             self.store.close()
             self.store = None
@@ -194,6 +208,7 @@ class FirstNewsSpider(scrapy.Spider):
                 paths.posts_dir,
                 paths.output_dir,
                 paths.state_dir,
+                paths.state_dir / DISCOVERY_STATE,  # saved copies of lists and sitemaps
                 paths.output_dir / "_data",
                 paths.output_dir / "_data" / "edits",
             )
@@ -210,15 +225,22 @@ class FirstNewsSpider(scrapy.Spider):
             logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
             self._inc("cnaspider/posts/recognised", imported)
         self.known = self.store.known_ids()
+        self.discovery = DiscoveryState.load(paths.state_dir)
+        self.discovery_loaded = True
         revisits = self._due_revisits(self.store)
         for name in self.lists:
+            url = to_fetch_url(f"{SITE_URL}/list/{list_page_name(name)}.aspx", self.base_url)
             yield scrapy.Request(
-                to_fetch_url(f"{SITE_URL}/list/{name}.aspx", self.base_url),
+                url,
                 callback=self.parse_list_page,
                 errback=self.list_failed,
+                headers=self.conditional(url),
                 cb_kwargs={"list_name": name},
-                meta={"handle_httpstatus_list": [404, 410]},
+                meta={"handle_httpstatus_list": [304, 404, 410]},
             )
+        if self.section_lists():
+            # After the list pages: robots.txt names the sitemaps to catch up from.
+            yield self.robots_request()
         for due in revisits:
             yield self._revisit_request(due)
 
@@ -238,6 +260,7 @@ class FirstNewsSpider(scrapy.Spider):
             # A full disk or a read-only store: the pipeline reports it when it saves;
             # revisits wait (they stay due) rather than stop the whole run here.
             logger.error("cannot read or update the revisit schedule: %s; no revisits", exc)
+            self._inc("cnaspider/errors/revisit_schedule")
             return []
         self._inc("cnaspider/archive/revisits/due", total)
         self._inc("cnaspider/archive/revisits/requested", len(due))
@@ -250,6 +273,7 @@ class FirstNewsSpider(scrapy.Spider):
                 total - len(due),
             )
             self._inc("cnaspider/archive/revisits/deferred", total - len(due))
+        self.revisited.update(item.id for item in due)
         for item in due:
             # Its 延伸閱讀 links are followed from the depth it was first found at.
             self.depths[item.id] = min(self.depths.get(item.id, item.depth), item.depth)
@@ -277,8 +301,10 @@ class FirstNewsSpider(scrapy.Spider):
         """A stored article fetched again: 304 moves its schedule on, anything else is parsed."""
         if response.status == 304:
             self._inc("cnaspider/archive/revisits/not_modified")
-            if self.store is not None:
-                revisit_done(self.store, requested_id, self.revisit_schedule)
+            if self.store is not None and not revisit_done(
+                self.store, requested_id, self.revisit_schedule
+            ):
+                self._inc("cnaspider/errors/revisit_schedule")
             return
         yield from self.parse_article_page(response, found_via, requested_id)
 
@@ -313,7 +339,7 @@ class FirstNewsSpider(scrapy.Spider):
             self.base_url + API_PATH,
             method="POST",
             body=json.dumps(body),
-            # A default Accept header gets a 500 from this API (SITE.md).
+            # A default Accept header gets a 500 from this API (docs/cna-site.md#the-list-api).
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             callback=self.parse_api_page,
             errback=self.list_failed,
@@ -331,8 +357,15 @@ class FirstNewsSpider(scrapy.Spider):
         @returns items 0 0
         @returns requests 1
         """
+        now = self.note_site_time(response)
+        replayed = self.source_response(response, f"list/{list_name}")
+        if replayed is None:
+            self.run_clean = False
+            return
+        response = replayed
         if response.status >= 400 or not isinstance(response, TextResponse):
-            # firstnews may be retired (SITE.md): a missing list is a warning, not a fault.
+            # firstnews may be retired (docs/cna-site.md#list-pages): a missing list is a warning,
+            # not a fault.
             logger.warning(
                 "list %s unavailable: HTTP %s at %s", list_name, response.status, response.url
             )
@@ -353,8 +386,18 @@ class FirstNewsSpider(scrapy.Spider):
             logger.warning("list %s yielded no article links", list_name)
             self._inc(f"cnaspider/lists/empty/{list_name}")
         self._inc("cnaspider/lists/entries", len(page.entries))
+        self.check_list_gap(list_name, [e.time for e in page.entries if e.time], now)
+        source = f"list/{list_name}"
+        self.count(source, "found", len(page.entries))
+        self.count(source, "in_scope", len(page.entries))
         for entry in page.entries:
-            yield from self._follow(entry.url, {"list": list_name, "depth": 0})
+            stored = entry.id in self.known
+            requests = list(self._follow(entry.url, {"list": list_name, "depth": 0}))
+            if stored:
+                self.count(source, "stored")
+            elif requests:
+                self.count(source, "new")
+            yield from requests
         # Asked only after the first list page, when robots.txt has been read:
         # asked at start-up, one of them slipped past RobotsTxtMiddleware.
         for number in range(2, 2 + self.api_pages):
@@ -376,7 +419,8 @@ class FirstNewsSpider(scrapy.Spider):
         """A list page that could not be downloaded: a warning, not a crash."""
         kind = error_kind(failure)
         if kind == "robots_forbidden":
-            # Expected for the WNewsList API (SITE.md): a choice of the site, not a fault.
+            # Expected for the WNewsList API (docs/cna-site.md#robots-and-sitemaps): a choice of
+            # the site, not a fault.
             logger.info("robots.txt forbids %s", _failed_url(failure))
             self._inc("cnaspider/lists/robots_forbidden")
             return
@@ -414,6 +458,7 @@ class FirstNewsSpider(scrapy.Spider):
             return
         if previous is not None:
             return  # already requested; its links are followed from self.depths[ident]
+        self.fetching.add(ident)
         yield scrapy.Request(
             to_fetch_url(canonical, self.base_url),
             callback=self.parse_article_page,
@@ -452,9 +497,10 @@ class FirstNewsSpider(scrapy.Spider):
                 if found_via.get("revisit"):
                     # CNA took a stored story down or broke its page: keep what was stored.
                     self._inc("cnaspider/archive/revisits/refused")
-                    revisit_done(self.store, requested_id, self.revisit_schedule)
+                    if not revisit_done(self.store, requested_id, self.revisit_schedule):
+                        self._inc("cnaspider/errors/revisit_schedule")
                 else:
-                    self.store.record_refusal(requested_id, response.url, refusal.reason)
+                    self._record_refusal(requested_id, response.url, refusal.reason)
             return
         if article.id != requested_id:
             # A redirect to another article: identity is the final page's id.
@@ -500,14 +546,94 @@ class FirstNewsSpider(scrapy.Spider):
 
     def _follow_related(self, urls: list[str], ident: str, depth: int) -> Iterator[scrapy.Request]:
         if depth < self.related_depth:
+            self.count("related", "found", len(urls))
             for url in urls:
-                yield from self._follow(url, {"related_of": ident, "depth": depth + 1})
+                canonical = normalize_article_url(url)
+                target = article_id(canonical) if canonical else None
+                if target:
+                    self.count("related", "in_scope")
+                stored = target in self.known
+                requests = list(self._follow(url, {"related_of": ident, "depth": depth + 1}))
+                if stored:
+                    self.count("related", "stored")
+                elif requests:
+                    self.count("related", "new")
+                yield from requests
+
+    # --- discovery (cnaspider/crawl/discovery.py) -------------------------------
+
+    def _lastmod_revisit(self, entry: SitemapEntry, source: str) -> Iterator[scrapy.Request]:
+        """Fetch a stored article again when a sitemap says it changed after the stored copy.
+
+        Never twice in a run: not when it is due anyway, fetched or requested already.
+        """
+        if (
+            self.store is None
+            or entry.time is None
+            or entry.id in self.revisited
+            or entry.id in self.fetching
+        ):
+            return
+        stored = self.store.get(entry.id)
+        if stored is None or entry.time <= stored.article.modified:
+            return
+        self.revisited.add(entry.id)
+        self.count(source, "revisit")
+        self.depths[entry.id] = min(
+            self.depths.get(entry.id, self.related_depth), self.related_depth
+        )
+        yield scrapy.Request(
+            to_fetch_url(stored.article.url or entry.url, self.base_url),
+            callback=self.parse_revisit,
+            errback=self.article_failed,
+            cb_kwargs={
+                "found_via": {"revisit": True, "sitemap": source, "depth": self.related_depth},
+                "requested_id": entry.id,
+            },
+            meta={"handle_httpstatus_list": [304, 404, 410]},
+            dont_filter=True,
+        )
+
+    def _save_discovery(self, reason: str) -> None:
+        """Remember sources and list times when the run ended well (else keep the last)."""
+        if not self.discovery_loaded:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
+        failed = (
+            sum(int(v) for k, v in stats.items() if k.startswith("cnaspider/errors/"))
+            + int(stats.get("log_count/ERROR", 0))
+            + int(stats.get("cnaspider/lists/failed", 0))
+        )
+        if reason != "finished" or failed or not self.run_clean:
+            logger.info(
+                "run not clean (%s, %d failures): the next run looks back as far as this one did",
+                reason,
+                failed,
+            )
+            return
+        try:
+            self.discovery.save()
+        except OSError as exc:
+            logger.error("cannot write %s: %s", self.discovery.folder, exc)
 
     def _stored_related(self, ident: str) -> list[str]:
         if self.store is None:
             return []
         stored = self.store.get(ident)
         return [link.url for link in stored.article.related] if stored else []
+
+    def _record_refusal(self, ident: str, url: str, reason: str) -> None:
+        """Remember a refused page, or say in one line (no traceback) that the store is full.
+
+        A full disk or a read-only store fails here first (a refusal writes before any
+        article does): the page is asked again next run, and the write counts as failed.
+        """
+        assert self.store is not None
+        try:
+            self.store.record_refusal(ident, url, reason)
+        except sqlite3.Error as exc:
+            logger.error("cannot record the refusal of %s in the store: %s", ident, exc)
+            self._inc("cnaspider/errors/store_write")
 
     def article_failed(self, failure: Failure) -> None:
         """Download errors (after retries) are counted by exception type and logged."""
@@ -517,13 +643,18 @@ class FirstNewsSpider(scrapy.Spider):
         self._inc(f"cnaspider/errors/{error_kind(failure)}")
 
 
-def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> None:
-    """Move a revisit's schedule on when it stored no version (304 or a refused page)."""
+def revisit_done(store: Store, ident: str, schedule: RevisitSchedule) -> bool:
+    """Move a revisit's schedule on when it stored no version (304 or a refused page).
+
+    False (said in one line) when the store could not be written.
+    """
     try:
         store.record_fetch(ident, dt.datetime.now(dt.UTC), schedule.next_due)
     except sqlite3.Error as exc:
         # The article stays due and is asked again next run; nothing stored is touched.
         logger.error("cannot record the revisit of %s: %s", ident, exc)
+        return False
+    return True
 
 
 def _header(response: Response, name: bytes) -> str | None:
