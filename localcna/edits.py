@@ -103,14 +103,7 @@ def edit_site(site: Site, round_: int = 1) -> dict[str, list[str]]:
         return ROUND_1
     if round_ == 2:
         _edit(site, HEADLINE_ID, "第二段說明內容，包含數字123", "第二段說明內容，包含數字456", 1)
-        # Before the closing paragraph, whose editor's line stays the body's last line (a
-        # paragraph after that line is not the story: cnaspider.extraction drops it).
-        _edit(
-            site,
-            HEADLINE_ID,
-            "<p>第三段結尾。（編輯：",
-            f"<p>{ROUND2_PARAGRAPH}</p><p>第三段結尾。（編輯：",
-            1,
-        )
+        # Before the editor's line, which ends the story (the parser reads nothing after it).
+        _edit(site, HEADLINE_ID, "<p>第三段結尾。", f"<p>{ROUND2_PARAGRAPH}</p><p>第三段結尾。", 1)
         return ROUND_2
     raise ValueError(f"no edit round {round_}")

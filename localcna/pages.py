@@ -106,10 +106,10 @@ def _head_tags(head: str, tags: tuple[str, ...]) -> str:
         f'<meta property="article:tag" content="{html.escape(t, quote=True)}" />\n'
         for t in reversed(tags)
     )
-    first = head.find('<meta property="article:tag"')
     head = re.sub(r'<meta property="article:tag"[^>]*>\s*', "", head)
-    if first >= 0 and metas:
-        head = head[:first] + metas + head[first:]
+    at = head.find('<meta property="article:published_time"')
+    if at >= 0:
+        head = head[:at] + metas + head[at:]
     keywords = json.dumps([*tags, "NewsArticle"], ensure_ascii=False, separators=(",", ":"))
     return re.sub(r'"keywords":\[[^\]]*\]', lambda _: f'"keywords":{keywords}', head, count=1)
 
@@ -140,7 +140,6 @@ def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
     head = re.sub(
         r'(<meta property="article:modified_time" content=")[^"]*', rf"\g<1>{_iso(modified)}", head
     )
-    head = _head_tags(head, spec.tags)
     head = re.sub(r'("datePublished":")[^"]*', rf"\g<1>{_iso(spec.published)}", head)
     head = re.sub(r'("dateModified":")[^"]*', rf"\g<1>{_iso(modified)}", head)
     head = head.replace('data-origin-type-name="國際"', f'data-origin-type-name="{spec.section}"')
@@ -151,6 +150,8 @@ def article_page(spec: ArticleSpec, skeleton: Skeleton) -> str:
         f'<a href="/list/{spec.slug}.aspx" class="blue">{spec.section}</a>',
     )
     head = _head_summary(head, spec.body)
+    if spec.tags:  # a story whose body has no keyword group (made from an earlier post)
+        head = _head_tags(head, spec.tags)
     share = share.replace(SKELETON_URL, spec.url).replace(
         "%2faopl%2f202308230370", f"%2f{spec.slug}%2f{spec.id}"
     )
