@@ -305,6 +305,9 @@ class CrawlReport:
         losses: list[Loss],
     ) -> None:
         """Write the feeds and the run's end into the store (each failure logged, not raised)."""
+        # The run's end first, in a few bytes: on a full disk the publish below may take the
+        # room that the full record (coverage, stats) needs, and the run must not stay open.
+        self._finish_run(verdict, {"message": verdict["message"]})
         if not stats.get("cnaspider/store_error"):
             # A missing store would give empty feeds: the old ones stay as they are.
             try:
@@ -319,6 +322,21 @@ class CrawlReport:
             with Store(self.paths.state_db) as store:
                 if self.run_id:
                     coverage.record(store, self.run_id, current, losses)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            logger.error("cannot record the run's coverage in %s: %s", self.paths.state_db, exc)
+        self._finish_run(
+            verdict,
+            {
+                "message": verdict["message"],
+                "coverage_lost": [loss.to_dict() for loss in losses],
+                "stats": stats,
+            },
+        )
+
+    def _finish_run(self, verdict: dict[str, Any], detail: dict[str, Any]) -> None:
+        """Record the run's end (a failure logged, not raised)."""
+        try:
+            with Store(self.paths.state_db) as store:
                 store.finish_run(
                     self.run_id,
                     verdict["outcome"],
@@ -326,11 +344,7 @@ class CrawlReport:
                     updated=verdict["updated"],
                     refused=verdict["refused"],
                     errors=verdict["errors"],
-                    detail={
-                        "message": verdict["message"],
-                        "coverage_lost": [loss.to_dict() for loss in losses],
-                        "stats": stats,
-                    },
+                    detail=detail,
                 )
         except (OSError, sqlite3.Error, StoreError) as exc:
             logger.error("cannot record the run in %s: %s", self.paths.state_db, exc)
