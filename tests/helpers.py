@@ -6,6 +6,7 @@ test module imports another.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -508,3 +510,23 @@ def alive(pid: int) -> bool:
     # A zombie (exited, not yet reaped by its parent) counts as gone.
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, size: str = "8m") -> Iterator[Path]:
+    """A small tmpfs mounted at ``where`` (created): a real full or read-only disk for a test.
+
+    Root can mount one here and in CI; elsewhere the test is skipped, saying why.
+    """
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)

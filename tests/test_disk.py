@@ -20,7 +20,7 @@ import pytest
 from cnaspider.archive.store import Store
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
-from tests.helpers import FAST, REPO, run_crawl
+from tests.helpers import FAST, REPO, run_crawl, tmpfs
 
 pytestmark = pytest.mark.slow
 
@@ -35,19 +35,8 @@ def snapshot(out: Path) -> dict[str, str]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "4m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_disk_full_and_read_only_keep_existing_posts(small_disk: Path, local_cna: LocalCNA) -> None:

@@ -22,6 +22,7 @@ from localcna.httpd import LocalCNA
 from localcna.pages import DATA
 from scheduler import cli
 from tests.helpers import REPO, crawl_env, run_crawl
+from tests.helpers import tmpfs as mounted_tmpfs
 
 EXIT_USAGE = 2
 ARTICLE = "202101140136"  # in the local CNA's headlines list
@@ -57,20 +58,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A small tmpfs that a test can remount read-only (root can mount one here and in CI)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    """A small tmpfs that a test can remount read-only."""
+    with mounted_tmpfs(tmp_path / "disk") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 # --- scheduler triggers ------------------------------------------------------------

@@ -24,7 +24,7 @@ from cnaspider.extraction.items import Article
 from cnaspider.publishing.paths import Paths
 from localcna.httpd import LocalCNA
 from localcna.sitemap import GOLDEN_ID, Page, build_site
-from tests.helpers import FAST, REPO, Baselines, crawl_env, run_crawl
+from tests.helpers import FAST, REPO, Baselines, crawl_env, run_crawl, tmpfs
 
 GOLDEN_POST = REPO / "localcna" / "data" / "golden" / "firstnews-202101140136.md"
 FEEDS = ("atom.xml", "rss.xml", "feed.json")
@@ -269,22 +269,11 @@ def test_damaged_store_is_named_left_alone_and_recoverable(
 
 @pytest.fixture
 def read_only_site(tmp_path: Path, baseline: Baselines) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk") as mount:
         out = mount / "site"
         assert baseline.copy(out, "-a", "related_depth=0").report["outcome"] == "ok"
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         yield out
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.mark.slow
