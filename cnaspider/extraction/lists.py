@@ -11,7 +11,7 @@ from lxml import etree
 from cnaspider.extraction import selectors as sel
 from cnaspider.extraction.text import clean_text
 from cnaspider.extraction.times import parse_time
-from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
+from cnaspider.extraction.urls import article_link
 
 
 def _document(html: str | bytes) -> etree._Element | None:
@@ -65,12 +65,11 @@ def parse_list(html: str | bytes, url: str) -> ListPage:
     seen: set[str] = set()
     skipped = 0
     for a in links:
-        href = (a.get("href") or "").strip()
-        canonical = normalize_article_url(resolve(href, url)) if href else None
-        ident = article_id(canonical) if canonical else None
-        if not canonical or not ident:
+        link = article_link((a.get("href") or "").strip(), url)
+        if link is None:
             skipped += 1
             continue
+        canonical, ident = link
         if ident in seen:
             continue
         seen.add(ident)
@@ -92,11 +91,11 @@ def parse_api_list(body: str | bytes, url: str) -> ListPage:
     entries: list[ListEntry] = []
     skipped = 0
     for item in items:
-        canonical = normalize_article_url(resolve(str(item.get("PageUrl", "")), url))
-        ident = article_id(canonical) if canonical else None
-        if not canonical or not ident:
+        link = article_link(str(item.get("PageUrl", "")), url)
+        if link is None:
             skipped += 1
             continue
+        canonical, ident = link
         entries.append(
             ListEntry(
                 id=ident,

@@ -22,7 +22,7 @@ from cnaspider.extraction import selectors as sel
 from cnaspider.extraction.body import is_clutter, is_hidden
 from cnaspider.extraction.items import RelatedLink
 from cnaspider.extraction.text import classes, clean_caption, text_content
-from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
+from cnaspider.extraction.urls import article_link
 
 # CNA shows 0 to 5 延伸閱讀 links (docs/cna-site.md#延伸閱讀); a block with many more is
 # another widget.
@@ -111,10 +111,10 @@ def article_links(
     for a in anchors:
         if not_related(a, central):
             continue
-        url = normalize_article_url(resolve(a.get("href", ""), page_url))
-        ident = article_id(url) if url else None
-        if not url or not ident or ident == self_id:
+        link = article_link(a.get("href", ""), page_url)
+        if link is None or link[1] == self_id:
             continue
+        url, ident = link
         if sponsored(a, block):
             ads += 1
             continue

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from cnaspider.extraction.parsing import parse_time
-from cnaspider.extraction.urls import article_id, normalize_article_url, resolve
+from cnaspider.extraction.urls import article_link, resolve
 
 # A section list's name -> the article slugs it shows. 產經 lists as aie, its articles
 # are afe (docs/cna-site.md#urls-and-ids); `afe` is accepted as a list name for the same section.
@@ -158,11 +158,11 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     skipped = 0
     for node in root.iterfind("sm:url", _NS):
         loc = (node.findtext("sm:loc", "", _NS) or "").strip()
-        canonical = normalize_article_url(resolve(loc, url)) if loc else None
-        ident = article_id(canonical) if canonical else None
-        if not canonical or not ident:
+        link = article_link(loc, url)
+        if link is None:
             skipped += 1
             continue
+        canonical, ident = link
         if ident in seen:
             continue
         seen.add(ident)

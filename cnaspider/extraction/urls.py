@@ -73,3 +73,11 @@ def to_fetch_url(url: str, base_url: str) -> str:
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return base_url.rstrip("/") + path
+
+
+def article_link(href: str, page_url: str) -> tuple[str, str] | None:
+    """``(canonical URL, id)`` of the CNA article that ``href`` names on the page at
+    ``page_url`` (any ordinary link form), or None when it names none."""
+    canonical = normalize_article_url(resolve(href, page_url)) if href else None
+    ident = article_id(canonical) if canonical else None
+    return (canonical, ident) if canonical and ident else None
