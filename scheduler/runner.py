@@ -33,7 +33,7 @@ from typing import Any
 from cnaspider.archive import coverage, waydrift
 from cnaspider.archive.site import claim_site
 from cnaspider.archive.store import LOST, MISSING, Store, StoreError, classify
-from cnaspider.crawl.backfill import crawl_waits_for_backfill
+from cnaspider.crawl.backfill import crawl_waits_for_backfill, read_json
 from cnaspider.crawl.backfill import status_lines as backfill_lines
 from cnaspider.crawl.outcomes import (
     EXIT_CODES,
@@ -193,14 +193,6 @@ def judge(report: dict[str, Any]) -> tuple[str, str]:
     if outcome in EXIT_CODES:
         return outcome, message
     return FAILED, f"unknown crawl outcome {outcome!r}" + (f": {message}" if message else "")
-
-
-def _read_report(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _first_error(log_path: Path) -> str:
@@ -378,7 +370,7 @@ class Runner:
                 self._child = None
         if killed:
             _remove_partial_files(paths)
-        report = _read_report(paths.last_crawl)
+        report = read_json(paths.last_crawl)
         result = self._result(report, child.returncode, timed_out)
         if report is None and articles_before is not None:
             # No report (a full disk cannot take one): what the store holds is what was saved.

@@ -9,6 +9,7 @@ against the recent history of those counts.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -124,18 +125,23 @@ class Baseline:
         return self.runs >= MIN_BASELINE_RUNS
 
 
+def pooled_ways(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Each way's count summed over several runs, most used first."""
+    ways: dict[str, int] = {}
+    for run in counts:
+        for way, count in run.items():
+            ways[way] = ways.get(way, 0) + count
+    return dict(sorted(ways.items(), key=lambda kv: -kv[1]))
+
+
 def pool(field: str, rows: list[FieldCoverage]) -> Baseline:
     """One :class:`Baseline` from the coverage of several runs."""
-    ways: dict[str, int] = {}
-    for row in rows:
-        for way, count in row.ways.items():
-            ways[way] = ways.get(way, 0) + count
     return Baseline(
         field,
         len(rows),
         sum(r.articles for r in rows),
         sum(r.present for r in rows),
-        dict(sorted(ways.items(), key=lambda kv: -kv[1])),
+        pooled_ways(r.ways for r in rows),
     )
 
 

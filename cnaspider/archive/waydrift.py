@@ -143,15 +143,11 @@ class WayBaseline:
 
 def pool(name: str, rows: list[FieldWays]) -> WayBaseline:
     """One :class:`WayBaseline` from several runs' :class:`FieldWays`."""
-    ways: dict[str, int] = {}
-    for row in rows:
-        for way, count in row.ways.items():
-            ways[way] = ways.get(way, 0) + count
     return WayBaseline(
         name,
         len(rows),
         sum(r.articles for r in rows),
-        dict(sorted(ways.items(), key=lambda kv: -kv[1])),
+        coverage.pooled_ways(r.ways for r in rows),
         sum(min(r.disagree, r.articles) for r in rows),
     )
 

@@ -22,9 +22,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 
-from cnaspider.archive.store import Store, StoreError
 from cnaspider.crawl.backfill import BATCH, read_json, write_json
-from cnaspider.crawl.configured import cna_settings
 from cnaspider.crawl.spiders.firstnews import FirstNewsSpider
 from cnaspider.extraction.sitemaps import (
     INDEX,
@@ -37,7 +35,6 @@ from cnaspider.extraction.sitemaps import (
 )
 from cnaspider.extraction.urls import SITE_URL, to_fetch_url, to_site_url
 from cnaspider.options import BadOption
-from cnaspider.publishing.paths import Paths
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +83,9 @@ class BackfillSpider(FirstNewsSpider):
                 url, callback=self.plan_robots, errback=self.source_failed, dont_filter=True
             )
             return
-        paths = Paths.from_settings(cna_settings(self.crawler))
-        try:
-            self.store = Store(paths.state_db)
-        except StoreError as exc:
-            self._stop(f"store_{exc.kind}", str(exc))
-        assert self.store is not None
-        self.aliases = self.store.aliases()
-        self.known = self.store.known_ids()
+        _, store = self._open_store()
+        self.aliases = store.aliases()
+        self.known = store.known_ids()
         self.related_depth = 1 if plan.get("follow_related") else 0
         batch = read_json(self.plan_path.with_name(BATCH)) or {}
         urls = {e[0]: e[1] for e in plan.get("entries", [])}

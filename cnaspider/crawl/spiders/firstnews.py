@@ -170,6 +170,16 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, count)
 
+    def _open_store(self) -> tuple[Paths, Store]:
+        """Open the run's store; one that cannot be opened stops the crawl, by name."""
+        paths = Paths.from_settings(cna_settings(self.crawler))
+        try:
+            self.store = Store(paths.state_db)
+        except StoreError as exc:
+            self._stop(f"store_{exc.kind}", str(exc))
+        assert self.store is not None
+        return paths, self.store
+
     def _stop(self, reason: str, message: str) -> NoReturn:
         """Stop before any request: ``message`` is the run's one line (judge_crawl)."""
         logger.error("%s", message)
@@ -184,15 +194,10 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         blocked = run_gate(self.crawler).blocked
         if blocked:
             raise CloseSpider(blocked)
-        paths = Paths.from_settings(cna_settings(self.crawler))
-        try:
-            self.store = Store(paths.state_db)
-        except StoreError as exc:
-            self._stop(f"store_{exc.kind}", str(exc))
-        assert self.store is not None
+        paths, store = self._open_store()
         if not self.recover:
             lost = lost_store(
-                paths, self.store, "nothing was fetched and the feeds were left as they are"
+                paths, store, "nothing was fetched and the feeds were left as they are"
             )
             if lost:
                 self._stop("store_missing", lost)
@@ -211,19 +216,19 @@ class FirstNewsSpider(DiscoveryMixin, scrapy.Spider):
         )
         if stale:
             logger.warning("removed %d temporary files left by an interrupted run", stale)
-        self.aliases = self.store.aliases()
+        self.aliases = store.aliases()
         if self.recover:
             for request in self._recover_requests(paths):
                 yield request
             return
-        imported = import_existing_posts(self.store, paths.output_dir)
+        imported = import_existing_posts(store, paths.output_dir)
         if imported:
             logger.info("recognised %d existing posts in %s", imported, paths.posts_dir)
             self._inc("cnaspider/posts/recognised", imported)
-        self.known = self.store.known_ids()
+        self.known = store.known_ids()
         self.discovery = DiscoveryState.load(paths.state_dir)
         self.discovery_loaded = True
-        revisits = self._due_revisits(self.store)
+        revisits = self._due_revisits(store)
         for name in self.lists:
             url = to_fetch_url(f"{SITE_URL}/list/{list_page_name(name)}.aspx", self.base_url)
             yield scrapy.Request(
